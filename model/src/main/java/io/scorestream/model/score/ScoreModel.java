@@ -1,0 +1,39 @@
+package io.scorestream.model.score;
+
+import io.scorestream.model.sde.Sde;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * A time-dependent score model s(x, t) ~ grad_x log p_t(x) for a batch with one time value per row (Song et al.
+ * 2021, eq. 7). Implementations are bound to the SDE whose perturbed marginals p_t they model.
+ *
+ * <p>Calls are not required to be thread-safe: a sampler owns its model instance and calls it from its own thread.
+ * Results are fresh arrays; inputs are never mutated.
+ */
+public interface ScoreModel {
+
+  /** The SDE that defines p_t. */
+  Sde sde();
+
+  /** The data dimension D. */
+  int dim();
+
+  /** The floating-point type the model computes in; samplers keep their chains in it. */
+  DataType dataType();
+
+  /** s(x, t): x is [B, D], t has B entries; returns [B, D]. */
+  INDArray score(INDArray x, double[] t);
+
+  /**
+   * The score together with the Jacobian-vector product (d s / d x) v per row, for divergences (Hutchinson
+   * estimates and exact traces). v is [B, D].
+   */
+  ScoreJvp scoreJvp(INDArray x, double[] t, INDArray v);
+
+  /** A short description, e.g. {@code mlp(width=256, depth=3) over ve(...)}. */
+  String describe();
+
+  /** The score and its Jacobian-vector product. */
+  record ScoreJvp(INDArray score, INDArray jvp) {}
+}

@@ -1,0 +1,35 @@
+package io.scorestream.model.sde;
+
+/**
+ * The sub-VP SDE dx = -1/2 beta(t) x dt + sqrt(beta(t) (1 - exp(-2 B(t)))) dw (Song et al. 2021, eq. 34), whose
+ * variance is bounded by the VP SDE's: m(t) = exp(-1/2 B(t)), std(t) = 1 - exp(-B(t)).
+ */
+public final class SubVpSde extends VpSde {
+
+  public SubVpSde(double betaMin, double betaMax) {
+    super(betaMin, betaMax);
+  }
+
+  @Override public Kind kind() { return Kind.SUBVP; }
+
+  @Override
+  public double diffusion(double t) {
+    return Math.sqrt(beta(t) * -Math.expm1(-2 * integratedBeta(t)));
+  }
+
+  @Override public double std(double t) { return -Math.expm1(-integratedBeta(t)); }
+
+  /** Solves std(t) = sigma: B(t) = -log(1 - sigma). */
+  @Override
+  public double timeForStd(double sigma) {
+    return timeForIntegratedBeta(-Math.log1p(-sigma));
+  }
+
+  /** Euler-Maruyama discretisation; sub-VP has no classical discrete counterpart. */
+  @Override
+  public double[] discretize(double t, double dt) {
+    return new double[] {driftCoeff(t) * dt, diffusion(t) * Math.sqrt(dt)};
+  }
+
+  @Override public String describe() { return "subvp(beta-min=" + betaMin + ", beta-max=" + betaMax + ")"; }
+}

@@ -1,0 +1,208 @@
+package io.scorestream.model.train;
+
+import io.scorestream.model.data.DataSource;
+import io.scorestream.model.noise.CounterNoise;
+import io.scorestream.model.noise.RowKeys;
+import io.scorestream.model.score.MlpConfig;
+import io.scorestream.model.score.MlpScoreModel;
+import io.scorestream.model.score.MlpWeights;
+import io.scorestream.model.sde.NoiseLadders;
+import io.scorestream.model.sde.Sde;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.nd4j.autodiff.samediff.api.OutAndGrad;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/**
+ * Trains the reference MLP: one Adam step (Kingma and Ba 2015) per batch with linear learning-rate warm-up and
+ * global gradient-norm clipping, and an exponential moving average of the weights (decay min(d, (1+n)/(10+n)))
+ * that sampling and evaluation use. Every draw of step n is a pure function of (seed, n), so resuming from a
+ * checkpoint of step n continues exactly where training stopped. Confined to one thread.
+ */
+public final class ScoreTrainer {
+  private static final double BETA1 = 0.9;
+  private static final double BETA2 = 0.999;
+  private static final double ADAM_EPS = 1e-8;
+
+  private final MlpConfig config;
+  private final Sde sde;
+  private final TrainConfig train;
+  private final DataSource data;
+  private final MlpGraph graph;
+  private final List<String> trainable;
+  private final Map<String, INDArray> adamM = new LinkedHashMap<>();
+  private final Map<String, INDArray> adamV = new LinkedHashMap<>();
+  private final Map<String, INDArray> ema = new LinkedHashMap<>();
+  private final INDArray fourier;
+  private final double[] smldSigmas;
+  private long step;
+
+  /** A fresh trainer from initial weights. */
+  public ScoreTrainer(MlpWeights init, Sde sde, TrainConfig train, DataSource data) {
+    this(init, sde, train, data, null, 0);
+  }
+
+  /** Resumes from a saved state (a checkpoint). */
+  public ScoreTrainer(MlpWeights weights, Sde sde, TrainConfig train, DataSource data, TrainerState state, long step) {
+    this.config = weights.config();
+    if (data.dim() != config.dim()) {
+      throw new IllegalArgumentException("data has D = " + data.dim() + " but the network expects D = " + config.dim());
+    }
+    checkObjective(train.objective(), sde);
+    this.sde = sde;
+    this.train = train;
+    this.data = data;
+    this.graph = new MlpGraph(weights, train.objective(), train.varianceReduced());
+    this.trainable = MlpWeights.trainableNames(config);
+    this.fourier = weights.get(MlpConfig.FOURIER).dup();
+    for (String name : trainable) {
+      INDArray p = graph.param(name);
+      adamM.put(name, state == null ? Nd4j.zerosLike(p) : state.adamM().get(name).dup());
+      adamV.put(name, state == null ? Nd4j.zerosLike(p) : state.adamV().get(name).dup());
+      ema.put(name, state == null ? p.dup() : state.ema().get(name).dup());
+    }
+    this.step = step;
+    double sigMin = sde.kind() == Sde.Kind.VE ? sde.std(0) : 0.01;
+    this.smldSigmas = NoiseLadders.geometricSigmas(sde.priorStd(), sigMin, train.smldLevels());
+  }
+
+  /** Refuses objective and SDE pairs that do not make sense, with a message saying what would. */
+  public static void checkObjective(Objective objective, Sde sde) {
+    if (objective == Objective.SMLD && sde.kind() != Sde.Kind.VE) {
+      throw new IllegalArgumentException("the smld loss trains over the NCSN sigma ladder and needs --sde ve");
+    }
+    if (objective == Objective.DDPM && sde.kind() == Sde.Kind.VE) {
+      throw new IllegalArgumentException("the ddpm loss predicts the noise of a VP process and needs --sde vp or subvp");
+    }
+  }
+
+  public long step() { return step; }
+
+  public Sde sde() { return sde; }
+
+  public TrainConfig trainConfig() { return train; }
+
+  public MlpConfig config() { return config; }
+
+  public DataSource data() { return data; }
+
+  /** One optimizer step on the batch of step n; returns the loss before the update. */
+  public double trainStep() {
+    Map<String, INDArray> feed = batch(step);
+    OutAndGrad og = graph.sameDiff().calculateGradientsAndOutputs(feed, List.of(MlpGraph.LOSS), trainable);
+    double loss = og.getOutputs().get(MlpGraph.LOSS).getDouble(0);
+    if (!Double.isFinite(loss)) {
+      throw new IllegalStateException("loss became " + loss + " at step " + step + "; lower --lr or check the data");
+    }
+    Map<String, INDArray> grads = og.getGradients();
+    double clipScale = 1.0;
+    if (train.gradClip() > 0) {
+      double sq = 0;
+      for (String name : trainable) {
+        double n = grads.get(name).norm2Number().doubleValue();
+        sq += n * n;
+      }
+      double norm = Math.sqrt(sq);
+      if (norm > train.gradClip()) clipScale = train.gradClip() / norm;
+    }
+    long n = step + 1;
+    double lr = train.learningRateAt(step);
+    double bc1 = 1 - Math.pow(BETA1, n);
+    double bc2 = 1 - Math.pow(BETA2, n);
+    double decay = train.emaDecayAt(step);
+    for (String name : trainable) {
+      INDArray g = grads.get(name);
+      if (clipScale != 1.0) g = g.mul(clipScale);
+      INDArray m = adamM.get(name).muli(BETA1).addi(g.mul(1 - BETA1));
+      INDArray v = adamV.get(name).muli(BETA2).addi(g.mul(g).muli(1 - BETA2));
+      INDArray update = m.div(bc1).divi(Transforms.sqrt(v.div(bc2), false).addi(ADAM_EPS)).muli(lr);
+      INDArray p = graph.param(name);
+      p.subi(update);
+      ema.get(name).muli(decay).addi(p.mul(1 - decay));
+    }
+    step++;
+    return loss;
+  }
+
+  /** The loss of step n's batch at the current weights, without updating (for tests and evaluation). */
+  public double lossAt(long n) {
+    return graph.sameDiff().output(batch(n), MlpGraph.LOSS).get(MlpGraph.LOSS).getDouble(0);
+  }
+
+  /** The placeholders of step n: data, times and noise all keyed by (seed, n). */
+  Map<String, INDArray> batch(long n) {
+    int bsz = train.batchSize();
+    int d = config.dim();
+    double[][] rows = data.batch(train.seed(), n, bsz);
+    INDArray x0 = Nd4j.createFromArray(rows).castTo(DataType.FLOAT);
+    RowKeys keys = RowKeys.of(train.seed(), 0, bsz);
+    double[] u = CounterNoise.uniformPerRow(keys, n, CounterNoise.TRAIN);
+    INDArray z = CounterNoise.normal(keys, n, CounterNoise.TRAIN + 1, d, DataType.FLOAT);
+    double[] t = new double[bsz];
+    double[] weight = new double[bsz];
+    double eps = sde.tEps();
+    for (int i = 0; i < bsz; i++) {
+      switch (train.objective()) {
+        case SMLD -> t[i] = sde.timeForStd(smldSigmas[Math.min((int) (u[i] * smldSigmas.length), smldSigmas.length - 1)]);
+        case DDPM -> t[i] = Math.max(1, Math.ceil(u[i] * 1000)) / 1000.0;
+        default -> t[i] = eps + (1 - eps) * u[i];
+      }
+      double std = sde.std(t[i]);
+      double g = sde.diffusion(t[i]);
+      weight[i] = train.objective() == Objective.DSM && train.likelihoodWeight() ? g * g : std * std;
+    }
+    INDArray xt = sde.perturb(x0, t, z);
+    Map<String, INDArray> feed = new HashMap<>();
+    feed.put("x", xt);
+    feed.put("cond", Sde.column(t, DataType.FLOAT, sde::networkCondition));
+    feed.put("scale", Sde.column(t, DataType.FLOAT, tt -> MlpScoreModel.outputScale(sde, tt)));
+    feed.put("weight", Nd4j.createFromArray(weight).castTo(DataType.FLOAT).reshape(bsz, 1));
+    switch (train.objective()) {
+      case DSM, SMLD, DDPM -> feed.put("target", z.divColumnVector(sde.std(t, DataType.FLOAT)).negi());
+      case SSM -> feed.put("v", train.rademacher()
+          ? CounterNoise.rademacher(keys, n, CounterNoise.TRAIN + 2, d, DataType.FLOAT)
+          : CounterNoise.normal(keys, n, CounterNoise.TRAIN + 2, d, DataType.FLOAT));
+      case ESM -> { }
+      default -> throw new IllegalStateException();
+    }
+    return feed;
+  }
+
+  /** A copy of the current (raw) weights. */
+  public MlpWeights weights() {
+    return snapshot(name -> graph.param(name));
+  }
+
+  /** A copy of the EMA weights: what sampling and evaluation use. */
+  public MlpWeights emaWeights() {
+    return snapshot(ema::get);
+  }
+
+  private MlpWeights snapshot(java.util.function.Function<String, INDArray> source) {
+    Map<String, INDArray> p = new LinkedHashMap<>();
+    p.put(MlpConfig.FOURIER, fourier.dup());
+    for (String name : trainable) p.put(name, source.apply(name).dup());
+    return new MlpWeights(config, p);
+  }
+
+  /** Copies of the optimizer state and EMA, for checkpoints. */
+  public TrainerState state() {
+    Map<String, INDArray> m = new LinkedHashMap<>();
+    Map<String, INDArray> v = new LinkedHashMap<>();
+    Map<String, INDArray> e = new LinkedHashMap<>();
+    for (String name : trainable) {
+      m.put(name, adamM.get(name).dup());
+      v.put(name, adamV.get(name).dup());
+      e.put(name, ema.get(name).dup());
+    }
+    return new TrainerState(m, v, e);
+  }
+
+  /** Adam's first and second moments and the EMA of the weights, by parameter name. */
+  public record TrainerState(Map<String, INDArray> adamM, Map<String, INDArray> adamV, Map<String, INDArray> ema) {}
+}

@@ -1,0 +1,57 @@
+package io.scorestream.model.train;
+
+/**
+ * Hyper-parameters of score-network training. Immutable; recorded in every checkpoint.
+ *
+ * @param objective         the loss
+ * @param likelihoodWeight  weight DSM by g(t)^2 instead of std(t)^2
+ * @param batchSize         rows per optimizer step
+ * @param learningRate      Adam's peak learning rate
+ * @param warmupSteps       linear warm-up of the learning rate over this many steps
+ * @param gradClip          clip the global gradient norm to this value (0: off)
+ * @param emaDecay          EMA decay d; the effective decay at step n is min(d, (1 + n) / (10 + n))
+ * @param seed              every random draw of training (data, times, noise, projections) derives from it
+ * @param smldLevels        number of sigma levels of the discrete NCSN loss
+ * @param rademacher        sliced score matching with Rademacher projections (otherwise Gaussian)
+ * @param varianceReduced   sliced score matching in its variance-reduced form
+ */
+public record TrainConfig(Objective objective, boolean likelihoodWeight, int batchSize, double learningRate,
+                          int warmupSteps, double gradClip, double emaDecay, long seed, int smldLevels,
+                          boolean rademacher, boolean varianceReduced) {
+
+  public TrainConfig {
+    if (batchSize < 1) throw new IllegalArgumentException("batch must be > 0, got " + batchSize);
+    if (!(learningRate > 0) || !Double.isFinite(learningRate)) {
+      throw new IllegalArgumentException("lr must be > 0, got " + learningRate);
+    }
+    if (warmupSteps < 0) throw new IllegalArgumentException("warm-up must be >= 0, got " + warmupSteps);
+    if (!(gradClip >= 0)) throw new IllegalArgumentException("grad-clip must be >= 0, got " + gradClip);
+    if (!(emaDecay >= 0 && emaDecay < 1)) throw new IllegalArgumentException("ema decay must be in [0, 1), got " + emaDecay);
+    if (smldLevels < 2) throw new IllegalArgumentException("smld levels must be >= 2, got " + smldLevels);
+  }
+
+  /** Defaults for 2-D toys: batch 512, lr 2e-3 with 200 warm-up steps, clip 1, EMA 0.999. */
+  public static TrainConfig defaults(Objective objective, long seed) {
+    return new TrainConfig(objective, false, 512, 2e-3, 200, 1.0, 0.999, seed, 100, false, true);
+  }
+
+  public TrainConfig withBatchSize(int b) {
+    return new TrainConfig(objective, likelihoodWeight, b, learningRate, warmupSteps, gradClip, emaDecay, seed,
+        smldLevels, rademacher, varianceReduced);
+  }
+
+  public TrainConfig withLearningRate(double lr) {
+    return new TrainConfig(objective, likelihoodWeight, batchSize, lr, warmupSteps, gradClip, emaDecay, seed,
+        smldLevels, rademacher, varianceReduced);
+  }
+
+  /** The learning rate at step n (0-based): linear warm-up, then constant. */
+  public double learningRateAt(long n) {
+    return warmupSteps == 0 ? learningRate : learningRate * Math.min(1.0, (n + 1.0) / warmupSteps);
+  }
+
+  /** The EMA decay at step n: min(d, (1 + n) / (10 + n)). */
+  public double emaDecayAt(long n) {
+    return Math.min(emaDecay, (1.0 + n) / (10.0 + n));
+  }
+}
