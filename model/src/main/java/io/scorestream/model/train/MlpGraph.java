@@ -24,6 +24,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 public final class MlpGraph {
   public static final String LOSS = "loss";
+  /** The score s(x, t) of the placeholders' rows, [B, D]. */
+  public static final String SCORE = "score";
 
   private final SameDiff sd;
   private final MlpConfig config;
@@ -92,7 +94,7 @@ public final class MlpGraph {
       h = z.mul(sig);
       slopes[l] = sig.add(z.mul(sig).mul(sig.rsub(1.0)));
     }
-    SDVariable score = h.mmul(wOut).add(bOut).mul(scale);
+    SDVariable score = h.mmul(wOut).add(bOut).mul(scale).rename(SCORE);
     SDVariable wIn = w[0].get(SDIndex.interval(0, d), SDIndex.all());
 
     SDVariable perRow;

@@ -1,0 +1,117 @@
+package io.scorestream.app;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class CliTest {
+
+  /** Runs the CLI and returns (exit status, stderr). */
+  private static Object[] run(String... args) {
+    PrintStream err = System.err;
+    ByteArrayOutputStream buf = new ByteArrayOutputStream();
+    System.setErr(new PrintStream(buf, true));
+    try {
+      int code = ScoreStreamCli.run(args);
+      return new Object[] {code, buf.toString()};
+    } finally {
+      System.setErr(err);
+    }
+  }
+
+  private static void assertBadInput(String expectedFragment, String... args) {
+    Object[] r = run(args);
+    String err = (String) r[1];
+    assertEquals(2, r[0], "exit status for " + String.join(" ", args) + "; stderr: " + err);
+    String last = err.strip().lines().reduce((a, b) -> b).orElse("");
+    assertTrue(last.startsWith("error: ") && last.contains(expectedFragment), "stderr: " + err);
+    assertTrue(!err.contains("\tat "), "no stack trace: " + err);
+  }
+
+  @Test
+  void sameSeedGivesABitIdenticalCsv(@TempDir Path dir) throws IOException {
+    Path a = dir.resolve("a.csv");
+    Path b = dir.resolve("b.csv");
+    Path c = dir.resolve("c.csv");
+    String[] common = {"sample", "--model", "analytic:gmm8", "--sde", "vp", "--steps", "50", "--n", "64"};
+    assertEquals(0, run(concat(common, "--seed", "7", "--out", a.toString()))[0]);
+    assertEquals(0, run(concat(common, "--seed", "7", "--out", b.toString()))[0]);
+    assertEquals(0, run(concat(common, "--seed", "8", "--out", c.toString()))[0]);
+    assertArrayEquals(Files.readAllBytes(a), Files.readAllBytes(b));
+    assertTrue(!java.util.Arrays.equals(Files.readAllBytes(a), Files.readAllBytes(c)));
+    var lines = Files.readAllLines(a);
+    assertEquals("x0,x1", lines.get(0));
+    assertEquals(65, lines.size());
+  }
+
+  @Test
+  void writesAScatterPlot(@TempDir Path dir) {
+    Path png = dir.resolve("s.png");
+    assertEquals(0, run("sample", "--model", "analytic:ncsn-gmm", "--sde", "ve", "--steps", "20", "--n", "50",
+        "--out", dir.resolve("s.csv").toString(), "--plot", png.toString())[0]);
+    assertTrue(Files.exists(png));
+  }
+
+  @Test
+  void badInputEndsWithOneLineAndStatusTwo(@TempDir Path dir) throws IOException {
+    String out = dir.resolve("x.csv").toString();
+    assertBadInput("unknown mixture 'nope'", "sample", "--model", "analytic:nope", "--out", out);
+    assertBadInput("unknown sampler 'warp'", "sample", "--model", "analytic:gmm8", "--sampler", "warp", "--out", out);
+    assertBadInput("unknown predictor", "sample", "--model", "analytic:gmm8", "--predictor", "euler", "--out", out);
+    assertBadInput("unknown SDE 'vv'", "sample", "--model", "analytic:gmm8", "--sde", "vv", "--out", out);
+    assertBadInput("--steps must be > 0", "sample", "--model", "analytic:gmm8", "--steps", "0", "--out", out);
+    assertBadInput("--n must be > 0", "sample", "--model", "analytic:gmm8", "--n", "-3", "--out", out);
+    assertBadInput("no such checkpoint", "sample", "--model", dir.resolve("missing").toString(), "--out", out);
+
+    Path corrupt = dir.resolve("corrupt/ckpt-00000001");
+    Files.createDirectories(corrupt);
+    Files.writeString(corrupt.resolve("checkpoint.json"), "{\"format\":\"scorestream-checkpoint\",\"version\":1}");
+    assertBadInput("corrupt", "sample", "--model", dir.resolve("corrupt").toString(), "--out", out);
+
+    Path nan = dir.resolve("nan.csv");
+    Files.writeString(nan, "a,b\n1,2\n3,NaN\n");
+    assertBadInput("NaN", "train", "--data", "csv:" + nan, "--steps", "1", "--out", dir.resolve("t").toString());
+    Path wide = dir.resolve("wide.csv");
+    Files.writeString(wide, "1,2\n3,4,5\n");
+    assertBadInput("expected 2 columns", "train", "--data", "csv:" + wide, "--steps", "1", "--out", dir.resolve("t").toString());
+    assertBadInput("unknown loss", "train", "--loss", "mse", "--steps", "1", "--out", dir.resolve("t").toString());
+    assertBadInput("needs --sde ve", "train", "--loss", "smld", "--sde", "vp", "--steps", "1", "--out", dir.resolve("t").toString());
+
+    Path blocker = dir.resolve("file");
+    Files.writeString(blocker, "");
+    assertBadInput("cannot write", "sample", "--model", "analytic:gmm8", "--steps", "5", "--n", "4",
+        "--out", blocker.resolve("x.csv").toString());
+    assertBadInput("Unknown option", "sample", "--bogus");
+  }
+
+  @Test
+  void trainCheckpointsAndSamplesTheTrainedModel(@TempDir Path dir) throws IOException {
+    Path out = dir.resolve("run");
+    assertEquals(0, run("train", "--data", "toy:moons", "--steps", "30", "--batch", "64", "--width", "32",
+        "--checkpoint-every", "20", "--out", out.toString())[0]);
+    assertTrue(Files.exists(out.resolve("ckpt-00000020/checkpoint.json")));
+    assertTrue(Files.exists(out.resolve("ckpt-00000030/weights.bin")));
+    assertTrue(Files.exists(out.resolve("loss.png")));
+    assertTrue(Files.exists(out.resolve("samples.png")));
+    assertEquals(31, Files.readAllLines(out.resolve("loss.csv")).size());
+    assertEquals(0, run("train", "--data", "toy:moons", "--steps", "10", "--resume", "--out", out.toString())[0]);
+    assertTrue(Files.exists(out.resolve("ckpt-00000040/checkpoint.json")));
+    assertEquals(41, Files.readAllLines(out.resolve("loss.csv")).size());
+    assertEquals(0, run("sample", "--model", out.toString(), "--steps", "10", "--n", "8",
+        "--out", dir.resolve("s.csv").toString())[0]);
+  }
+
+  private static String[] concat(String[] a, String... b) {
+    String[] r = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, r, a.length, b.length);
+    return r;
+  }
+}
