@@ -1,0 +1,568 @@
+package io.scorestream.actors;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.Behavior;
+import akka.actor.typed.javadsl.AbstractBehavior;
+import akka.actor.typed.javadsl.ActorContext;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.actor.typed.javadsl.Receive;
+import akka.actor.typed.javadsl.TimerScheduler;
+import io.scorestream.config.CoordinatorSettings;
+import io.scorestream.model.sample.SamplerProgram;
+import io.scorestream.model.sde.Sde;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * The node's coordinator: validates requests (typed errors, nothing changed on refusal), admits them into a bounded
+ * queue (past the bound: OVERLOADED with a retry-after hint, at once), builds each request's sampler program,
+ * routes its chains in slices to the samplers with free rows (least-loaded first; requests of at least
+ * {@code split-min-chains} chains are spread over several samplers), reports queue position and ETA, enforces
+ * deadlines and cancellations, and retries the chains of a failed sampler from their seeds.
+ *
+ * <p>Capacity is counted in chains: a sampler is never routed more than its {@code max-batch-rows}; the rest of a
+ * request waits at its place in the queue and is routed as slices end. A slice keeps its chain indices, so its noise
+ * (keyed by seed and chain index) is the same on any sampler. State is confined to the actor.
+ */
+public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
+
+  public sealed interface Command
+      permits Submit, Cancel, RegisterSampler, SamplerLoad, SliceEnded, SlicesAborted, RequestEnded, GetStatus,
+          DeadlineExpired, SamplerTerminated {}
+
+  /** A new request; the answer (Admitted or Terminate with a rejection) goes to its session. */
+  public record Submit(GenerateRequest request, ActorRef<RequestSession.Command> session) implements Command {}
+
+  /** Cancels a request: it ends with Cancelled and its rows are freed at each sampler's next step boundary. */
+  public record Cancel(String requestId, String reason) implements Command {}
+
+  /** A sampler (re)starting: it may be routed up to maxRows chains. */
+  public record RegisterSampler(int samplerId, String device, ActorRef<Sampler.Command> sampler, int maxRows)
+      implements Command {}
+
+  /** A sampler's load report: rows, queued chains, and its counters (ticks, rows advanced, mean tick time). */
+  public record SamplerLoad(int samplerId, int rows, int pendingChains, long ticks, long chainSteps, long tickNanos,
+                            int maxDistinctLevels) implements Command {}
+
+  /** A slice left its sampler (finished, failed or cancelled): its rows are free again. */
+  public record SliceEnded(int samplerId, String requestId, int firstChain, int count) implements Command {}
+
+  /** A slice a failed sampler gave back; started: whether its chains had begun (then the request's retry counts). */
+  public record AbortedSlice(Sampler.ChainSlice slice, boolean started) {}
+
+  /** Slices a sampler gave back when it failed (before its restart) or stopped. */
+  public record SlicesAborted(int samplerId, List<AbortedSlice> slices, String reason) implements Command {
+    public SlicesAborted {
+      slices = List.copyOf(slices);
+    }
+  }
+
+  /** A request's session reached a terminal event on its own (completed, or failed in a sampler). */
+  public record RequestEnded(String requestId) implements Command {}
+
+  public record GetStatus(ActorRef<NodeStatus> replyTo) implements Command {}
+
+  /**
+   * The coordinator's view of the node.
+   *
+   * @param queuedRequests requests waiting for rows
+   * @param activeRequests accepted requests not yet ended
+   */
+  public record NodeStatus(int queuedRequests, int activeRequests, long accepted, long rejected, long ended,
+                           List<SamplerView> samplers) {
+    public NodeStatus {
+      samplers = List.copyOf(samplers);
+    }
+
+    /** Rows in use over all samplers, as last reported. */
+    public int activeChains() {
+      return samplers.stream().mapToInt(SamplerView::rows).sum();
+    }
+
+    /** Rows advanced over all samplers, as last reported (difference two statuses for chain-steps/s). */
+    public long chainSteps() {
+      return samplers.stream().mapToLong(SamplerView::chainSteps).sum();
+    }
+  }
+
+  /**
+   * One sampler as the coordinator sees it.
+   *
+   * @param assignedChains chains routed to it and not yet ended
+   * @param rows           rows in its batch (last report)
+   * @param chainSteps     rows advanced, summed over its ticks (its rate is the node's chain-steps/s)
+   * @param tickNanos      its recent mean tick time
+   */
+  public record SamplerView(int samplerId, String device, boolean alive, int maxRows, int assignedChains, int rows,
+                            int pendingChains, long ticks, long chainSteps, long tickNanos, int maxDistinctLevels) {}
+
+  private record DeadlineExpired(String requestId) implements Command {}
+
+  private record SamplerTerminated(int samplerId) implements Command {}
+
+  /** A sampler slot: capacity accounting and the last load report. */
+  private static final class Slot {
+    final int id;
+    String device;
+    ActorRef<Sampler.Command> ref;
+    int maxRows;
+    int assigned;
+    boolean alive = true;
+    int rows;
+    int pendingChains;
+    long ticks;
+    long chainSteps;
+    long tickNanos;
+    int maxDistinct;
+
+    Slot(int id) {
+      this.id = id;
+    }
+
+    int free() {
+      return alive ? Math.max(0, maxRows - assigned) : 0;
+    }
+  }
+
+  /** An accepted request. */
+  private static final class Req {
+    final GenerateRequest request;
+    final SamplerProgram program;
+    final int previewEvery;
+    final ActorRef<RequestSession.Command> session;
+    /** Routed slices by first chain: the sampler each runs on. */
+    final Map<Integer, int[]> running = new LinkedHashMap<>();
+    /** Ranges {first, count} to route again (after a sampler failure), before the fresh ones. */
+    final ArrayDeque<int[]> retry = new ArrayDeque<>();
+    int nextChain;
+    int attempts;
+    boolean queued;
+
+    Req(GenerateRequest request, SamplerProgram program, int previewEvery, ActorRef<RequestSession.Command> session) {
+      this.request = request;
+      this.program = program;
+      this.previewEvery = previewEvery;
+      this.session = session;
+    }
+
+    String id() {
+      return request.requestId();
+    }
+
+    int unrouted() {
+      int n = request.count() - nextChain;
+      for (int[] r : retry) n += r[1];
+      return n;
+    }
+  }
+
+  public static Behavior<Command> create(CoordinatorSettings settings, Sde sde, int dim) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new Coordinator(ctx, timers, settings, sde, dim)));
+  }
+
+  private final TimerScheduler<Command> timers;
+  private final CoordinatorSettings settings;
+  private final Sde sde;
+  private final int dim;
+  private final TreeMap<Integer, Slot> slots = new TreeMap<>();
+  private final Map<String, Req> active = new HashMap<>();
+  private final ArrayDeque<Req> waiting = new ArrayDeque<>();
+  private long accepted;
+  private long rejected;
+  private long ended;
+
+  private Coordinator(ActorContext<Command> ctx, TimerScheduler<Command> timers, CoordinatorSettings settings,
+                      Sde sde, int dim) {
+    super(ctx);
+    this.timers = timers;
+    this.settings = settings;
+    this.sde = sde;
+    this.dim = dim;
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(Submit.class, this::onSubmit)
+        .onMessage(Cancel.class, this::onCancel)
+        .onMessage(RegisterSampler.class, this::onRegisterSampler)
+        .onMessage(SamplerLoad.class, this::onSamplerLoad)
+        .onMessage(SliceEnded.class, this::onSliceEnded)
+        .onMessage(SlicesAborted.class, this::onSlicesAborted)
+        .onMessage(RequestEnded.class, this::onRequestEnded)
+        .onMessage(GetStatus.class, this::onGetStatus)
+        .onMessage(DeadlineExpired.class, this::onDeadlineExpired)
+        .onMessage(SamplerTerminated.class, this::onSamplerTerminated)
+        .build();
+  }
+
+  // ---- Admission ----
+
+  private Behavior<Command> onSubmit(Submit s) {
+    GenerateRequest r = s.request();
+    String id = r.requestId();
+    if (id == null || id.isBlank()) return reject(s, ErrorCode.INVALID_ARGUMENT, "requestId is required", null);
+    if (active.containsKey(id)) {
+      return reject(s, ErrorCode.INVALID_ARGUMENT, "a request with id '" + id + "' is already running", null);
+    }
+    if (r.count() < 1 || r.count() > settings.maxChainsPerRequest()) {
+      return reject(s, ErrorCode.INVALID_ARGUMENT, "count must be in [1, " + settings.maxChainsPerRequest()
+          + "], got " + r.count(), null);
+    }
+    if (r.previewEvery() < GenerateRequest.DEFAULT_PREVIEW) {
+      return reject(s, ErrorCode.INVALID_ARGUMENT, "previewEvery must be >= 0 (or " + GenerateRequest.DEFAULT_PREVIEW
+          + " for the default), got " + r.previewEvery(), null);
+    }
+    Duration deadline = r.deadline() == null ? settings.defaultDeadline() : r.deadline();
+    if (deadline.isZero() || deadline.isNegative() || deadline.compareTo(settings.maxDeadline()) > 0) {
+      return reject(s, ErrorCode.INVALID_ARGUMENT, "deadline must be in (0, " + settings.maxDeadline() + "], got "
+          + deadline, null);
+    }
+    SamplerProgram program;
+    try {
+      program = Programs.build(r.sampler(), sde, settings);
+    } catch (ScoreStreamException e) {
+      return reject(s, e.code(), e.detail(), null);
+    }
+    if (!slots.isEmpty() && slots.values().stream().noneMatch(x -> x.alive)) {
+      return reject(s, ErrorCode.UNAVAILABLE, "no sampler is running", null);
+    }
+    boolean routableNow = waiting.isEmpty() && freeRows() >= r.count();
+    if (!routableNow && waiting.size() >= settings.queueBound()) {
+      return reject(s, ErrorCode.OVERLOADED, waiting.size() + " requests are waiting (queue-bound "
+          + settings.queueBound() + ")", retryAfter());
+    }
+    int previewEvery = r.previewEvery() == GenerateRequest.DEFAULT_PREVIEW ? settings.defaultPreviewEvery()
+        : r.previewEvery();
+    Req req = new Req(r, program, previewEvery, s.session());
+    active.put(id, req);
+    accepted++;
+    waiting.addLast(req);
+    req.queued = true;
+    timers.startSingleTimer(id, new DeadlineExpired(id), deadline);
+    dispatch();
+    int position = positionOf(req);
+    s.session().tell(new RequestSession.Admitted(new SampleEvent.Accepted(id, r.count(), position, eta(req))));
+    return this;
+  }
+
+  private Behavior<Command> reject(Submit s, ErrorCode code, String message, Duration retryAfter) {
+    rejected++;
+    s.session().tell(new RequestSession.Terminate(new SampleEvent.Rejected(s.request().requestId(), code, message,
+        retryAfter)));
+    return this;
+  }
+
+  // ---- Routing ----
+
+  /** Routes queued requests in order while samplers have free rows. */
+  private void dispatch() {
+    while (!waiting.isEmpty()) {
+      Req r = waiting.peekFirst();
+      if (!route(r)) return;
+      waiting.pollFirst();
+      r.queued = false;
+    }
+  }
+
+  /** Routes as much of r as fits; true when all of it is routed. */
+  private boolean route(Req r) {
+    while (!r.retry.isEmpty()) {
+      int[] range = r.retry.peekFirst();
+      int done = routeRange(r, range[0], range[1]);
+      if (done < range[1]) {
+        range[0] += done;
+        range[1] -= done;
+        return false;
+      }
+      r.retry.pollFirst();
+    }
+    int left = r.request.count() - r.nextChain;
+    if (left > 0) {
+      int done = routeRange(r, r.nextChain, left);
+      r.nextChain += done;
+      if (done < left) return false;
+    }
+    return true;
+  }
+
+  /** Routes chains [first, first + count) as far as capacity allows; returns how many were routed. */
+  private int routeRange(Req r, int first, int count) {
+    int routed = 0;
+    while (routed < count) {
+      int remaining = count - routed;
+      List<Slot> free = new ArrayList<>();
+      for (Slot s : slots.values()) if (s.free() > 0) free.add(s);
+      if (free.isEmpty()) break;
+      free.sort(Comparator.comparingInt((Slot s) -> s.assigned).thenComparingInt(s -> s.id));
+      if (remaining >= settings.splitMinChains() && free.size() > 1) {
+        // Spread the chains over the samplers with room, least loaded first: each batch grows less.
+        int share = (remaining + free.size() - 1) / free.size();
+        for (Slot s : free) {
+          int k = Math.min(Math.min(share, s.free()), count - routed);
+          if (k <= 0) continue;
+          send(r, s, first + routed, k);
+          routed += k;
+        }
+      } else {
+        Slot target = null;
+        for (Slot s : free) {
+          if (s.free() >= remaining) {
+            target = s;
+            break;
+          }
+        }
+        if (target == null) target = free.stream().max(Comparator.comparingInt(Slot::free)).orElseThrow();
+        int k = Math.min(remaining, target.free());
+        send(r, target, first + routed, k);
+        routed += k;
+      }
+    }
+    return routed;
+  }
+
+  private void send(Req r, Slot s, int first, int count) {
+    s.assigned += count;
+    r.running.put(first, new int[] {s.id, count});
+    s.ref.tell(new Sampler.Enqueue(new Sampler.ChainSlice(r.id(), first, count, r.request.seed(), r.program,
+        r.previewEvery, r.session)));
+  }
+
+  /** 0 when all of r is routed, else its 1-based place in the admission queue. */
+  private int positionOf(Req r) {
+    if (!r.queued) return 0;
+    int i = 1;
+    for (Req q : waiting) {
+      if (q == r) return i;
+      i++;
+    }
+    return 0;
+  }
+
+  /** Mean recent tick time of the live samplers, or the configured estimate before any report. */
+  private double tickSeconds() {
+    long sum = 0;
+    int n = 0;
+    for (Slot s : slots.values()) {
+      if (s.alive && s.tickNanos > 0) {
+        sum += s.tickNanos;
+        n++;
+      }
+    }
+    return n == 0 ? settings.initialTickEstimate().toNanos() / 1e9 : sum / (double) n / 1e9;
+  }
+
+  private int freeRows() {
+    int rows = 0;
+    for (Slot s : slots.values()) rows += s.free();
+    return rows;
+  }
+
+  private int capacity() {
+    int rows = 0;
+    for (Slot s : slots.values()) if (s.alive) rows += s.maxRows;
+    return Math.max(rows, 1);
+  }
+
+  /**
+   * ETA: the chain-steps queued ahead of r divided by the node's row capacity (the ticks until r's turn), plus r's
+   * own network calls, at the recent tick time.
+   */
+  private Duration eta(Req r) {
+    double ticks = r.program.nominalCalls();
+    if (r.queued) {
+      double ahead = 0;
+      for (Req q : waiting) {
+        if (q == r) break;
+        ahead += (double) q.unrouted() * q.program.nominalCalls();
+      }
+      ticks += ahead / capacity();
+    }
+    return Duration.ofNanos((long) (ticks * tickSeconds() * 1e9));
+  }
+
+  /** When a queue slot will likely free: the queued chain-steps per waiting request over the node's capacity. */
+  private Duration retryAfter() {
+    double work = 0;
+    for (Req q : waiting) work += (double) q.unrouted() * q.program.nominalCalls();
+    double ticks = waiting.isEmpty() ? 0 : work / capacity() / waiting.size();
+    Duration d = Duration.ofNanos((long) (ticks * tickSeconds() * 1e9));
+    if (d.compareTo(settings.retryAfterMin()) < 0) return settings.retryAfterMin();
+    if (d.compareTo(settings.retryAfterMax()) > 0) return settings.retryAfterMax();
+    return d;
+  }
+
+  // ---- Ending requests ----
+
+  private Behavior<Command> onCancel(Cancel c) {
+    Req r = active.get(c.requestId());
+    if (r != null) finish(r, new SampleEvent.Cancelled(r.id(), c.reason()));
+    return this;
+  }
+
+  private Behavior<Command> onDeadlineExpired(DeadlineExpired d) {
+    Req r = active.get(d.requestId());
+    if (r != null) {
+      Duration deadline = r.request.deadline() == null ? settings.defaultDeadline() : r.request.deadline();
+      finish(r, new SampleEvent.Failed(r.id(), ErrorCode.DEADLINE_EXCEEDED, "deadline of " + deadline + " passed"));
+    }
+    return this;
+  }
+
+  private Behavior<Command> onRequestEnded(RequestEnded e) {
+    Req r = active.get(e.requestId());
+    if (r != null) finish(r, null);
+    return this;
+  }
+
+  /**
+   * Ends r: stops its chains on every sampler (at their next step boundary), forgets it, and when the coordinator
+   * decided the outcome (terminal != null) tells the session.
+   */
+  private void finish(Req r, SampleEvent terminal) {
+    active.remove(r.id());
+    ended++;
+    timers.cancel(r.id());
+    if (r.queued) {
+      waiting.remove(r);
+      r.queued = false;
+    }
+    Set<Integer> samplers = new LinkedHashSet<>();
+    for (int[] where : r.running.values()) samplers.add(where[0]);
+    for (int id : samplers) {
+      Slot s = slots.get(id);
+      if (s != null && s.alive) s.ref.tell(new Sampler.Cancel(r.id()));
+    }
+    if (terminal != null) r.session.tell(new RequestSession.Terminate(terminal));
+    dispatch();
+  }
+
+  // ---- Samplers ----
+
+  private Behavior<Command> onRegisterSampler(RegisterSampler m) {
+    Slot s = slots.get(m.samplerId());
+    if (s == null) {
+      s = new Slot(m.samplerId());
+      slots.put(m.samplerId(), s);
+      getContext().watchWith(m.sampler(), new SamplerTerminated(m.samplerId()));
+    }
+    s.device = m.device();
+    s.ref = m.sampler();
+    s.maxRows = m.maxRows();
+    s.alive = true;
+    dispatch();
+    return this;
+  }
+
+  private Behavior<Command> onSamplerLoad(SamplerLoad m) {
+    Slot s = slots.get(m.samplerId());
+    if (s != null) {
+      s.rows = m.rows();
+      s.pendingChains = m.pendingChains();
+      s.ticks = m.ticks();
+      s.chainSteps = m.chainSteps();
+      s.tickNanos = m.tickNanos();
+      s.maxDistinct = m.maxDistinctLevels();
+    }
+    return this;
+  }
+
+  private Behavior<Command> onSliceEnded(SliceEnded m) {
+    release(m.samplerId(), m.count());
+    Req r = active.get(m.requestId());
+    if (r != null) {
+      int[] where = r.running.get(m.firstChain());
+      if (where != null && where[0] == m.samplerId()) r.running.remove(m.firstChain());
+    }
+    dispatch();
+    return this;
+  }
+
+  private Behavior<Command> onSlicesAborted(SlicesAborted m) {
+    Map<Req, List<AbortedSlice>> byRequest = new LinkedHashMap<>();
+    for (AbortedSlice a : m.slices()) {
+      release(m.samplerId(), a.slice().count());
+      Req r = active.get(a.slice().requestId());
+      if (r == null) continue;
+      int[] where = r.running.get(a.slice().firstChain());
+      if (where == null || where[0] != m.samplerId()) continue;
+      r.running.remove(a.slice().firstChain());
+      byRequest.computeIfAbsent(r, k -> new ArrayList<>()).add(a);
+    }
+    byRequest.forEach((r, aborted) -> reroute(r, aborted, m.reason()));
+    dispatch();
+    return this;
+  }
+
+  private Behavior<Command> onSamplerTerminated(SamplerTerminated m) {
+    Slot s = slots.get(m.samplerId());
+    if (s == null) return this;
+    s.alive = false;
+    s.assigned = 0;
+    s.rows = 0;
+    getContext().getLog().error("sampler {} ({}) stopped", s.id, s.device);
+    for (Req r : List.copyOf(active.values())) {
+      List<AbortedSlice> lost = new ArrayList<>();
+      for (Iterator<Map.Entry<Integer, int[]>> it = r.running.entrySet().iterator(); it.hasNext(); ) {
+        Map.Entry<Integer, int[]> e = it.next();
+        if (e.getValue()[0] != s.id) continue;
+        lost.add(new AbortedSlice(new Sampler.ChainSlice(r.id(), e.getKey(), e.getValue()[1], r.request.seed(),
+            r.program, r.previewEvery, r.session), true));
+        it.remove();
+      }
+      if (!lost.isEmpty()) reroute(r, lost, "sampler " + s.id + " (" + s.device + ") stopped");
+    }
+    if (slots.values().stream().noneMatch(x -> x.alive)) {
+      for (Req r : List.copyOf(active.values())) {
+        finish(r, new SampleEvent.Failed(r.id(), ErrorCode.UNAVAILABLE, "no sampler is running"));
+      }
+    }
+    dispatch();
+    return this;
+  }
+
+  /** Routes aborted slices again from their seeds, or fails the request once its retries are spent. */
+  private void reroute(Req r, List<AbortedSlice> aborted, String reason) {
+    if (aborted.stream().anyMatch(AbortedSlice::started)) {
+      r.attempts++;
+      if (r.attempts > settings.maxRetries()) {
+        finish(r, new SampleEvent.Failed(r.id(), ErrorCode.INTERNAL, reason + " (request restarted "
+            + (r.attempts - 1) + " times, max-retries " + settings.maxRetries() + ")"));
+        return;
+      }
+      getContext().getLog().warn("request {}: restarting {} slices from their seeds after: {}", r.id(),
+          aborted.size(), reason);
+    }
+    for (AbortedSlice a : aborted) r.retry.addLast(new int[] {a.slice().firstChain(), a.slice().count()});
+    if (!r.queued) {
+      // Already admitted: it goes ahead of requests that have not started.
+      waiting.addFirst(r);
+      r.queued = true;
+    }
+  }
+
+  private void release(int samplerId, int count) {
+    Slot s = slots.get(samplerId);
+    if (s != null && s.alive) s.assigned = Math.max(0, s.assigned - count);
+  }
+
+  private Behavior<Command> onGetStatus(GetStatus g) {
+    List<SamplerView> views = new ArrayList<>();
+    for (Slot s : slots.values()) {
+      views.add(new SamplerView(s.id, s.device, s.alive, s.maxRows, s.assigned, s.rows, s.pendingChains, s.ticks,
+          s.chainSteps, s.tickNanos, s.maxDistinct));
+    }
+    g.replyTo().tell(new NodeStatus(waiting.size(), active.size(), accepted, rejected, ended, views));
+    return this;
+  }
+}

@@ -1,0 +1,43 @@
+package io.scorestream.actors;
+
+import java.time.Duration;
+
+/**
+ * A client's request for {@code count} samples. Chain i of a request with seed S draws its noise from the key
+ * (S, i), so the same request returns the same samples whatever else the node is running. Not validated here: the
+ * coordinator validates and answers bad input with {@link ErrorCode#INVALID_ARGUMENT}. Immutable.
+ *
+ * @param requestId    unique among running requests; null lets {@link ScoreStream#submit} choose one
+ * @param count        number of chains (samples)
+ * @param seed         the noise seed
+ * @param sampler      sampler parameters (null: the node's default sampler)
+ * @param previewEvery a preview every this many steps; 0: none; {@link #DEFAULT_PREVIEW}: the node's default
+ * @param deadline     how long the request may take from admission; null: the node's default
+ */
+public record GenerateRequest(String requestId, int count, long seed, SamplerSpec sampler, int previewEvery,
+                              Duration deadline) {
+
+  /** {@link #previewEvery()} value that asks for the node's default preview period. */
+  public static final int DEFAULT_PREVIEW = -1;
+
+  public GenerateRequest {
+    if (sampler == null) sampler = SamplerSpec.defaults();
+  }
+
+  /** count samples with the given seed and sampler, default previews and deadline, an id chosen at submission. */
+  public static GenerateRequest of(int count, long seed, SamplerSpec sampler) {
+    return new GenerateRequest(null, count, seed, sampler, DEFAULT_PREVIEW, null);
+  }
+
+  public GenerateRequest withRequestId(String id) {
+    return new GenerateRequest(id, count, seed, sampler, previewEvery, deadline);
+  }
+
+  public GenerateRequest withPreviewEvery(int steps) {
+    return new GenerateRequest(requestId, count, seed, sampler, steps, deadline);
+  }
+
+  public GenerateRequest withDeadline(Duration d) {
+    return new GenerateRequest(requestId, count, seed, sampler, previewEvery, d);
+  }
+}

@@ -1,0 +1,73 @@
+package io.scorestream.actors;
+
+import java.time.Duration;
+
+/**
+ * What a request's stream carries ({@link ScoreStream#submit}): either {@link Rejected} alone, or {@link Accepted},
+ * then any number of {@link Preview}s (conflated: a slow consumer sees the latest), then exactly one of
+ * {@link Completed}, {@link Failed} or {@link Cancelled}. The terminal event is never dropped. Immutable.
+ */
+public sealed interface SampleEvent
+    permits SampleEvent.Accepted, SampleEvent.Preview, SampleEvent.Completed, SampleEvent.Failed,
+        SampleEvent.Cancelled, SampleEvent.Rejected {
+
+  String requestId();
+
+  /** Whether this event ends the stream. */
+  default boolean terminal() {
+    return !(this instanceof Accepted) && !(this instanceof Preview);
+  }
+
+  /**
+   * The request passed validation and admission.
+   *
+   * @param queuePosition 0 when all its chains are routed to samplers, else its 1-based place in the admission queue
+   * @param eta           estimated time to completion
+   */
+  record Accepted(String requestId, int chains, int queuePosition, Duration eta) implements SampleEvent {}
+
+  /**
+   * A progressive preview: the Tweedie estimate E[x0 | x_t] = (x_t + std(t)^2 s) / m(t) of every chain, row-major
+   * [chains, dim]. Chains whose slice has not reported yet are NaN; chains that finished hold their final sample.
+   *
+   * @param step       the step of the least advanced reporting chain
+   * @param totalSteps the request's number of steps (an estimate for adaptive solvers)
+   */
+  record Preview(String requestId, int step, int totalSteps, int dim, double[] denoised) implements SampleEvent {
+    public Preview {
+      denoised = denoised.clone();
+    }
+
+    /** A copy of the estimates. */
+    @Override
+    public double[] denoised() {
+      return denoised.clone();
+    }
+
+    /** Number of chains in the preview. */
+    public int chains() {
+      return denoised.length / dim;
+    }
+  }
+
+  /** The request finished; every chain's sample is in the result. */
+  record Completed(Result result) implements SampleEvent {
+    @Override
+    public String requestId() {
+      return result.requestId();
+    }
+  }
+
+  /** The request was accepted but failed (DEADLINE_EXCEEDED, NON_FINITE, INTERNAL, UNAVAILABLE). */
+  record Failed(String requestId, ErrorCode code, String message) implements SampleEvent {}
+
+  /** The request was cancelled; its rows were freed at the next step boundary. */
+  record Cancelled(String requestId, String reason) implements SampleEvent {}
+
+  /**
+   * The request was refused at admission and changed nothing.
+   *
+   * @param retryAfter for OVERLOADED, when a retry may succeed; null otherwise
+   */
+  record Rejected(String requestId, ErrorCode code, String message, Duration retryAfter) implements SampleEvent {}
+}

@@ -1,0 +1,523 @@
+package io.scorestream.actors;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.Behavior;
+import akka.actor.typed.PostStop;
+import akka.actor.typed.PreRestart;
+import akka.actor.typed.SupervisorStrategy;
+import akka.actor.typed.javadsl.AbstractBehavior;
+import akka.actor.typed.javadsl.ActorContext;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.actor.typed.javadsl.Receive;
+import io.scorestream.config.Batching;
+import io.scorestream.config.SamplerDevice;
+import io.scorestream.config.SamplerSettings;
+import io.scorestream.model.noise.RowKeys;
+import io.scorestream.model.sample.ChainBatch;
+import io.scorestream.model.sample.ChainCursor;
+import io.scorestream.model.sample.SamplerProgram;
+import io.scorestream.model.score.ScoreModel;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * One device's sampler: it owns a {@link ChainBatch} whose rows are chains of many requests, each at its own step
+ * and noise level, and advances all of them with one network call per tick (Song et al. 2021, algorithm 1 and the
+ * probability-flow ODE, per row). Ticks are messages the sampler sends itself while it has rows, so everything else
+ * it receives (new chains, cancellations, new weights) is handled between two ticks: at a step boundary.
+ *
+ * <ul>
+ *   <li>New chains ({@link Enqueue}) wait in a pending queue and join at the next tick ({@code continuous}) or when
+ *       the batch is empty ({@code static}); the batch never exceeds {@code max-batch-rows}.</li>
+ *   <li>Every {@code previewEvery} steps of a slice it sends the slice's Tweedie estimates of x0 to its session.</li>
+ *   <li>Finished chains leave at once; when all chains of a slice are done the samples go to the session with every
+ *       model version the slice used. A chain whose state turns NaN or infinite fails its request alone.</li>
+ *   <li>{@link SwapWeights} replaces the model between ticks; running chains continue with the new weights.</li>
+ *   <li>If a tick throws, the sampler is restarted by its supervisor with an empty batch; before that it hands every
+ *       slice it held back to the coordinator, which retries them from their seeds or fails their requests.</li>
+ * </ul>
+ *
+ * <p>Runs on a pinned dispatcher (one thread per sampler): ND4J workspaces and device affinity are per thread. The
+ * batch, the model and all arrays are confined to that thread; messages out carry copies.
+ */
+public final class Sampler extends AbstractBehavior<Sampler.Command> {
+
+  public sealed interface Command permits Enqueue, Cancel, SwapWeights, GetStatus, Tick {}
+
+  /**
+   * Chains [firstChain, firstChain + count) of a request. Chain i draws its prior and noise from the key (seed, i),
+   * so a slice computes the same chains wherever it runs and whoever shares its batch.
+   *
+   * @param previewEvery a preview every this many steps, 0 for none
+   * @param session      receives previews, samples and failures
+   */
+  public record ChainSlice(String requestId, int firstChain, int count, long seed, SamplerProgram program,
+                           int previewEvery, ActorRef<RequestSession.Command> session) {
+    public ChainSlice {
+      if (count < 1) throw new IllegalArgumentException("a slice needs at least one chain, got " + count);
+      if (firstChain < 0) throw new IllegalArgumentException("first chain must be >= 0, got " + firstChain);
+      if (previewEvery < 0) throw new IllegalArgumentException("preview period must be >= 0, got " + previewEvery);
+    }
+  }
+
+  /** Adds a slice; it joins the batch at the next step boundary that has room for it. */
+  public record Enqueue(ChainSlice slice) implements Command {}
+
+  /** Removes every chain of the request, running or pending, before the next tick. */
+  public record Cancel(String requestId) implements Command {}
+
+  /** Serves this model version from the next tick on (ignored if not newer than the current one). */
+  public record SwapWeights(ModelRegistry.ModelVersion version) implements Command {}
+
+  public record GetStatus(ActorRef<Status> replyTo) implements Command {}
+
+  /**
+   * A sampler's state and counters (counters survive restarts).
+   *
+   * @param modelVersion      the served version, 0 before the first
+   * @param rows              chains in the batch
+   * @param pendingChains     chains waiting to join
+   * @param ticks             network calls made
+   * @param chainSteps        rows advanced, summed over ticks
+   * @param lastDistinctLevels distinct noise levels in the last tick's batch
+   * @param maxDistinctLevels the most distinct noise levels any tick's batch held
+   * @param previews          preview events sent
+   * @param restarts          supervision restarts
+   * @param busyNanos         time spent in ticks (network call and batch update), summed
+   */
+  public record Status(int samplerId, String device, long modelVersion, Batching batching, int rows,
+                       int runningSlices, int pendingChains, long ticks, long chainSteps, int lastDistinctLevels,
+                       int maxDistinctLevels, long previews, int restarts, long busyNanos) {}
+
+  /** The self-sent step; only the sampler sends it. */
+  private enum Tick implements Command { INSTANCE }
+
+  /** What outlives a restart: the newest model version and the counters. Confined to the sampler's thread. */
+  private static final class Durable {
+    ModelRegistry.ModelVersion latest;
+    int restarts;
+    long ticks;
+    long chainSteps;
+    int lastDistinct;
+    int maxDistinct;
+    long previews;
+    long tickNanos;
+    long busyNanos;
+  }
+
+  /** A slice in the batch: where its rows' tags start, its gathered samples and preview state. */
+  private static final class Running {
+    final ChainSlice slice;
+    final long tagBase;
+    final double[] samples;
+    final double[] preview;
+    final List<Long> versions = new ArrayList<>(2);
+    int live;
+    long calls;
+    int minStep;
+    int totalSteps;
+    int nextPreview;
+    boolean due;
+    boolean emit;
+    String failure;
+
+    Running(ChainSlice slice, long tagBase, int dim, long version) {
+      this.slice = slice;
+      this.tagBase = tagBase;
+      this.samples = new double[slice.count() * dim];
+      this.preview = new double[slice.count() * dim];
+      Arrays.fill(preview, Double.NaN);
+      this.live = slice.count();
+      this.nextPreview = slice.previewEvery();
+      versions.add(version);
+    }
+
+    boolean owns(long tag) {
+      return tag >= tagBase && tag < tagBase + slice.count();
+    }
+  }
+
+  /** A sampler with a fixed first model (it still accepts {@link SwapWeights} sent to it). */
+  public static Behavior<Command> create(SamplerSettings settings, int samplerId, SamplerDevice device,
+                                         ActorRef<Coordinator.Command> coordinator,
+                                         ModelRegistry.ModelVersion initial) {
+    return create(settings, samplerId, device, coordinator, initial, null);
+  }
+
+  /** A sampler that subscribes to the registry and serves its current version. */
+  public static Behavior<Command> create(SamplerSettings settings, int samplerId, SamplerDevice device,
+                                         ActorRef<Coordinator.Command> coordinator,
+                                         ActorRef<ModelRegistry.Command> registry) {
+    return create(settings, samplerId, device, coordinator, null, registry);
+  }
+
+  private static Behavior<Command> create(SamplerSettings settings, int samplerId, SamplerDevice device,
+                                          ActorRef<Coordinator.Command> coordinator,
+                                          ModelRegistry.ModelVersion initial,
+                                          ActorRef<ModelRegistry.Command> registry) {
+    // The outer setup runs once per spawned actor; the supervised inner one again after every restart.
+    return Behaviors.setup(outer -> {
+      Durable durable = new Durable();
+      durable.latest = initial;
+      return Behaviors.supervise(Behaviors.<Command>setup(
+              ctx -> new Sampler(ctx, settings, samplerId, device, coordinator, registry, durable)))
+          .onFailure(Exception.class,
+              SupervisorStrategy.restart().withLimit(settings.maxRestarts(), settings.restartWindow()));
+    });
+  }
+
+  private final SamplerSettings settings;
+  private final int samplerId;
+  private final SamplerDevice device;
+  private final ActorRef<Coordinator.Command> coordinator;
+  private final Durable durable;
+  private final ArrayDeque<ChainSlice> pending = new ArrayDeque<>();
+  private final TreeMap<Long, Running> byTag = new TreeMap<>();
+  private final Map<String, List<Running>> byRequest = new HashMap<>();
+  private VersionedModel model;
+  private ChainBatch batch;
+  private int pendingChains;
+  private Running[] rowOwner = new Running[0];
+  private boolean ownersDirty;
+  private long nextTag;
+  private boolean tickScheduled;
+  private boolean versionChanged;
+  private int ticksSinceReport;
+  private String failure;
+
+  private Sampler(ActorContext<Command> ctx, SamplerSettings settings, int samplerId, SamplerDevice device,
+                  ActorRef<Coordinator.Command> coordinator, ActorRef<ModelRegistry.Command> registry,
+                  Durable durable) {
+    super(ctx);
+    this.settings = settings;
+    this.samplerId = samplerId;
+    this.device = device;
+    this.coordinator = coordinator;
+    this.durable = durable;
+    if (device.kind() == SamplerDevice.Kind.GPU) {
+      // Binds this (pinned) thread to the device: every array the sampler allocates lives there.
+      Nd4j.getAffinityManager().unsafeSetDevice(device.index());
+    }
+    if (durable.latest != null) install(durable.latest);
+    if (registry != null) {
+      registry.tell(new ModelRegistry.Subscribe(ctx.messageAdapter(ModelRegistry.ModelVersion.class,
+          SwapWeights::new)));
+    }
+    coordinator.tell(new Coordinator.RegisterSampler(samplerId, device.toString(), ctx.getSelf(),
+        settings.maxBatchRows()));
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(Enqueue.class, this::onEnqueue)
+        .onMessage(Cancel.class, this::onCancel)
+        .onMessage(SwapWeights.class, this::onSwapWeights)
+        .onMessage(GetStatus.class, this::onGetStatus)
+        .onMessageEquals(Tick.INSTANCE, this::onTick)
+        .onSignal(PreRestart.class, signal -> onPreRestart())
+        .onSignal(PostStop.class, signal -> onPostStop())
+        .build();
+  }
+
+  // ---- Messages ----
+
+  private Behavior<Command> onEnqueue(Enqueue e) {
+    ChainSlice s = e.slice();
+    if (s.count() > settings.maxBatchRows()) {
+      // The coordinator never routes such a slice; refuse it loudly rather than let it wait forever.
+      s.session().tell(new RequestSession.SliceFailed(s.requestId(), s.firstChain(), s.count(), ErrorCode.INTERNAL,
+          "slice of " + s.count() + " chains exceeds max-batch-rows " + settings.maxBatchRows()));
+      coordinator.tell(new Coordinator.SliceEnded(samplerId, s.requestId(), s.firstChain(), s.count()));
+      return this;
+    }
+    pending.addLast(s);
+    pendingChains += s.count();
+    scheduleTick();
+    return this;
+  }
+
+  private Behavior<Command> onCancel(Cancel c) {
+    for (Iterator<ChainSlice> it = pending.iterator(); it.hasNext(); ) {
+      ChainSlice s = it.next();
+      if (s.requestId().equals(c.requestId())) {
+        it.remove();
+        pendingChains -= s.count();
+        coordinator.tell(new Coordinator.SliceEnded(samplerId, s.requestId(), s.firstChain(), s.count()));
+      }
+    }
+    List<Running> running = byRequest.get(c.requestId());
+    if (running != null) {
+      batch.remove(tag -> ownerOf(tag).slice.requestId().equals(c.requestId()));
+      for (Running r : List.copyOf(running)) end(r);
+    }
+    reportLoad();
+    return this;
+  }
+
+  private Behavior<Command> onSwapWeights(SwapWeights s) {
+    ModelRegistry.ModelVersion v = s.version();
+    if (model != null && v.version() <= model.version()) return this;
+    if (model == null) {
+      install(v);
+    } else {
+      ScoreModel next;
+      try {
+        next = v.factory().create();
+      } catch (RuntimeException e) {
+        getContext().getLog().error("sampler {}: cannot build model version {}: {}", samplerId, v.version(), e.toString());
+        return this;
+      }
+      String why = model.incompatibility(next);
+      if (why != null) {
+        getContext().getLog().error("sampler {}: refusing model version {}: {}", samplerId, v.version(), why);
+        return this;
+      }
+      model.swap(next, v.version());
+      // Recorded at the next tick, so a version replaced before any tick used it is not named.
+      versionChanged = true;
+    }
+    durable.latest = v;
+    scheduleTick();
+    return this;
+  }
+
+  private Behavior<Command> onGetStatus(GetStatus g) {
+    g.replyTo().tell(new Status(samplerId, device.toString(), model == null ? 0 : model.version(),
+        settings.batching(), batch == null ? 0 : batch.size(), byTag.size(), pendingChains, durable.ticks,
+        durable.chainSteps, durable.lastDistinct, durable.maxDistinct, durable.previews, durable.restarts,
+        durable.busyNanos));
+    return this;
+  }
+
+  private Behavior<Command> onTick() {
+    tickScheduled = false;
+    try {
+      step();
+    } catch (RuntimeException e) {
+      // Remembered for onPreRestart: the slices handed back carry the reason.
+      failure = "sampler " + samplerId + " (" + device + ") failed at tick " + (durable.ticks + 1) + ": " + e;
+      throw e;
+    }
+    return this;
+  }
+
+  private Behavior<Command> onPreRestart() {
+    durable.restarts++;
+    handBack(failure != null ? failure : "sampler " + samplerId + " restarted");
+    return this;
+  }
+
+  private Behavior<Command> onPostStop() {
+    handBack(failure != null ? failure : "sampler " + samplerId + " stopped");
+    return this;
+  }
+
+  // ---- The step ----
+
+  /** Admits, ticks, previews and retires: one step boundary to the next. */
+  private void step() {
+    if (model == null) return;
+    admit();
+    if (batch.size() == 0) {
+      reportLoad();
+      return;
+    }
+    if (ownersDirty) rebuildOwners();
+    if (versionChanged) {
+      for (Running r : byTag.values()) {
+        if (r.versions.get(r.versions.size() - 1) != model.version()) r.versions.add(model.version());
+      }
+      versionChanged = false;
+    }
+    boolean previews = previewsDue();
+    batch.wantPreviews(previews);
+    long start = System.nanoTime();
+    ChainBatch.TickReport report = batch.tick();
+    long took = System.nanoTime() - start;
+    durable.tickNanos = durable.tickNanos == 0 ? took : (7 * durable.tickNanos + took) / 8;
+    durable.busyNanos += took;
+    durable.ticks++;
+    durable.chainSteps += report.rows();
+    durable.lastDistinct = report.distinctLevels();
+    durable.maxDistinct = Math.max(durable.maxDistinct, report.distinctLevels());
+    trackSteps();
+    if (previews) emitPreviews();
+    retire();
+    scheduleTick();
+    if (++ticksSinceReport >= settings.loadReportEveryTicks() || batch.size() == 0) reportLoad();
+  }
+
+  private void admit() {
+    if (settings.batching() == Batching.STATIC && batch.size() > 0) return;
+    boolean admitted = false;
+    while (!pending.isEmpty() && batch.size() + pending.peekFirst().count() <= settings.maxBatchRows()) {
+      ChainSlice s = pending.pollFirst();
+      pendingChains -= s.count();
+      RowKeys keys = RowKeys.of(s.seed(), s.firstChain(), s.count());
+      INDArray x0 = ChainBatch.priorStates(model.sde(), keys, model.dim(), model.dataType());
+      batch.add(x0, keys, s.program(), nextTag);
+      Running r = new Running(s, nextTag, model.dim(), model.version());
+      byTag.put(nextTag, r);
+      byRequest.computeIfAbsent(s.requestId(), k -> new ArrayList<>()).add(r);
+      nextTag += s.count();
+      admitted = true;
+    }
+    if (admitted) {
+      ownersDirty = true;
+      reportLoad();
+    }
+  }
+
+  private boolean previewsDue() {
+    boolean any = false;
+    for (Running r : byTag.values()) {
+      // A step takes one or more ticks; asking one tick early costs one Tweedie estimate at most.
+      r.due = r.slice.previewEvery() > 0 && r.minStep + 1 >= r.nextPreview;
+      any |= r.due;
+    }
+    return any;
+  }
+
+  private void trackSteps() {
+    for (Running r : byTag.values()) {
+      r.minStep = Integer.MAX_VALUE;
+      r.totalSteps = 0;
+    }
+    for (int i = 0; i < rowOwner.length; i++) {
+      ChainCursor c = batch.cursor(i);
+      Running r = rowOwner[i];
+      r.minStep = Math.min(r.minStep, c.step());
+      r.totalSteps = Math.max(r.totalSteps, c.totalSteps());
+    }
+  }
+
+  private void emitPreviews() {
+    INDArray denoised = batch.denoised();
+    if (denoised == null) return;
+    boolean any = false;
+    for (Running r : byTag.values()) {
+      r.emit = r.due && r.minStep >= r.nextPreview;
+      any |= r.emit;
+    }
+    if (!any) return;
+    int dim = model.dim();
+    double[][] x0 = denoised.toDoubleMatrix();
+    for (int i = 0; i < rowOwner.length; i++) {
+      Running r = rowOwner[i];
+      if (r.emit) System.arraycopy(x0[i], 0, r.preview, (int) (batch.tag(i) - r.tagBase) * dim, dim);
+    }
+    for (Running r : byTag.values()) {
+      if (!r.emit) continue;
+      ChainSlice s = r.slice;
+      s.session().tell(new RequestSession.SlicePreview(s.requestId(), s.firstChain(), s.count(), r.minStep,
+          r.totalSteps, r.preview));
+      r.nextPreview = (r.minStep / s.previewEvery() + 1) * s.previewEvery();
+      durable.previews++;
+    }
+  }
+
+  private void retire() {
+    List<ChainBatch.Finished> finished = batch.retire();
+    if (finished.isEmpty()) return;
+    ownersDirty = true;
+    int dim = model.dim();
+    Set<Running> touched = new LinkedHashSet<>();
+    for (ChainBatch.Finished f : finished) {
+      Running r = ownerOf(f.tag());
+      int chain = (int) (f.tag() - r.tagBase);
+      r.live--;
+      r.calls += f.ticks();
+      touched.add(r);
+      if (f.failed()) {
+        if (r.failure == null) r.failure = "chain " + (r.slice.firstChain() + chain) + ": " + f.failure();
+      } else {
+        System.arraycopy(f.x(), 0, r.samples, chain * dim, dim);
+        System.arraycopy(f.x(), 0, r.preview, chain * dim, dim);
+      }
+    }
+    for (Running r : touched) {
+      ChainSlice s = r.slice;
+      if (r.failure != null) {
+        // The request has failed: its other chains here stop now; the coordinator stops those elsewhere.
+        if (r.live > 0) batch.remove(r::owns);
+        s.session().tell(new RequestSession.SliceFailed(s.requestId(), s.firstChain(), s.count(),
+            ErrorCode.NON_FINITE, r.failure));
+        end(r);
+      } else if (r.live == 0) {
+        s.session().tell(new RequestSession.SliceCompleted(s.requestId(), s.firstChain(), s.count(), r.samples,
+            r.versions, r.calls));
+        end(r);
+      }
+    }
+  }
+
+  // ---- Bookkeeping ----
+
+  private void install(ModelRegistry.ModelVersion v) {
+    model = new VersionedModel(v.factory().create(), v.version());
+    batch = new ChainBatch(model);
+  }
+
+  private Running ownerOf(long tag) {
+    return byTag.floorEntry(tag).getValue();
+  }
+
+  private void rebuildOwners() {
+    int rows = batch.size();
+    rowOwner = new Running[rows];
+    for (int i = 0; i < rows; i++) rowOwner[i] = ownerOf(batch.tag(i));
+    ownersDirty = false;
+  }
+
+  /** The slice has left the batch (done, failed or cancelled): forget it and give its rows back. */
+  private void end(Running r) {
+    byTag.remove(r.tagBase);
+    List<Running> same = byRequest.get(r.slice.requestId());
+    if (same != null) {
+      same.remove(r);
+      if (same.isEmpty()) byRequest.remove(r.slice.requestId());
+    }
+    ownersDirty = true;
+    coordinator.tell(new Coordinator.SliceEnded(samplerId, r.slice.requestId(), r.slice.firstChain(),
+        r.slice.count()));
+  }
+
+  private void scheduleTick() {
+    if (!tickScheduled && model != null && (batch.size() > 0 || !pending.isEmpty())) {
+      tickScheduled = true;
+      getContext().getSelf().tell(Tick.INSTANCE);
+    }
+  }
+
+  private void reportLoad() {
+    ticksSinceReport = 0;
+    coordinator.tell(new Coordinator.SamplerLoad(samplerId, batch == null ? 0 : batch.size(), pendingChains,
+        durable.ticks, durable.chainSteps, durable.tickNanos, durable.maxDistinct));
+  }
+
+  /** Gives every slice this incarnation holds back to the coordinator (on restart or stop). */
+  private void handBack(String reason) {
+    List<Coordinator.AbortedSlice> out = new ArrayList<>();
+    for (Running r : byTag.values()) out.add(new Coordinator.AbortedSlice(r.slice, true));
+    for (ChainSlice s : pending) out.add(new Coordinator.AbortedSlice(s, false));
+    byTag.clear();
+    byRequest.clear();
+    pending.clear();
+    pendingChains = 0;
+    if (!out.isEmpty()) {
+      getContext().getLog().warn("{}; handing {} slices back", reason, out.size());
+      coordinator.tell(new Coordinator.SlicesAborted(samplerId, out, reason));
+    }
+  }
+}

@@ -1,0 +1,140 @@
+package io.scorestream.actors;
+
+import akka.NotUsed;
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.ActorSystem;
+import akka.actor.typed.Props;
+import akka.actor.typed.javadsl.AskPattern;
+import akka.stream.javadsl.Sink;
+import akka.stream.javadsl.Source;
+import akka.stream.typed.javadsl.ActorSource;
+import com.typesafe.config.Config;
+import io.scorestream.config.ScoreStreamSettings;
+import io.scorestream.config.SessionSettings;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The in-process API of a node: submit a request and watch its events, or wait for its result; cancel; status.
+ * Thread-safe: it only sends messages and builds streams.
+ *
+ * <p>{@link #submit} returns a cold {@link Source}: each materialisation submits the request once, through its own
+ * {@link RequestSession}. The session hands events to the stream one at a time as the stream takes them
+ * ({@code ActorSource.actorRefWithBackpressure}) and conflates previews meanwhile, so a consumer that reads slowly,
+ * or not at all, sees the latest preview when it reads and never slows a sampler or another request; Accepted and
+ * the terminal event are never dropped.
+ */
+public final class ScoreStream implements AutoCloseable {
+  private final ActorSystem<?> system;
+  private final ActorRef<Coordinator.Command> coordinator;
+  private final ActorRef<ModelRegistry.Command> registry;
+  private final SessionSettings sessionSettings;
+  private final Duration askTimeout;
+  private final boolean ownsSystem;
+  /** Session actors are named session-N; N is unique in the JVM, so several facades may share a system. */
+  private static final AtomicLong SESSIONS = new AtomicLong();
+
+  /** A facade over running actors in system (which it does not own). */
+  public ScoreStream(ActorSystem<?> system, ActorRef<Coordinator.Command> coordinator,
+                     ActorRef<ModelRegistry.Command> registry, SessionSettings sessionSettings, Duration askTimeout) {
+    this(system, coordinator, registry, sessionSettings, askTimeout, false);
+  }
+
+  private ScoreStream(ActorSystem<?> system, ActorRef<Coordinator.Command> coordinator,
+                      ActorRef<ModelRegistry.Command> registry, SessionSettings sessionSettings, Duration askTimeout,
+                      boolean ownsSystem) {
+    this.system = system;
+    this.coordinator = coordinator;
+    this.registry = registry;
+    this.sessionSettings = sessionSettings;
+    this.askTimeout = askTimeout;
+    this.ownsSystem = ownsSystem;
+  }
+
+  /** Starts a node in a new actor system configured by config (reference.conf supplies the defaults). */
+  public static ScoreStream start(Config config) {
+    ScoreStreamSettings settings = ScoreStreamSettings.from(config);
+    ActorSystem<ScoreStreamNode.Command> system =
+        ActorSystem.create(ScoreStreamNode.create(settings), "scorestream", config);
+    try {
+      ScoreStreamNode.Refs refs = AskPattern.<ScoreStreamNode.Command, ScoreStreamNode.Refs>ask(system,
+              ScoreStreamNode.GetRefs::new, settings.askTimeout(), system.scheduler())
+          .toCompletableFuture().get(settings.askTimeout().toMillis() * 2, TimeUnit.MILLISECONDS);
+      return new ScoreStream(system, refs.coordinator(), refs.registry(), settings.session(), settings.askTimeout(),
+          true);
+    } catch (Exception e) {
+      system.terminate();
+      throw new IllegalStateException("the node did not start: " + e, e);
+    }
+  }
+
+  /** A facade over a node spawned elsewhere in system. */
+  public static CompletionStage<ScoreStream> connect(ActorSystem<?> system, ActorRef<ScoreStreamNode.Command> node,
+                                                     ScoreStreamSettings settings) {
+    return AskPattern.<ScoreStreamNode.Command, ScoreStreamNode.Refs>ask(node, ScoreStreamNode.GetRefs::new,
+            settings.askTimeout(), system.scheduler())
+        .thenApply(refs -> new ScoreStream(system, refs.coordinator(), refs.registry(), settings.session(),
+            settings.askTimeout()));
+  }
+
+  /**
+   * The events of the request: Accepted, Preview..., then Completed | Failed | Cancelled; or Rejected alone. The
+   * request is submitted when the source is materialised; without a requestId each materialisation gets a fresh
+   * one (read it from the first event).
+   */
+  public Source<SampleEvent, NotUsed> submit(GenerateRequest request) {
+    return Source.<SampleEvent, NotUsed>fromMaterializer((mat, attributes) -> {
+          GenerateRequest r = request.requestId() != null ? request
+              : request.withRequestId(UUID.randomUUID().toString());
+          ActorRef<RequestSession.Command> session = system.systemActorOf(
+              RequestSession.create(r, coordinator, sessionSettings), "session-" + SESSIONS.incrementAndGet(),
+              Props.empty());
+          return ActorSource.<SampleEvent, RequestSession.Command>actorRefWithBackpressure(session,
+                  RequestSession.Ack.INSTANCE, e -> Optional.empty(), e -> Optional.empty())
+              .mapMaterializedValue(ref -> {
+                session.tell(new RequestSession.Attach(ref));
+                return NotUsed.notUsed();
+              });
+        })
+        .takeWhile(e -> !e.terminal(), true)
+        .mapMaterializedValue(m -> NotUsed.notUsed());
+  }
+
+  /** The result of the request, or a {@link ScoreStreamException} with the typed code of its terminal event. */
+  public CompletionStage<Result> generate(GenerateRequest request) {
+    return submit(request).runWith(Sink.last(), system).thenApply(e -> {
+      if (e instanceof SampleEvent.Completed c) return c.result();
+      throw ScoreStreamException.of(e);
+    });
+  }
+
+  /** Cancels a running or queued request; its stream ends with Cancelled. Unknown ids are ignored. */
+  public void cancel(String requestId) {
+    coordinator.tell(new Coordinator.Cancel(requestId, "cancelled by the client"));
+  }
+
+  /** The coordinator's view: queue, active requests, samplers' load. */
+  public CompletionStage<Coordinator.NodeStatus> status() {
+    return AskPattern.ask(coordinator, Coordinator.GetStatus::new, askTimeout, system.scheduler());
+  }
+
+  /** The current and recent model versions. */
+  public CompletionStage<ModelRegistry.Versions> versions() {
+    return AskPattern.ask(registry, ModelRegistry.GetVersions::new, askTimeout, system.scheduler());
+  }
+
+  /** The actor system the node runs in. */
+  public ActorSystem<?> system() {
+    return system;
+  }
+
+  /** Stops the node's actor system if {@link #start} created it. */
+  @Override
+  public void close() {
+    if (ownsSystem) system.terminate();
+  }
+}

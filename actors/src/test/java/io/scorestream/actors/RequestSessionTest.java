@@ -1,0 +1,119 @@
+package io.scorestream.actors;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import akka.actor.testkit.typed.javadsl.ActorTestKit;
+import akka.actor.testkit.typed.javadsl.TestProbe;
+import akka.actor.typed.ActorRef;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+/** A request session alone: ordering, conflation of previews, merging of slices, the terminal event. */
+class RequestSessionTest {
+  private static final ActorTestKit KIT = TestNode.kit();
+
+  @AfterAll
+  static void shutdown() {
+    KIT.shutdownTestKit();
+  }
+
+  private record Rig(ActorRef<RequestSession.Command> session, TestProbe<Coordinator.Command> coordinator,
+                     TestProbe<SampleEvent> subscriber) {}
+
+  private static Rig rig(GenerateRequest r) {
+    TestProbe<Coordinator.Command> coordinator = KIT.createTestProbe();
+    TestProbe<SampleEvent> subscriber = KIT.createTestProbe();
+    ActorRef<RequestSession.Command> session = KIT.spawn(RequestSession.create(r, coordinator.ref(),
+        TestNode.settings("").session()));
+    session.tell(new RequestSession.Attach(subscriber.ref()));
+    coordinator.expectMessageClass(Coordinator.Submit.class);
+    return new Rig(session, coordinator, subscriber);
+  }
+
+  private static double[] filled(int n, double v) {
+    double[] a = new double[n];
+    java.util.Arrays.fill(a, v);
+    return a;
+  }
+
+  @Test
+  void previewsConflateWhileTheSubscriberIsBusyAndTheEndIsNeverDropped() {
+    Rig rig = rig(new GenerateRequest("s", 2, 1, SamplerSpec.pc(100), 1, null));
+    rig.session().tell(new RequestSession.Admitted(new SampleEvent.Accepted("s", 2, 0, Duration.ofSeconds(1))));
+    assertInstanceOf(SampleEvent.Accepted.class, rig.subscriber().receiveMessage());
+    // The subscriber has not taken Accepted yet: 50 previews arrive and must not pile up.
+    for (int step = 1; step <= 50; step++) {
+      rig.session().tell(new RequestSession.SlicePreview("s", 0, 2, step, 100, filled(4, step)));
+    }
+    rig.subscriber().expectNoMessage(Duration.ofMillis(50));
+    rig.session().tell(RequestSession.Ack.INSTANCE);
+    SampleEvent.Preview p = assertInstanceOf(SampleEvent.Preview.class, rig.subscriber().receiveMessage());
+    assertEquals(50, p.step(), "latest wins");
+    assertArrayEquals(filled(4, 50), p.denoised());
+    // While that preview is unacknowledged, more previews and then the result arrive.
+    rig.session().tell(new RequestSession.SlicePreview("s", 0, 2, 60, 100, filled(4, 60)));
+    rig.session().tell(new RequestSession.SliceCompleted("s", 0, 2, filled(4, 7), List.of(3L), 202));
+    assertEquals("s", ((Coordinator.RequestEnded) rig.coordinator().receiveMessage()).requestId());
+    rig.subscriber().expectNoMessage(Duration.ofMillis(50));
+    rig.session().tell(RequestSession.Ack.INSTANCE);
+    SampleEvent.Completed done = assertInstanceOf(SampleEvent.Completed.class, rig.subscriber().receiveMessage());
+    assertArrayEquals(filled(4, 7), done.result().samples());
+    assertEquals(List.of(3L), done.result().modelVersions());
+    assertEquals(202, done.result().networkCalls());
+    rig.session().tell(RequestSession.Ack.INSTANCE);
+    TestProbe<Object> watcher = KIT.createTestProbe();
+    watcher.expectTerminated(rig.session(), Duration.ofSeconds(10));
+  }
+
+  @Test
+  void slicesFromSeveralSamplersMergeIntoOneResult() {
+    Rig rig = rig(new GenerateRequest("m", 3, 1, SamplerSpec.pc(100), 0, null));
+    // A slice can finish before the coordinator's admission reaches the session; Accepted still comes first.
+    rig.session().tell(new RequestSession.SliceCompleted("m", 1, 2, new double[] {1, 2, 3, 4}, List.of(2L, 3L), 20));
+    rig.subscriber().expectNoMessage(Duration.ofMillis(50));
+    rig.session().tell(new RequestSession.Admitted(new SampleEvent.Accepted("m", 3, 0, Duration.ofSeconds(1))));
+    assertInstanceOf(SampleEvent.Accepted.class, rig.subscriber().receiveMessage());
+    rig.session().tell(RequestSession.Ack.INSTANCE);
+    rig.session().tell(new RequestSession.SliceCompleted("m", 1, 2, new double[] {9, 9, 9, 9}, List.of(9L), 99));
+    rig.session().tell(new RequestSession.SliceCompleted("m", 0, 1, new double[] {5, 6}, List.of(1L), 10));
+    SampleEvent.Completed done = assertInstanceOf(SampleEvent.Completed.class, rig.subscriber().receiveMessage());
+    assertArrayEquals(new double[] {5, 6, 1, 2, 3, 4}, done.result().samples(), "a duplicate slice is ignored");
+    assertEquals(List.of(1L, 2L, 3L), done.result().modelVersions());
+    assertEquals(30, done.result().networkCalls());
+  }
+
+  @Test
+  void aFailedSliceFailsTheRequestOnce() {
+    Rig rig = rig(new GenerateRequest("f", 4, 1, SamplerSpec.pc(100), 0, null));
+    rig.session().tell(new RequestSession.Admitted(new SampleEvent.Accepted("f", 4, 0, Duration.ofSeconds(1))));
+    rig.subscriber().receiveMessage();
+    rig.session().tell(RequestSession.Ack.INSTANCE);
+    rig.session().tell(new RequestSession.SliceFailed("f", 0, 2, ErrorCode.NON_FINITE, "chain 1: NaN"));
+    rig.session().tell(new RequestSession.Terminate(new SampleEvent.Cancelled("f", "late cancel")));
+    SampleEvent.Failed failed = assertInstanceOf(SampleEvent.Failed.class, rig.subscriber().receiveMessage());
+    assertEquals(ErrorCode.NON_FINITE, failed.code());
+    rig.coordinator().expectMessageClass(Coordinator.RequestEnded.class);
+    rig.session().tell(RequestSession.Ack.INSTANCE);
+    rig.subscriber().expectNoMessage(Duration.ofMillis(50));
+  }
+
+  @Test
+  void aSubscriberThatGoesAwayCancelsTheRequest() {
+    TestProbe<Coordinator.Command> coordinator = KIT.createTestProbe();
+    TestProbe<SampleEvent> subscriber = KIT.createTestProbe();
+    ActorRef<RequestSession.Command> session = KIT.spawn(RequestSession.create(
+        new GenerateRequest("gone", 1, 1, SamplerSpec.pc(10), 0, null), coordinator.ref(),
+        TestNode.settings("").session()));
+    session.tell(new RequestSession.Attach(subscriber.ref()));
+    coordinator.expectMessageClass(Coordinator.Submit.class);
+    subscriber.stop();
+    Coordinator.Cancel c = coordinator.expectMessageClass(Coordinator.Cancel.class);
+    assertEquals("gone", c.requestId());
+    assertTrue(c.reason().contains("subscriber"));
+  }
+}

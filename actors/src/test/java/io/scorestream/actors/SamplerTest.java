@@ -1,0 +1,161 @@
+package io.scorestream.actors;
+
+import static io.scorestream.actors.TestNode.allFinite;
+import static io.scorestream.actors.TestNode.await;
+import static io.scorestream.actors.TestNode.awaitTerminal;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import akka.actor.testkit.typed.javadsl.ActorTestKit;
+import akka.actor.testkit.typed.javadsl.TestProbe;
+import io.scorestream.model.sde.Sde;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+/** Samplers: reproducibility against offline runs, supervision after failures, batching modes, model swaps. */
+class SamplerTest {
+  private static final ActorTestKit KIT = TestNode.kit();
+  private static final String ONE_SAMPLER = "scorestream.samplers = [\"cpu:0\"]\n";
+
+  @AfterAll
+  static void shutdown() {
+    KIT.shutdownTestKit();
+  }
+
+  private static GenerateRequest request(String id, int count, long seed, SamplerSpec spec) {
+    return new GenerateRequest(id, count, seed, spec, 0, null);
+  }
+
+  @Test
+  void servedSamplesEqualOfflineSamplingAloneAndBusy() throws Exception {
+    TestModels.Gate gate = new TestModels.Gate(1);
+    InitialModel model = TestModels.analytic("ve");
+    try (TestNode node = TestNode.start(KIT, ONE_SAMPLER, TestModels.hooked(model, gate))) {
+      SamplerSpec pc = SamplerSpec.pc(120);
+      SamplerSpec ode = SamplerSpec.rk45(1e-5, 1e-5);
+      double[] pcOffline = TestNode.offline(model.factory(), node.program(pc), 6, 11);
+      double[] odeOffline = TestNode.offline(model.factory(), node.program(ode), 5, 12);
+      // Alone: the first request holds the gate, then runs by itself.
+      CompletionStage<Result> alone = node.api.generate(request("alone", 6, 11, pc));
+      gate.awaitReached();
+      gate.open();
+      assertArrayEquals(pcOffline, await(alone).samples(), "alone: bit-identical to the offline run");
+      // Busy: the same seeds beside other chains at other noise levels, in the same batch.
+      List<CompletionStage<Result>> fillers = List.of(
+          node.api.generate(request("f1", 16, 1, SamplerSpec.rk45(1e-4, 1e-4))),
+          node.api.generate(request("f2", 10, 2, SamplerSpec.pc(150, "ancestral", "none", 0, 0.16))),
+          node.api.generate(request("f3", 7, 3, SamplerSpec.ald(5, 20, 0.003))));
+      Result pcBusy = await(node.api.generate(request("pc-busy", 6, 11, pc)));
+      Result odeBusy = await(node.api.generate(request("ode-busy", 5, 12, ode)));
+      for (CompletionStage<Result> f : fillers) assertTrue(allFinite(await(f).samples()));
+      assertArrayEquals(pcOffline, pcBusy.samples(), "busy predictor-corrector: bit-identical");
+      assertArrayEquals(odeOffline, odeBusy.samples(), 1e-5, "busy probability-flow ODE: within 1e-5");
+    }
+  }
+
+  @Test
+  void requestSplitAcrossSamplersKeepsItsChains() throws Exception {
+    InitialModel model = TestModels.analytic("vp");
+    try (TestNode node = TestNode.start(KIT, "scorestream.samplers = [\"cpu:0\", \"cpu:1\"]\n"
+        + "scorestream.coordinator.split-min-chains = 8\n", model)) {
+      SamplerSpec spec = SamplerSpec.pc(80);
+      Result r = await(node.api.generate(request("split", 40, 21, spec)));
+      assertTrue(node.samplerStatus(0).chainSteps() > 0 && node.samplerStatus(1).chainSteps() > 0,
+          "both samplers ran chains of the request");
+      assertArrayEquals(TestNode.offline(model.factory(), node.program(spec), 40, 21), r.samples(),
+          "the same samples as one offline batch of 40 chains");
+    }
+  }
+
+  @Test
+  void samplerExceptionRestartsAndRetriesFromSeeds() throws Exception {
+    InitialModel model = TestModels.analytic("ve");
+    InitialModel faulty = TestModels.hooked(model, new TestModels.Fault(30, 1));
+    try (TestNode node = TestNode.start(KIT, ONE_SAMPLER + "scorestream.coordinator.max-retries = 1\n", faulty)) {
+      SamplerSpec pc = SamplerSpec.pc(100);
+      SamplerSpec euler = SamplerSpec.ode("euler", 80);
+      CompletionStage<Result> a = node.api.generate(request("a", 4, 1, pc));
+      CompletionStage<Result> b = node.api.generate(request("b", 3, 2, euler));
+      Result ra = await(a);
+      Result rb = await(b);
+      assertEquals(1, node.samplerStatus(0).restarts(), "the sampler was restarted once");
+      assertArrayEquals(TestNode.offline(model.factory(), node.program(pc), 4, 1), ra.samples(),
+          "retried from its seed: the same samples as without the failure");
+      assertArrayEquals(TestNode.offline(model.factory(), node.program(euler), 3, 2), rb.samples(), 1e-9);
+    }
+  }
+
+  @Test
+  void samplerExceptionFailsRequestsWhenRetriesAreSpent() throws Exception {
+    InitialModel faulty = TestModels.hooked(TestModels.analytic("vp"), new TestModels.Fault(10, 1));
+    try (TestNode node = TestNode.start(KIT, ONE_SAMPLER + "scorestream.coordinator.max-retries = 0\n", faulty)) {
+      ExecutionException ex = assertThrows(ExecutionException.class,
+          () -> await(node.api.generate(request("doomed", 3, 1, SamplerSpec.pc(50)))));
+      ScoreStreamException e = assertInstanceOf(ScoreStreamException.class, ex.getCause());
+      assertEquals(ErrorCode.INTERNAL, e.code());
+      assertTrue(e.detail().contains("injected fault"), e.detail());
+      // The restarted sampler serves the next request.
+      Result next = await(node.api.generate(request("next", 2, 2, SamplerSpec.pc(50))));
+      assertTrue(allFinite(next.samples()));
+      assertEquals(1, node.samplerStatus(0).restarts());
+    }
+  }
+
+  @Test
+  void persistentSamplerFaultEndsEveryRequest() throws Exception {
+    InitialModel broken = TestModels.hooked(TestModels.analytic("vp"), new TestModels.Fault(5, Integer.MAX_VALUE));
+    try (TestNode node = TestNode.start(KIT, ONE_SAMPLER + "scorestream.coordinator.max-retries = 2\n", broken)) {
+      List<TestProbe<SampleEvent>> probes = List.of(
+          node.watch(request("p1", 2, 1, SamplerSpec.pc(50))),
+          node.watch(request("p2", 3, 2, SamplerSpec.ode("heun", 40))),
+          node.watch(request("p3", 1, 3, SamplerSpec.pc(30))));
+      for (TestProbe<SampleEvent> p : probes) {
+        SampleEvent end = awaitTerminal(p);
+        SampleEvent.Failed f = assertInstanceOf(SampleEvent.Failed.class, end, "no request hangs: " + end);
+        assertEquals(ErrorCode.INTERNAL, f.code());
+      }
+      assertEquals(0, node.status().activeRequests());
+    }
+  }
+
+  @Test
+  void staticBatchingAdmitsOnlyIntoAnEmptyBatch() throws Exception {
+    assertEquals(1, distinctLevelsWithLateJoiner("static"), "static: the late request waited for an empty batch");
+    assertEquals(2, distinctLevelsWithLateJoiner("continuous"), "continuous: it joined the running batch");
+  }
+
+  /** One request runs; another with the same program arrives at tick 5; returns the most noise levels of a tick. */
+  private static int distinctLevelsWithLateJoiner(String batching) throws Exception {
+    TestModels.Gate gate = new TestModels.Gate(5);
+    try (TestNode node = TestNode.start(KIT, ONE_SAMPLER + "scorestream.sampler.batching = " + batching + "\n",
+        TestModels.hooked(TestModels.analytic("vp"), gate))) {
+      CompletionStage<Result> first = node.api.generate(request("first", 2, 1, SamplerSpec.pc(40)));
+      gate.awaitReached();
+      TestProbe<SampleEvent> late = node.watch(request("late", 2, 2, SamplerSpec.pc(40)));
+      late.expectMessageClass(SampleEvent.Accepted.class);
+      gate.open();
+      await(first);
+      assertInstanceOf(SampleEvent.Completed.class, awaitTerminal(late));
+      return node.samplerStatus(0).maxDistinctLevels();
+    }
+  }
+
+  @Test
+  void incompatibleModelVersionIsRefusedAndServingContinues() throws Exception {
+    try (TestNode node = TestNode.start(KIT, ONE_SAMPLER, TestModels.analytic("vp"))) {
+      TestProbe<ModelRegistry.ModelVersion> published = KIT.createTestProbe();
+      node.refs.registry().tell(new ModelRegistry.Publish("wrong sde", -1,
+          ModelRegistry.analytic(TestModels.GMM8, Sde.named("ve")), published.ref()));
+      assertEquals(2, published.receiveMessage().version());
+      Result r = await(node.api.generate(request("still", 2, 1, SamplerSpec.pc(20))));
+      assertEquals(List.of(1L), r.modelVersions(), "the VE model was refused for VP chains");
+      assertEquals(1, node.samplerStatus(0).modelVersion());
+    }
+  }
+}
