@@ -101,12 +101,9 @@ public final class CounterNoise {
 
   /** Like {@link #normal(RowKeys, long[], int, int, DataType)} with one step index for every row. */
   public static INDArray normal(RowKeys keys, long step, int substream, int dim, DataType type) {
-    int b = keys.size();
-    double[] buf = new double[b * dim];
-    for (int i = 0; i < b; i++) {
-      normals(keys.seed(i), keys.chain(i), step, substream, buf, i * dim, dim);
-    }
-    return Nd4j.createFromArray(buf).reshape(b, dim).castTo(type);
+    long[] steps = new long[keys.size()];
+    java.util.Arrays.fill(steps, step);
+    return normal(keys, steps, substream, dim, type);
   }
 
   /** A [B, dim] array of Rademacher signs (+1 or -1 with equal probability). */

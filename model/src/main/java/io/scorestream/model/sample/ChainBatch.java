@@ -3,17 +3,13 @@ package io.scorestream.model.sample;
 import io.scorestream.model.noise.CounterNoise;
 import io.scorestream.model.noise.RowKeys;
 import io.scorestream.model.score.ScoreModel;
+import io.scorestream.model.score.Workspaces;
 import io.scorestream.model.sde.Sde;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
-import org.nd4j.linalg.api.memory.conf.WorkspaceConfiguration;
-import org.nd4j.linalg.api.memory.enums.AllocationPolicy;
-import org.nd4j.linalg.api.memory.enums.LearningPolicy;
-import org.nd4j.linalg.api.memory.enums.MirroringPolicy;
-import org.nd4j.linalg.api.memory.enums.SpillPolicy;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
@@ -37,14 +33,6 @@ public final class ChainBatch {
   public record TickReport(int rows, int distinctLevels) {}
 
   private static final String TICK_WORKSPACE_ID = "scorestream-chain-batch-tick";
-  private static final WorkspaceConfiguration TICK_WORKSPACE = WorkspaceConfiguration.builder()
-      .initialSize(0)
-      .overallocationLimit(0.3)
-      .policyAllocation(AllocationPolicy.OVERALLOCATE)
-      .policyLearning(LearningPolicy.FIRST_LOOP)
-      .policyMirroring(MirroringPolicy.FULL)
-      .policySpill(SpillPolicy.REALLOCATE)
-      .build();
 
   private final ScoreModel model;
   private final Sde sde;
@@ -137,7 +125,7 @@ public final class ChainBatch {
     if (cursors.isEmpty()) return new TickReport(0, 0);
     // Every temporary of a tick lives in a workspace that is reset each tick: after the first ticks it has learned
     // its size and the hot loop stops allocating native memory. The state and the registers live outside it.
-    try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(TICK_WORKSPACE, TICK_WORKSPACE_ID)) {
+    try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(Workspaces.REUSED, TICK_WORKSPACE_ID)) {
       return advance();
     }
   }

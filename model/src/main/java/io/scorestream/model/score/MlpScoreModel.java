@@ -3,11 +3,6 @@ package io.scorestream.model.score;
 import io.scorestream.model.sde.Sde;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
-import org.nd4j.linalg.api.memory.conf.WorkspaceConfiguration;
-import org.nd4j.linalg.api.memory.enums.AllocationPolicy;
-import org.nd4j.linalg.api.memory.enums.LearningPolicy;
-import org.nd4j.linalg.api.memory.enums.MirroringPolicy;
-import org.nd4j.linalg.api.memory.enums.SpillPolicy;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.Swish;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.SwishDerivative;
@@ -86,7 +81,7 @@ public final class MlpScoreModel implements ScoreModel {
   @Override
   public INDArray score(INDArray x, double[] t) {
     checkInput(x, t);
-    try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(FORWARD_WORKSPACE, FORWARD_WORKSPACE_ID)) {
+    try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(Workspaces.REUSED, FORWARD_WORKSPACE_ID)) {
       INDArray h = input(x, t);
       for (int l = 0; l < config.depth(); l++) {
         h = linear(h, w[l], b[l]);
@@ -106,14 +101,6 @@ public final class MlpScoreModel implements ScoreModel {
   }
 
   private static final String FORWARD_WORKSPACE_ID = "scorestream-mlp-forward";
-  private static final WorkspaceConfiguration FORWARD_WORKSPACE = WorkspaceConfiguration.builder()
-      .initialSize(0)
-      .overallocationLimit(0.3)
-      .policyAllocation(AllocationPolicy.OVERALLOCATE)
-      .policyLearning(LearningPolicy.FIRST_LOOP)
-      .policyMirroring(MirroringPolicy.FULL)
-      .policySpill(SpillPolicy.REALLOCATE)
-      .build();
 
   @Override
   public ScoreJvp scoreJvp(INDArray x, double[] t, INDArray v) {
