@@ -17,6 +17,19 @@ final class Plots {
 
   /** A scatter of 2-D points, with optional reference points underneath in grey. */
   static void scatter(Path png, String title, double[][] points, double[][] reference) {
+    scatter(png, title, points, reference, Double.NaN);
+  }
+
+  /**
+   * A scatter as above on the fixed window [-limit, limit]^2 (points outside it are left out), so that a sequence of
+   * frames shares its axes; a NaN limit scales the axes to the points.
+   */
+  static void scatter(Path png, String title, double[][] points, double[][] reference, double limit) {
+    boolean fixed = !Double.isNaN(limit);
+    if (fixed) {
+      points = inside(points, limit);
+      reference = reference == null ? null : inside(reference, limit);
+    }
     XYChart chart = new XYChartBuilder().width(640).height(640).title(title).xAxisTitle("x0").yAxisTitle("x1").build();
     chart.getStyler().setDefaultSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
     chart.getStyler().setMarkerSize(3);
@@ -30,7 +43,15 @@ final class Plots {
     XYSeries s = chart.addSeries("samples", column(points, 0), column(points, 1));
     s.setMarkerColor(new Color(31, 119, 180, 120));
     s.setMarker(SeriesMarkers.CIRCLE);
+    if (fixed) {
+      chart.getStyler().setXAxisMin(-limit).setXAxisMax(limit).setYAxisMin(-limit).setYAxisMax(limit);
+    }
     save(chart, png);
+  }
+
+  private static double[][] inside(double[][] points, double limit) {
+    return java.util.Arrays.stream(points)
+        .filter(p -> Math.abs(p[0]) <= limit && Math.abs(p[1]) <= limit).toArray(double[][]::new);
   }
 
   /** Loss against step, with a moving average. */

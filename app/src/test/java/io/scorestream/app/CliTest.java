@@ -89,7 +89,7 @@ class CliTest {
     Files.writeString(blocker, "");
     assertBadInput("cannot write", "sample", "--model", "analytic:gmm8", "--steps", "5", "--n", "4",
         "--out", blocker.resolve("x.csv").toString());
-    assertBadInput("Unknown option", "sample", "--bogus");
+    assertBadInput("Unknown option", "sample", "--model", "analytic:gmm8", "--out", out, "--bogus");
   }
 
   @Test
