@@ -28,10 +28,6 @@ class SamplerTest {
     KIT.shutdownTestKit();
   }
 
-  private static GenerateRequest request(String id, int count, long seed, SamplerSpec spec) {
-    return new GenerateRequest(id, count, seed, spec, 0, null);
-  }
-
   @Test
   void servedSamplesEqualOfflineSamplingAloneAndBusy() throws Exception {
     TestModels.Gate gate = new TestModels.Gate(1);
@@ -42,17 +38,17 @@ class SamplerTest {
       double[] pcOffline = TestNode.offline(model.factory(), node.program(pc), 6, 11);
       double[] odeOffline = TestNode.offline(model.factory(), node.program(ode), 5, 12);
       // Alone: the first request holds the gate, then runs by itself.
-      CompletionStage<Result> alone = node.api.generate(request("alone", 6, 11, pc));
+      CompletionStage<Result> alone = node.api.generate(TestNode.request("alone", 6, 11, pc));
       gate.awaitReached();
       gate.open();
       assertArrayEquals(pcOffline, await(alone).samples(), "alone: bit-identical to the offline run");
       // Busy: the same seeds beside other chains at other noise levels, in the same batch.
       List<CompletionStage<Result>> fillers = List.of(
-          node.api.generate(request("f1", 16, 1, SamplerSpec.rk45(1e-4, 1e-4))),
-          node.api.generate(request("f2", 10, 2, SamplerSpec.pc(150, "ancestral", "none", 0, 0.16))),
-          node.api.generate(request("f3", 7, 3, SamplerSpec.ald(5, 20, 0.003))));
-      Result pcBusy = await(node.api.generate(request("pc-busy", 6, 11, pc)));
-      Result odeBusy = await(node.api.generate(request("ode-busy", 5, 12, ode)));
+          node.api.generate(TestNode.request("f1", 16, 1, SamplerSpec.rk45(1e-4, 1e-4))),
+          node.api.generate(TestNode.request("f2", 10, 2, SamplerSpec.pc(150, "ancestral", "none", 0, 0.16))),
+          node.api.generate(TestNode.request("f3", 7, 3, SamplerSpec.ald(5, 20, 0.003))));
+      Result pcBusy = await(node.api.generate(TestNode.request("pc-busy", 6, 11, pc)));
+      Result odeBusy = await(node.api.generate(TestNode.request("ode-busy", 5, 12, ode)));
       for (CompletionStage<Result> f : fillers) assertTrue(allFinite(await(f).samples()));
       assertArrayEquals(pcOffline, pcBusy.samples(), "busy predictor-corrector: bit-identical");
       assertArrayEquals(odeOffline, odeBusy.samples(), 1e-5, "busy probability-flow ODE: within 1e-5");
@@ -65,7 +61,7 @@ class SamplerTest {
     try (TestNode node = TestNode.start(KIT, "scorestream.samplers = [\"cpu:0\", \"cpu:1\"]\n"
         + "scorestream.coordinator.split-min-chains = 8\n", model)) {
       SamplerSpec spec = SamplerSpec.pc(80);
-      Result r = await(node.api.generate(request("split", 40, 21, spec)));
+      Result r = await(node.api.generate(TestNode.request("split", 40, 21, spec)));
       assertTrue(node.samplerStatus(0).chainSteps() > 0 && node.samplerStatus(1).chainSteps() > 0,
           "both samplers ran chains of the request");
       assertArrayEquals(TestNode.offline(model.factory(), node.program(spec), 40, 21), r.samples(),
@@ -80,8 +76,8 @@ class SamplerTest {
     try (TestNode node = TestNode.start(KIT, ONE_SAMPLER + "scorestream.coordinator.max-retries = 1\n", faulty)) {
       SamplerSpec pc = SamplerSpec.pc(100);
       SamplerSpec euler = SamplerSpec.ode("euler", 80);
-      CompletionStage<Result> a = node.api.generate(request("a", 4, 1, pc));
-      CompletionStage<Result> b = node.api.generate(request("b", 3, 2, euler));
+      CompletionStage<Result> a = node.api.generate(TestNode.request("a", 4, 1, pc));
+      CompletionStage<Result> b = node.api.generate(TestNode.request("b", 3, 2, euler));
       Result ra = await(a);
       Result rb = await(b);
       assertEquals(1, node.samplerStatus(0).restarts(), "the sampler was restarted once");
@@ -96,12 +92,12 @@ class SamplerTest {
     InitialModel faulty = TestModels.hooked(TestModels.analytic("vp"), new TestModels.Fault(10, 1));
     try (TestNode node = TestNode.start(KIT, ONE_SAMPLER + "scorestream.coordinator.max-retries = 0\n", faulty)) {
       ExecutionException ex = assertThrows(ExecutionException.class,
-          () -> await(node.api.generate(request("doomed", 3, 1, SamplerSpec.pc(50)))));
+          () -> await(node.api.generate(TestNode.request("doomed", 3, 1, SamplerSpec.pc(50)))));
       ScoreStreamException e = assertInstanceOf(ScoreStreamException.class, ex.getCause());
       assertEquals(ErrorCode.INTERNAL, e.code());
       assertTrue(e.detail().contains("injected fault"), e.detail());
       // The restarted sampler serves the next request.
-      Result next = await(node.api.generate(request("next", 2, 2, SamplerSpec.pc(50))));
+      Result next = await(node.api.generate(TestNode.request("next", 2, 2, SamplerSpec.pc(50))));
       assertTrue(allFinite(next.samples()));
       assertEquals(1, node.samplerStatus(0).restarts());
     }
@@ -112,9 +108,9 @@ class SamplerTest {
     InitialModel broken = TestModels.hooked(TestModels.analytic("vp"), new TestModels.Fault(5, Integer.MAX_VALUE));
     try (TestNode node = TestNode.start(KIT, ONE_SAMPLER + "scorestream.coordinator.max-retries = 2\n", broken)) {
       List<TestProbe<SampleEvent>> probes = List.of(
-          node.watch(request("p1", 2, 1, SamplerSpec.pc(50))),
-          node.watch(request("p2", 3, 2, SamplerSpec.ode("heun", 40))),
-          node.watch(request("p3", 1, 3, SamplerSpec.pc(30))));
+          node.watch(TestNode.request("p1", 2, 1, SamplerSpec.pc(50))),
+          node.watch(TestNode.request("p2", 3, 2, SamplerSpec.ode("heun", 40))),
+          node.watch(TestNode.request("p3", 1, 3, SamplerSpec.pc(30))));
       for (TestProbe<SampleEvent> p : probes) {
         SampleEvent end = awaitTerminal(p);
         SampleEvent.Failed f = assertInstanceOf(SampleEvent.Failed.class, end, "no request hangs: " + end);
@@ -135,9 +131,9 @@ class SamplerTest {
     TestModels.Gate gate = new TestModels.Gate(5);
     try (TestNode node = TestNode.start(KIT, ONE_SAMPLER + "scorestream.sampler.batching = " + batching + "\n",
         TestModels.hooked(TestModels.analytic("vp"), gate))) {
-      CompletionStage<Result> first = node.api.generate(request("first", 2, 1, SamplerSpec.pc(40)));
+      CompletionStage<Result> first = node.api.generate(TestNode.request("first", 2, 1, SamplerSpec.pc(40)));
       gate.awaitReached();
-      TestProbe<SampleEvent> late = node.watch(request("late", 2, 2, SamplerSpec.pc(40)));
+      TestProbe<SampleEvent> late = node.watch(TestNode.request("late", 2, 2, SamplerSpec.pc(40)));
       late.expectMessageClass(SampleEvent.Accepted.class);
       gate.open();
       await(first);
@@ -153,7 +149,7 @@ class SamplerTest {
       node.refs.registry().tell(new ModelRegistry.Publish("wrong sde", -1,
           ModelRegistry.analytic(TestModels.GMM8, Sde.named("ve")), published.ref()));
       assertEquals(2, published.receiveMessage().version());
-      Result r = await(node.api.generate(request("still", 2, 1, SamplerSpec.pc(20))));
+      Result r = await(node.api.generate(TestNode.request("still", 2, 1, SamplerSpec.pc(20))));
       assertEquals(List.of(1L), r.modelVersions(), "the VE model was refused for VP chains");
       assertEquals(1, node.samplerStatus(0).modelVersion());
     }

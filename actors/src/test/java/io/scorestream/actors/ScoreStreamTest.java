@@ -39,10 +39,6 @@ class ScoreStreamTest {
     KIT.shutdownTestKit();
   }
 
-  private static GenerateRequest request(String id, int count, long seed, SamplerSpec spec) {
-    return new GenerateRequest(id, count, seed, spec, 0, null);
-  }
-
   @Test
   void manyConcurrentRequestsCompleteWithMixedNoiseLevels() throws Exception {
     // 200 requests of 50 to 500 steps over six sampler kinds, on two samplers.
@@ -153,7 +149,7 @@ class ScoreStreamTest {
       assertEquals(0, s.rows(), "the rows were freed");
       assertEquals(3, s.ticks(), "at the step boundary after the blocked tick: no further tick ran");
       // Capacity is back: a new request runs to completion.
-      Result r = await(node.api.generate(request("c2", 2, 4, SamplerSpec.pc(30))));
+      Result r = await(node.api.generate(TestNode.request("c2", 2, 4, SamplerSpec.pc(30))));
       assertEquals(2, r.count());
     }
   }
@@ -163,19 +159,19 @@ class ScoreStreamTest {
     TestModels.Gate gate = new TestModels.Gate(2);
     try (TestNode node = TestNode.start(KIT, ONE_SAMPLER + "scorestream.sampler.max-batch-rows = 4\n"
         + "scorestream.coordinator.queue-bound = 2\n", TestModels.hooked(TestModels.analytic("vp"), gate))) {
-      TestProbe<SampleEvent> p1 = node.watch(request("o1", 4, 1, SamplerSpec.pc(100)));
+      TestProbe<SampleEvent> p1 = node.watch(TestNode.request("o1", 4, 1, SamplerSpec.pc(100)));
       SampleEvent.Accepted a1 = p1.expectMessageClass(SampleEvent.Accepted.class);
       assertEquals(0, a1.queuePosition());
       gate.awaitReached();
-      TestProbe<SampleEvent> p2 = node.watch(request("o2", 4, 2, SamplerSpec.pc(100)));
+      TestProbe<SampleEvent> p2 = node.watch(TestNode.request("o2", 4, 2, SamplerSpec.pc(100)));
       SampleEvent.Accepted a2 = p2.expectMessageClass(SampleEvent.Accepted.class);
-      TestProbe<SampleEvent> p3 = node.watch(request("o3", 4, 3, SamplerSpec.pc(100)));
+      TestProbe<SampleEvent> p3 = node.watch(TestNode.request("o3", 4, 3, SamplerSpec.pc(100)));
       SampleEvent.Accepted a3 = p3.expectMessageClass(SampleEvent.Accepted.class);
       assertEquals(1, a2.queuePosition());
       assertEquals(2, a3.queuePosition());
       assertTrue(a3.eta().compareTo(a2.eta()) > 0, "a later place has a later ETA");
       ExecutionException ex = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
-          () -> await(node.api.generate(request("o4", 4, 4, SamplerSpec.pc(100)))));
+          () -> await(node.api.generate(TestNode.request("o4", 4, 4, SamplerSpec.pc(100)))));
       ScoreStreamException rejected = assertInstanceOf(ScoreStreamException.class, ex.getCause());
       assertEquals(ErrorCode.OVERLOADED, rejected.code());
       assertTrue(rejected.retryAfter().isPresent() && !rejected.retryAfter().get().isNegative());
@@ -233,7 +229,7 @@ class ScoreStreamTest {
   private StallRun stallRun(boolean stall) throws Exception {
     TestModels.Gate gate = new TestModels.Gate(1);
     try (TestNode node = TestNode.start(KIT, ONE_SAMPLER, TestModels.hooked(TestModels.analytic("ve"), gate))) {
-      CompletionStage<Result> opener = node.api.generate(request("open", 1, 9, SamplerSpec.pc(10)));
+      CompletionStage<Result> opener = node.api.generate(TestNode.request("open", 1, 9, SamplerSpec.pc(10)));
       gate.awaitReached();
       // A request that previews every step; its consumer reads nothing until everything else is done.
       GenerateRequest chatty = new GenerateRequest("chatty", 4, 7, SamplerSpec.pc(200), 1, null);
@@ -311,7 +307,7 @@ class ScoreStreamTest {
     InitialModel initial = new InitialModel("mlp seed 1", 0, TestModels.hooked(v1, gate), vp, 2, w1);
     try (TestNode node = TestNode.start(KIT, ONE_SAMPLER, initial)) {
       SamplerSpec spec = SamplerSpec.pc(60);
-      CompletionStage<Result> running = node.api.generate(request("w1", 8, 3, spec));
+      CompletionStage<Result> running = node.api.generate(TestNode.request("w1", 8, 3, spec));
       gate.awaitReached();
       TestProbe<ModelRegistry.ModelVersion> published = KIT.createTestProbe();
       node.refs.registry().tell(new ModelRegistry.Publish("mlp seed 2", 100, v2, published.ref()));
@@ -327,7 +323,7 @@ class ScoreStreamTest {
           TestModels.hooked(v1, (inner, x, t) -> (calls.incrementAndGet() <= 20 ? m1 : m2).score(x, t));
       double[] expected = TestNode.offline(switching, node.program(spec), 8, 3);
       assertArrayEquals(expected, r.samples(), 1e-6, "the swap took effect exactly after call 20");
-      Result after = await(node.api.generate(request("w2", 8, 3, spec)));
+      Result after = await(node.api.generate(TestNode.request("w2", 8, 3, spec)));
       assertEquals(List.of(2L), after.modelVersions());
       assertArrayEquals(TestNode.offline(v2, node.program(spec), 8, 3), after.samples(), 1e-6);
     }
@@ -341,12 +337,12 @@ class ScoreStreamTest {
     InitialModel model = TestModels.hooked(TestModels.hooked(TestModels.analytic("ve"), new TestModels.Poison(tStar)),
         gate);
     try (TestNode node = TestNode.start(KIT, ONE_SAMPLER, model)) {
-      CompletionStage<Result> poisoned = node.api.generate(request("nan", 8, 5, SamplerSpec.pc(97)));
+      CompletionStage<Result> poisoned = node.api.generate(TestNode.request("nan", 8, 5, SamplerSpec.pc(97)));
       gate.awaitReached();
       SamplerSpec pc = SamplerSpec.pc(100);
       SamplerSpec heun = SamplerSpec.ode("heun", 50);
-      TestProbe<SampleEvent> h1 = node.watch(request("h1", 4, 6, pc));
-      TestProbe<SampleEvent> h2 = node.watch(request("h2", 3, 7, heun));
+      TestProbe<SampleEvent> h1 = node.watch(TestNode.request("h1", 4, 6, pc));
+      TestProbe<SampleEvent> h2 = node.watch(TestNode.request("h2", 3, 7, heun));
       h1.expectMessageClass(SampleEvent.Accepted.class);
       h2.expectMessageClass(SampleEvent.Accepted.class);
       gate.open();
@@ -369,11 +365,11 @@ class ScoreStreamTest {
   void invalidRequestsGetTypedErrorsAndChangeNothing() throws Exception {
     try (TestNode node = TestNode.start(KIT, ONE_SAMPLER, TestModels.analytic("vp"))) {
       List<GenerateRequest> bad = List.of(
-          request("b0", 0, 1, SamplerSpec.pc(10)),
-          request("b1", 1, 1, SamplerSpec.pc(1_000_000)),
-          request("b2", 1, 1, SamplerSpec.pc(10, "leapfrog", "none", 0, 0.16)),
-          request("b3", 1, 1, SamplerSpec.pc(10, "euler-maruyama", "langevin", 1, -1.0)),
-          request("b4", 1, 1, new SamplerSpec("ddim", null, null, null, null, null, null, null, null, null, null,
+          TestNode.request("b0", 0, 1, SamplerSpec.pc(10)),
+          TestNode.request("b1", 1, 1, SamplerSpec.pc(1_000_000)),
+          TestNode.request("b2", 1, 1, SamplerSpec.pc(10, "leapfrog", "none", 0, 0.16)),
+          TestNode.request("b3", 1, 1, SamplerSpec.pc(10, "euler-maruyama", "langevin", 1, -1.0)),
+          TestNode.request("b4", 1, 1, new SamplerSpec("ddim", null, null, null, null, null, null, null, null, null, null,
               null, null)),
           new GenerateRequest("b5", 1, 1, SamplerSpec.pc(10), 0, Duration.ofHours(5)),
           new GenerateRequest("b6", 1, 1, SamplerSpec.pc(10), -7, null));
@@ -388,7 +384,7 @@ class ScoreStreamTest {
       assertEquals(0, s.accepted());
       assertEquals(bad.size(), s.rejected());
       assertEquals(0, node.samplerStatus(0).ticks(), "nothing ran");
-      assertNotNull(await(node.api.generate(request("ok", 1, 1, SamplerSpec.pc(10)))));
+      assertNotNull(await(node.api.generate(TestNode.request("ok", 1, 1, SamplerSpec.pc(10)))));
     }
   }
 

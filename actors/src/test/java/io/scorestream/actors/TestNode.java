@@ -106,6 +106,11 @@ final class TestNode implements AutoCloseable {
   }
 
   /** The offline samples of the same chains, row-major. */
+  /** A request without previews or deadline. */
+  static GenerateRequest request(String id, int count, long seed, SamplerSpec spec) {
+    return new GenerateRequest(id, count, seed, spec, 0, null);
+  }
+
   static double[] offline(ModelRegistry.ModelFactory model, SamplerProgram program, int n, long seed) {
     Sampling.Result r = Sampling.run(model.create(), program, n, seed, null, null);
     assertTrue(r.failures().isEmpty(), "offline run failed: " + r.failures());
