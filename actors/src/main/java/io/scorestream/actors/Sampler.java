@@ -39,7 +39,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * <ul>
  *   <li>New chains ({@link Enqueue}) wait in a pending queue and join at the next tick ({@code continuous}) or when
  *       the batch is empty ({@code static}); the batch never exceeds {@code max-batch-rows}.</li>
- *   <li>Every {@code previewEvery} steps of a slice it sends the slice's Tweedie estimates of x0 to its session.</li>
+ *   <li>After a slice's first tick, and then every {@code previewEvery} steps, it sends the slice's Tweedie
+ *       estimates of x0 to its session: a client sees a first preview one tick after its chains join.</li>
  *   <li>Finished chains leave at once; when all chains of a slice are done the samples go to the session with every
  *       model version the slice used. A chain whose state turns NaN or infinite fails its request alone.</li>
  *   <li>{@link SwapWeights} replaces the model between ticks; running chains continue with the new weights.</li>
@@ -129,6 +130,8 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
     int nextPreview;
     boolean due;
     boolean emit;
+    /** Whether a preview went out: the first one follows the slice's first tick, the next every previewEvery steps. */
+    boolean previewed;
     String failure;
 
     Running(ChainSlice slice, long tagBase, int dim, long version) {
@@ -383,7 +386,7 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
     boolean any = false;
     for (Running r : byTag.values()) {
       // A step takes one or more ticks; asking one tick early costs one Tweedie estimate at most.
-      r.due = r.slice.previewEvery() > 0 && r.minStep + 1 >= r.nextPreview;
+      r.due = r.slice.previewEvery() > 0 && (!r.previewed || r.minStep + 1 >= r.nextPreview);
       any |= r.due;
     }
     return any;
@@ -407,7 +410,7 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
     if (denoised == null) return;
     boolean any = false;
     for (Running r : byTag.values()) {
-      r.emit = r.due && r.minStep >= r.nextPreview;
+      r.emit = r.due && (!r.previewed || r.minStep >= r.nextPreview);
       any |= r.emit;
     }
     if (!any) return;
@@ -424,6 +427,7 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
       s.session().tell(new RequestSession.SlicePreview(s.requestId(), s.firstChain(), s.count(), r.minStep,
           r.totalSteps, r.preview));
       r.nextPreview = (r.minStep / s.previewEvery() + 1) * s.previewEvery();
+      r.previewed = true;
       durable.previews++;
     }
   }

@@ -35,6 +35,7 @@ public final class ScoreStream implements AutoCloseable {
   private final SessionSettings sessionSettings;
   private final Duration askTimeout;
   private final boolean ownsSystem;
+  private final RequestLatencies latencies = new RequestLatencies();
   /** Session actors are named session-N; N is unique in the JVM, so several facades may share a system. */
   private static final AtomicLong SESSIONS = new AtomicLong();
 
@@ -90,6 +91,8 @@ public final class ScoreStream implements AutoCloseable {
     return Source.<SampleEvent, NotUsed>fromMaterializer((mat, attributes) -> {
           GenerateRequest r = request.requestId() != null ? request
               : request.withRequestId(UUID.randomUUID().toString());
+          long submitted = System.nanoTime();
+          boolean[] previewed = new boolean[1];
           ActorRef<RequestSession.Command> session = system.systemActorOf(
               RequestSession.create(r, coordinator, sessionSettings), "session-" + SESSIONS.incrementAndGet(),
               Props.empty());
@@ -98,6 +101,16 @@ public final class ScoreStream implements AutoCloseable {
               .mapMaterializedValue(ref -> {
                 session.tell(new RequestSession.Attach(ref));
                 return NotUsed.notUsed();
+              })
+              .map(e -> {
+                // Each materialisation is one request, and a stream stage runs one element at a time.
+                if (e instanceof SampleEvent.Preview && !previewed[0]) {
+                  previewed[0] = true;
+                  latencies.recordFirstPreview(System.nanoTime() - submitted);
+                } else if (e instanceof SampleEvent.Completed) {
+                  latencies.recordResult(System.nanoTime() - submitted);
+                }
+                return e;
               });
         })
         .takeWhile(e -> !e.terminal(), true)
@@ -120,6 +133,11 @@ public final class ScoreStream implements AutoCloseable {
   /** The coordinator's view: queue, active requests, samplers' load. */
   public CompletionStage<Coordinator.NodeStatus> status() {
     return AskPattern.ask(coordinator, Coordinator.GetStatus::new, askTimeout, system.scheduler());
+  }
+
+  /** Submission-to-first-preview and submission-to-result latencies of the requests submitted here. */
+  public RequestLatencies.Snapshot latencies() {
+    return latencies.snapshot();
   }
 
   /** The current and recent model versions. */

@@ -62,6 +62,10 @@ public final class ScoreStreamNode extends AbstractBehavior<ScoreStreamNode.Comm
     if (settings.computeThreads() > 0) {
       Nd4j.getEnvironment().setMaxThreads(settings.computeThreads());
       Nd4j.getEnvironment().setMaxMasterThreads(settings.computeThreads());
+      // The GEMMs run in the BLAS library, whose thread count (OMP_NUM_THREADS at start-up) is its own. Measured:
+      // with two BLAS threads each, a sampler and a trainer oversubscribe two cores and requests take three times
+      // longer.
+      Nd4j.factory().blas().setMaxThreads(settings.computeThreads());
     }
     ActorRef<ModelRegistry.Command> registry = ctx.spawn(ModelRegistry.create(settings.registry()), "registry");
     registry.tell(new ModelRegistry.Publish(model.description(), model.trainStep(), model.factory(), null));

@@ -192,7 +192,7 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
         .onMessage(StreamFailed.class, this::onStreamFailed)
         .onMessage(GetStatus.class, this::onGetStatus)
         .onSignal(PreRestart.class, signal -> stopStream())
-        .onSignal(PostStop.class, signal -> stopStream())
+        .onSignal(PostStop.class, signal -> onPostStop())
         .build();
   }
 
@@ -258,6 +258,23 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
   private void checkpoint() {
     lastCheckpoint = Checkpoint.of(trainer, settings.data()).write(settings.checkpointDir());
     lastCheckpointStep = trainer.step();
+  }
+
+  /**
+   * A clean stop (the node shutting down, Ctrl-C in the demo) keeps the steps since the last checkpoint: the next
+   * start resumes exactly here. A failure does not come this way (PreRestart): its state may be what failed.
+   */
+  private Behavior<Command> onPostStop() {
+    stopStream();
+    if (settings.checkpointEvery() > 0 && trainer.step() > startStep && trainer.step() != lastCheckpointStep) {
+      try {
+        checkpoint();
+        getContext().getLog().info("checkpoint on stop at step {}: {}", trainer.step(), lastCheckpoint);
+      } catch (RuntimeException e) {
+        getContext().getLog().error("checkpoint on stop at step {} failed: {}", trainer.step(), e.toString());
+      }
+    }
+    return this;
   }
 
   private Behavior<Command> stopStream() {

@@ -119,6 +119,29 @@ class TrainerTest {
   }
 
   @Test
+  void aCleanStopCheckpointsTheStepsSinceTheLastCheckpoint(@TempDir Path tmp) throws Exception {
+    Path dir = tmp.resolve("run");
+    ActorRef<ModelRegistry.Command> registry = KIT.spawn(ModelRegistry.create(TestNode.settings("").registry()));
+    // Checkpoints every 1,000 steps and no step limit: only the stop itself can write one within a few steps.
+    ActorRef<Trainer.Command> first = spawn(trainer(dir, 1_000, 1_000, 0), init(0), registry, plain());
+    for (int i = 0; status(first).step() < 5; i++) {
+      if (i > 100_000) throw new AssertionError("the trainer never reached step 5");
+      Thread.sleep(10);
+    }
+    KIT.stop(first);
+    Checkpoint written = Checkpoint.read(Checkpoint.latest(dir).orElseThrow(
+        () -> new AssertionError("no checkpoint written on stop")));
+    assertTrue(written.step() >= 5, "checkpoint at step " + written.step());
+
+    ActorRef<Trainer.Command> second = spawn(trainer(dir, 1_000, 1_000, written.step() + 2), init(99), registry,
+        plain());
+    Trainer.Status resumed = awaitFinished(second);
+    assertEquals(written.step(), resumed.startStep());
+    assertEquals(written.step() + 2, resumed.step());
+    KIT.stop(second);
+  }
+
+  @Test
   void aFastSourceIsBackpressuredAndASlowOneIdlesTheTrainerOnly(@TempDir Path tmp) throws Exception {
     ActorRef<ModelRegistry.Command> registry = KIT.spawn(ModelRegistry.create(TestNode.settings("").registry()));
     AtomicLong pulled = new AtomicLong();

@@ -178,12 +178,6 @@ final class DemoCommand implements Callable<Integer> {
     status = new StatusLine(System.err);
     Config config = config(checkpointDir);
     ScoreStreamSettings settings = ScoreStreamSettings.from(config);
-    if (settings.computeThreads() > 0) {
-      // The node applies compute-threads to ND4J's own operations only; the GEMMs run in the BLAS library, whose
-      // thread count (OMP_NUM_THREADS at start-up, every core by the launcher) needs setting too. Measured: with two
-      // BLAS threads each, the sampler and the trainer oversubscribe two cores and requests take three times longer.
-      Nd4j.factory().blas().setMaxThreads(settings.computeThreads());
-    }
 
     System.err.println("demo: starting a node (" + settings.samplers().size() + " sampler, trainer on "
         + settings.trainer().data() + ", " + settings.model().sde() + " SDE, " + settings.model().source() + ")");

@@ -48,11 +48,6 @@ final class BenchNode implements AutoCloseable {
     Config config = ConfigFactory.parseString(overrides).withFallback(ConfigFactory.parseString(QUIET))
         .withFallback(ConfigFactory.load()).resolve();
     ScoreStreamSettings settings = ScoreStreamSettings.from(config);
-    if (settings.computeThreads() > 0) {
-      // The node sets ND4J's own thread count; the BLAS library's (the GEMMs) must be set as well, or a sampler
-      // configured for one thread still runs its GEMMs on OMP_NUM_THREADS threads.
-      Nd4j.factory().blas().setMaxThreads(settings.computeThreads());
-    }
     ActorSystem<ScoreStreamNode.Command> system =
         ActorSystem.create(ScoreStreamNode.create(settings), "scorestream-bench", config);
     try {
