@@ -1,0 +1,185 @@
+package io.scorestream.protocol.json;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The body of {@code POST /v1/samples}: a request for {@code count} samples. Only {@code count} is required; every
+ * other field may be absent (or null), meaning the node's default. Flat on purpose: the sampler's optional
+ * parameters sit beside {@code sampler}, and each kind reads its own (see the node's SamplerSpec):
+ * <ul>
+ *   <li>{@code pc}: steps, predictor (euler-maruyama | reverse-diffusion | ancestral | none), corrector
+ *       (langevin | ald | none), correctorSteps, snr, denoise</li>
+ *   <li>{@code ode}: method (rk45 | euler | heun), steps (fixed-step methods), rtol, atol, denoise</li>
+ *   <li>{@code ald}: levels, steps (per level), stepSize, denoise</li>
+ *   <li>{@code langevin}: t, steps, stepSize</li>
+ * </ul>
+ * {@link #parse} checks the shape (types, presence, finiteness, signs, known names) and names the field at fault;
+ * limits that depend on the node (largest count, most steps, the node's SDE) are the gateway's to check.
+ *
+ * @param count        number of samples (chains), >= 1; required
+ * @param seed         noise seed; absent: the gateway draws one and reports it
+ * @param sde          ve | vp | subvp; when present it must be the node's SDE
+ * @param sampler      pc | ode | ald | langevin; absent: pc with the node's per-SDE defaults
+ * @param previewEvery a preview every this many steps, >= 0 (0: none); absent: the node's default
+ * @param deadlineMs   how long the request may run after admission, > 0; absent: the node's default
+ */
+public record SampleRequest(Integer count, Long seed, String sde, String sampler, Integer steps, String predictor,
+                            String corrector, Integer correctorSteps, Double snr, Boolean denoise, String method,
+                            Double rtol, Double atol, Integer levels, Double stepSize, Double t, Integer previewEvery,
+                            Long deadlineMs) {
+
+  /** The field names a body may carry, in documentation order. */
+  public static final List<String> FIELDS = List.of("count", "seed", "sde", "sampler", "steps", "predictor",
+      "corrector", "correctorSteps", "snr", "denoise", "method", "rtol", "atol", "levels", "stepSize", "t",
+      "previewEvery", "deadlineMs");
+  /** The sampler kinds. */
+  public static final List<String> SAMPLERS = List.of("pc", "ode", "ald", "langevin");
+  /** The SDE names. */
+  public static final List<String> SDES = List.of("ve", "vp", "subvp");
+  private static final Set<String> PREDICTORS = Set.of("euler-maruyama", "reverse-diffusion", "ancestral", "none");
+  private static final Set<String> CORRECTORS = Set.of("langevin", "ald", "none");
+  private static final Set<String> METHODS = Set.of("rk45", "euler", "heun");
+
+  /** A request with only count, seed and sampler kind set (the rest: node defaults). */
+  public static SampleRequest of(int count, long seed, String sampler, Integer steps) {
+    return new SampleRequest(count, seed, null, sampler, steps, null, null, null, null, null, null, null, null, null,
+        null, null, null, null);
+  }
+
+  /**
+   * Parses and checks a request body.
+   *
+   * @throws JsonShapeException MALFORMED_JSON (not a JSON object), UNKNOWN_FIELD, or INVALID_ARGUMENT naming the field
+   */
+  public static SampleRequest parse(String body) {
+    JsonNode root;
+    try {
+      root = Json.STRICT.readTree(body);
+    } catch (JsonProcessingException e) {
+      String near = e.getProcessor() instanceof com.fasterxml.jackson.core.JsonParser p
+          ? p.getParsingContext().getCurrentName() : null;
+      String where = e.getLocation() == null ? ""
+          : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
+      // The parser knows the field it was in for sure only when that field is the fault (a repeated name).
+      String field = e.getOriginalMessage().startsWith("Duplicate field") ? near : null;
+      throw new JsonShapeException("MALFORMED_JSON", field, "the body is not valid JSON" + where
+          + (near == null ? "" : " (after field '" + near + "')") + ": " + e.getOriginalMessage());
+    }
+    if (root == null || root.isMissingNode()) {
+      throw new JsonShapeException("MALFORMED_JSON", null, "the body is empty; expected a JSON object");
+    }
+    if (!(root instanceof ObjectNode obj)) {
+      throw new JsonShapeException("MALFORMED_JSON", null, "the body must be a JSON object, got " + kind(root));
+    }
+    for (Iterator<Map.Entry<String, JsonNode>> it = obj.fields(); it.hasNext(); ) {
+      String name = it.next().getKey();
+      if (!FIELDS.contains(name)) {
+        throw new JsonShapeException("UNKNOWN_FIELD", name, "unknown field '" + name + "' (known: "
+            + String.join(", ", FIELDS) + ")");
+      }
+    }
+    Integer count = integer(obj, "count", 1);
+    if (count == null) throw invalid("count", "count is required (number of samples, an integer >= 1)");
+    Long seed = longValue(obj, "seed", Long.MIN_VALUE);
+    String sde = name(obj, "sde", Set.copyOf(SDES));
+    String sampler = name(obj, "sampler", Set.copyOf(SAMPLERS));
+    Integer steps = integer(obj, "steps", 1);
+    String predictor = name(obj, "predictor", PREDICTORS);
+    String corrector = name(obj, "corrector", CORRECTORS);
+    Integer correctorSteps = integer(obj, "correctorSteps", 0);
+    Double snr = positive(obj, "snr");
+    Boolean denoise = bool(obj, "denoise");
+    String method = name(obj, "method", METHODS);
+    Double rtol = positive(obj, "rtol");
+    Double atol = positive(obj, "atol");
+    Integer levels = integer(obj, "levels", 1);
+    Double stepSize = positive(obj, "stepSize");
+    Double t = positive(obj, "t");
+    Integer previewEvery = integer(obj, "previewEvery", 0);
+    Long deadlineMs = longValue(obj, "deadlineMs", 1);
+    return new SampleRequest(count, seed, sde, sampler, steps, predictor, corrector, correctorSteps, snr, denoise,
+        method, rtol, atol, levels, stepSize, t, previewEvery, deadlineMs);
+  }
+
+  private static JsonNode present(ObjectNode obj, String field) {
+    JsonNode n = obj.get(field);
+    return n == null || n.isNull() ? null : n;
+  }
+
+  private static Integer integer(ObjectNode obj, String field, int min) {
+    JsonNode n = present(obj, field);
+    if (n == null) return null;
+    if (!n.isIntegralNumber() || !n.canConvertToInt()) {
+      throw invalid(field, field + " must be an integer in [" + min + ", " + Integer.MAX_VALUE + "], got "
+          + shown(n));
+    }
+    int v = n.intValue();
+    if (v < min) throw invalid(field, field + " must be >= " + min + ", got " + v);
+    return v;
+  }
+
+  private static Long longValue(ObjectNode obj, String field, long min) {
+    JsonNode n = present(obj, field);
+    if (n == null) return null;
+    if (!n.isIntegralNumber() || !n.canConvertToLong()) {
+      throw invalid(field, field + " must be a 64-bit integer, got " + shown(n));
+    }
+    long v = n.longValue();
+    if (v < min) throw invalid(field, field + " must be >= " + min + ", got " + v);
+    return v;
+  }
+
+  private static Double positive(ObjectNode obj, String field) {
+    JsonNode n = present(obj, field);
+    if (n == null) return null;
+    if (!n.isNumber()) throw invalid(field, field + " must be a number, got " + shown(n));
+    double v = n.doubleValue();
+    if (!Double.isFinite(v) || !(v > 0)) throw invalid(field, field + " must be a finite number > 0, got " + shown(n));
+    return v;
+  }
+
+  private static Boolean bool(ObjectNode obj, String field) {
+    JsonNode n = present(obj, field);
+    if (n == null) return null;
+    if (!n.isBoolean()) throw invalid(field, field + " must be true or false, got " + shown(n));
+    return n.booleanValue();
+  }
+
+  private static String name(ObjectNode obj, String field, Set<String> allowed) {
+    JsonNode n = present(obj, field);
+    if (n == null) return null;
+    String v = n.isTextual() ? n.textValue().trim().toLowerCase(Locale.ROOT) : null;
+    if (v == null || !allowed.contains(v)) {
+      throw invalid(field, field + " must be one of " + allowed.stream().sorted().toList() + ", got " + shown(n));
+    }
+    return v;
+  }
+
+  private static String shown(JsonNode n) {
+    String s = n.isNumber() && !Double.isFinite(n.doubleValue()) ? String.valueOf(n.doubleValue()) : n.toString();
+    return (s.length() > 40 ? s.substring(0, 40) + "..." : s) + " (" + kind(n) + ")";
+  }
+
+  private static String kind(JsonNode n) {
+    return switch (n.getNodeType()) {
+      case ARRAY -> "an array";
+      case OBJECT -> "an object";
+      case STRING -> "a string";
+      case NUMBER -> n.isIntegralNumber() ? "an integer" : "a number";
+      case BOOLEAN -> "a boolean";
+      case NULL -> "null";
+      default -> n.getNodeType().toString().toLowerCase(Locale.ROOT);
+    };
+  }
+
+  private static JsonShapeException invalid(String field, String message) {
+    return new JsonShapeException("INVALID_ARGUMENT", field, message);
+  }
+}
