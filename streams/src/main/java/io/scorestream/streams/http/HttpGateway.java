@@ -1,0 +1,135 @@
+package io.scorestream.streams.http;
+
+import akka.Done;
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.ActorSystem;
+import akka.actor.typed.Props;
+import akka.actor.typed.javadsl.AskPattern;
+import akka.http.javadsl.Http;
+import akka.http.javadsl.ServerBinding;
+import com.typesafe.config.Config;
+import io.scorestream.actors.ScoreStream;
+import io.scorestream.config.ModelSettings;
+import io.scorestream.protocol.json.SampleStatus;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The HTTP gateway of a node: Akka HTTP in the node's actor system, in front of the in-process {@link ScoreStream}
+ * API. Routes (JSON shapes in {@code io.scorestream.protocol.json}; every error is an {@code ErrorBody}):
+ * <ul>
+ *   <li>{@code POST /v1/samples} ({@code SampleRequest}) -> 202 {@code SampleAccepted} with a Location header;
+ *       400 naming the field; 413 past max-body-bytes; 415 unless application/json; 429 OVERLOADED with
+ *       Retry-After (seconds); 503 when no sampler runs. The gateway runs the request itself and keeps its state,
+ *       so its events and result can be read after the POST.</li>
+ *   <li>{@code GET /v1/samples/{id}/events}: WebSocket (upgrade) or server-sent events (Accept:
+ *       text/event-stream), one {@code EventJson} per message: the state so far, then previews (conflated per
+ *       subscriber: a slow one gets the latest and never slows the sampler), then the terminal event; then the
+ *       stream closes.</li>
+ *   <li>{@code GET /v1/samples/{id}} -> {@code SampleStatus} (with the samples once completed);
+ *       {@code DELETE /v1/samples/{id}} -> 202 {@code CancelAccepted} (the stream ends cancelled), 409 when it
+ *       already ended, 404 when unknown.</li>
+ *   <li>{@code GET /v1/status} -> {@code ServerStatus}; {@code GET /healthz} -> {@code Health} (200 or 503);
+ *       {@code GET /metrics} -> Prometheus text ({@link PrometheusMetrics}).</li>
+ *   <li>{@code GET /} -> the live page (static files under {@code web/} on the class path, also at
+ *       {@code /web/*}).</li>
+ * </ul>
+ * When a bearer token is configured, /v1 routes and /metrics need {@code Authorization: Bearer TOKEN} (the event
+ * streams also accept {@code ?access_token=TOKEN}, since browsers cannot add headers to a WebSocket or
+ * EventSource); / , /web and /healthz stay open so that a load balancer can probe and a person can load the page.
+ *
+ * <p>Thread-safe. {@link #close} unbinds, ends open connections and stops the gateway's actors; it does not stop
+ * the node.
+ */
+public final class HttpGateway implements AutoCloseable {
+  private static final AtomicLong GATEWAYS = new AtomicLong();
+  /** How long {@link #close} lets open requests finish before their connections are cut. */
+  private static final Duration CLOSE_GRACE = Duration.ofSeconds(3);
+
+  private final ScoreStream api;
+  private final HttpSettings settings;
+  private final ServerBinding binding;
+  private final ActorRef<RequestBoard.Command> board;
+
+  private HttpGateway(ScoreStream api, HttpSettings settings, ServerBinding binding,
+                      ActorRef<RequestBoard.Command> board) {
+    this.api = api;
+    this.settings = settings;
+    this.binding = binding;
+    this.board = board;
+  }
+
+  /**
+   * Binds the gateway in api's actor system. The node's SDE (which a request's {@code sde} must match) is read
+   * from the system's {@code scorestream.model.sde}; use {@link #start(ScoreStream, HttpSettings, String)} when
+   * the node serves a checkpoint whose recorded SDE differs.
+   *
+   * @return completes once bound (failed if the port is taken or the interface does not exist)
+   */
+  public static CompletionStage<HttpGateway> start(ScoreStream api, HttpSettings settings) {
+    Config config = api.system().settings().config();
+    return start(api, settings, ModelSettings.from(config.getConfig("scorestream.model")).sde());
+  }
+
+  /** Binds the gateway for a node whose SDE is nodeSde (ve, vp or subvp). */
+  public static CompletionStage<HttpGateway> start(ScoreStream api, HttpSettings settings, String nodeSde) {
+    ActorSystem<?> system = api.system();
+    ActorRef<RequestBoard.Command> board = system.systemActorOf(RequestBoard.create(api, settings),
+        "http-requests-" + GATEWAYS.incrementAndGet(), Props.empty());
+    HttpRoutes routes = new HttpRoutes(api, settings, board, nodeSde);
+    return Http.get(system).newServerAt(settings.bindInterface(), settings.port()).bind(routes.route())
+        .whenComplete((b, e) -> {
+          if (e != null) board.tell(RequestBoard.Stop.INSTANCE);
+        })
+        .thenApply(b -> new HttpGateway(api, settings, b, board));
+  }
+
+  /** The bound port (the chosen one when the settings said 0). */
+  public int port() {
+    return binding.localAddress().getPort();
+  }
+
+  /** The bound address. */
+  public InetSocketAddress address() {
+    return binding.localAddress();
+  }
+
+  /** The base URL, e.g. {@code http://127.0.0.1:8080}. */
+  public String baseUrl() {
+    InetSocketAddress a = address();
+    String host = a.getAddress().isAnyLocalAddress() ? "127.0.0.1" : a.getAddress().getHostAddress();
+    if (host.contains(":")) host = "[" + host + "]";
+    return "http://" + host + ":" + a.getPort();
+  }
+
+  public HttpSettings settings() {
+    return settings;
+  }
+
+  /** What the gateway knows of request id (the body of {@code GET /v1/samples/{id}}); empty when unknown. */
+  public CompletionStage<Optional<SampleStatus>> sampleStatus(String id) {
+    return AskPattern.ask(board, replyTo -> new RequestBoard.Get(id, replyTo), settings.askTimeout(),
+        api.system().scheduler());
+  }
+
+  /** Unbinds, gives open requests a short grace, cuts the rest, and stops the gateway's actors. */
+  public CompletionStage<Done> stop() {
+    return binding.terminate(CLOSE_GRACE).thenApply(t -> {
+      board.tell(RequestBoard.Stop.INSTANCE);
+      return Done.getInstance();
+    });
+  }
+
+  @Override
+  public void close() {
+    try {
+      stop().toCompletableFuture().get(CLOSE_GRACE.toMillis() * 2, TimeUnit.MILLISECONDS);
+    } catch (Exception e) {
+      api.system().log().warn("HTTP gateway did not stop cleanly: {}", e.toString());
+    }
+  }
+}

@@ -1,0 +1,49 @@
+package io.scorestream.streams.http;
+
+import io.scorestream.actors.Result;
+import io.scorestream.actors.SampleEvent;
+import io.scorestream.protocol.json.EventJson;
+
+/**
+ * Turns the node's {@link SampleEvent}s into their JSON shapes ({@link EventJson}). Pure; any thread. Runs in each
+ * subscriber's stream, after conflation, so only previews that are actually sent get converted.
+ */
+final class JsonEvents {
+  private JsonEvents() {}
+
+  /** The JSON shape of e; Rejected never reaches a subscriber (the POST answers it). */
+  static EventJson of(SampleEvent e) {
+    if (e instanceof SampleEvent.Accepted a) {
+      return new EventJson.Accepted(a.requestId(), a.chains(), a.queuePosition(), millis(a.eta()));
+    }
+    if (e instanceof SampleEvent.Preview p) {
+      return new EventJson.Preview(p.requestId(), p.step(), p.totalSteps(), p.dim(), previewRows(p));
+    }
+    if (e instanceof SampleEvent.Completed c) {
+      Result r = c.result();
+      return new EventJson.Completed(r.requestId(), r.count(), r.dim(), r.rows(), r.modelVersions(),
+          r.networkCalls(), r.latency().toNanos() / 1e6);
+    }
+    if (e instanceof SampleEvent.Failed f) return new EventJson.Failed(f.requestId(), f.code().name(), f.message());
+    if (e instanceof SampleEvent.Cancelled c) return new EventJson.Cancelled(c.requestId(), c.reason());
+    SampleEvent.Rejected r = (SampleEvent.Rejected) e;
+    return new EventJson.Failed(r.requestId(), r.code().name(), r.message());
+  }
+
+  /** The preview as rows; a chain that has not reported yet (NaN) is a null row, since JSON has no NaN. */
+  static double[][] previewRows(SampleEvent.Preview p) {
+    double[] flat = p.denoised();
+    int dim = p.dim();
+    double[][] rows = new double[flat.length / dim][];
+    for (int i = 0; i < rows.length; i++) {
+      boolean finite = true;
+      for (int j = 0; j < dim && finite; j++) finite = Double.isFinite(flat[i * dim + j]);
+      if (finite) rows[i] = java.util.Arrays.copyOfRange(flat, i * dim, (i + 1) * dim);
+    }
+    return rows;
+  }
+
+  static long millis(java.time.Duration d) {
+    return d == null ? 0 : d.toMillis();
+  }
+}

@@ -1,0 +1,72 @@
+package io.scorestream.streams.http;
+
+import io.scorestream.actors.GenerateRequest;
+import io.scorestream.actors.SamplerSpec;
+import io.scorestream.protocol.json.JsonShapeException;
+import io.scorestream.protocol.json.SampleRequest;
+import java.time.Duration;
+import java.util.Locale;
+
+/**
+ * Turns a parsed {@link SampleRequest} into the node's {@link GenerateRequest}: applies the gateway's limits
+ * ({@code max-count}, {@code max-steps}) and checks the SDE, naming the field at fault; everything else the node's
+ * coordinator validates (and {@link #fieldOf} finds the field its message is about). Pure; any thread.
+ */
+final class SampleRequests {
+  private SampleRequests() {}
+
+  /**
+   * The node's request for body.
+   *
+   * @param id      the request id the gateway chose
+   * @param seed    the seed to use (the body's, or one the gateway drew)
+   * @param nodeSde the node's SDE name (ve, vp, subvp)
+   * @throws JsonShapeException INVALID_ARGUMENT naming the field
+   */
+  static GenerateRequest toGenerateRequest(SampleRequest body, String id, long seed, HttpSettings limits,
+                                           String nodeSde) {
+    if (body.count() > limits.maxCount()) {
+      throw invalid("count", "count must be in [1, " + limits.maxCount() + "] (max-count), got " + body.count());
+    }
+    if (body.steps() != null && body.steps() > limits.maxSteps()) {
+      throw invalid("steps", "steps must be in [1, " + limits.maxSteps() + "] (max-steps), got " + body.steps());
+    }
+    if (body.levels() != null && body.levels() > limits.maxSteps()) {
+      throw invalid("levels", "levels must be in [1, " + limits.maxSteps() + "] (max-steps), got " + body.levels());
+    }
+    if (body.sde() != null && !body.sde().equals(nodeSde)) {
+      throw invalid("sde", "sde '" + body.sde() + "' is not this node's SDE '" + nodeSde
+          + "' (leave sde out to use the node's)");
+    }
+    SamplerSpec spec = new SamplerSpec(body.sampler(), body.steps(), body.predictor(), body.corrector(),
+        body.correctorSteps(), body.snr(), body.denoise(), body.method(), body.rtol(), body.atol(), body.levels(),
+        body.stepSize(), body.t());
+    return new GenerateRequest(id, body.count(), seed, spec,
+        body.previewEvery() == null ? GenerateRequest.DEFAULT_PREVIEW : body.previewEvery(),
+        body.deadlineMs() == null ? null : Duration.ofMillis(body.deadlineMs()));
+  }
+
+  /**
+   * The request field a node validation message is about: its first word when that names a field ("steps must be
+   * ..."), with the node's names mapped to the JSON ones; null when none is recognisable.
+   */
+  static String fieldOf(String nodeMessage) {
+    if (nodeMessage == null) return null;
+    String m = nodeMessage.trim();
+    if (m.startsWith("unknown sampler kind")) return "sampler";
+    int end = 0;
+    while (end < m.length() && Character.isLetter(m.charAt(end))) end++;
+    String word = m.substring(0, end);
+    if (word.equals("deadline")) return "deadlineMs";
+    if (SampleRequest.FIELDS.contains(word)) return word;
+    String lower = m.toLowerCase(Locale.ROOT);
+    for (String f : new String[] {"predictor", "corrector", "method"}) {
+      if (lower.contains(f)) return f;
+    }
+    return null;
+  }
+
+  private static JsonShapeException invalid(String field, String message) {
+    return new JsonShapeException("INVALID_ARGUMENT", field, message);
+  }
+}

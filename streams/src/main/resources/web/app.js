@@ -1,0 +1,243 @@
+// The live page of a scorestream node: submits a request (POST /v1/samples), follows its events over a WebSocket
+// (GET /v1/samples/{id}/events) and draws every preview, then the result, as a 2-D scatter. No build step, no
+// dependencies. Hooks for tests: body[data-state], #status[data-state], #previews[data-count], #request-id.
+'use strict';
+
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const canvas = $('canvas');
+  const ctx = canvas.getContext('2d');
+  const MIN_HALF_WIDTH = 6; // gmm8's modes sit at radius 4 with std 0.5
+  let socket = null;
+  let requestId = null;
+  let previewsDrawn = 0;
+  let halfWidth = MIN_HALF_WIDTH;
+  let finished = true;
+
+  function setState(state, text) {
+    document.body.dataset.state = state;
+    $('status').dataset.state = state;
+    $('status').textContent = text || state;
+    const running = state === 'submitting' || state === 'queued' || state === 'running' || state === 'cancelling';
+    $('generate').disabled = running;
+    $('cancel').disabled = !running || requestId === null;
+  }
+
+  function showError(message) {
+    $('error').textContent = message;
+    $('error').hidden = false;
+  }
+
+  function authHeaders(extra) {
+    const headers = Object.assign({}, extra);
+    const token = $('token').value.trim();
+    if (token) headers.Authorization = 'Bearer ' + token;
+    return headers;
+  }
+
+  function describeError(status, body) {
+    if (body && body.error) {
+      return status + ' ' + body.error + (body.field ? ' (field ' + body.field + ')' : '') + ': ' + body.message;
+    }
+    return 'HTTP ' + status;
+  }
+
+  async function readJson(response) {
+    try {
+      return await response.json();
+    } catch (e) {
+      return null;
+    }
+  }
+
+  // ---- Drawing ----
+
+  function drawAxes() {
+    ctx.fillStyle = '#fcfcfb';
+    ctx.fillRect(0, 0, canvas.width, canvas.height);
+    ctx.strokeStyle = '#e5e7eb';
+    ctx.lineWidth = 1;
+    ctx.beginPath();
+    for (let v = -Math.floor(halfWidth); v <= halfWidth; v += 2) {
+      const p = toCanvas(v, v);
+      ctx.moveTo(p[0] + 0.5, 0);
+      ctx.lineTo(p[0] + 0.5, canvas.height);
+      ctx.moveTo(0, p[1] + 0.5);
+      ctx.lineTo(canvas.width, p[1] + 0.5);
+    }
+    ctx.stroke();
+    ctx.strokeStyle = '#c7cad1';
+    ctx.beginPath();
+    const o = toCanvas(0, 0);
+    ctx.moveTo(o[0] + 0.5, 0);
+    ctx.lineTo(o[0] + 0.5, canvas.height);
+    ctx.moveTo(0, o[1] + 0.5);
+    ctx.lineTo(canvas.width, o[1] + 0.5);
+    ctx.stroke();
+  }
+
+  function toCanvas(x, y) {
+    return [(x + halfWidth) / (2 * halfWidth) * canvas.width, (halfWidth - y) / (2 * halfWidth) * canvas.height];
+  }
+
+  /** Draws rows [[x, y, ...], ...] (null rows: chains that have not reported yet); only the first two dims. */
+  function drawScatter(rows, final) {
+    let extent = 0;
+    for (const r of rows) {
+      if (r && Number.isFinite(r[0]) && Number.isFinite(r[1])) extent = Math.max(extent, Math.abs(r[0]), Math.abs(r[1]));
+    }
+    // The view only widens during a request, so the picture does not jump back and forth.
+    halfWidth = Math.max(halfWidth, Math.min(1e3, extent * 1.05));
+    drawAxes();
+    ctx.fillStyle = final ? 'rgba(217, 72, 15, 0.75)' : 'rgba(37, 99, 235, 0.55)';
+    const radius = final ? 2.2 : 1.8;
+    for (const r of rows) {
+      if (!r || !Number.isFinite(r[0]) || !Number.isFinite(r[1])) continue;
+      const p = toCanvas(r[0], r.length > 1 ? r[1] : 0);
+      ctx.beginPath();
+      ctx.arc(p[0], p[1], radius, 0, 2 * Math.PI);
+      ctx.fill();
+    }
+  }
+
+  // ---- Events ----
+
+  function onEvent(e) {
+    switch (e.type) {
+      case 'accepted':
+        $('queue').textContent = e.queuePosition === 0 ? 'running (0)' : String(e.queuePosition);
+        setState(e.queuePosition === 0 ? 'running' : 'queued', e.queuePosition === 0 ? 'running' : 'queued');
+        break;
+      case 'preview':
+        if (document.body.dataset.state === 'queued') setState('running');
+        drawScatter(e.samples, false);
+        previewsDrawn++;
+        $('previews').textContent = String(previewsDrawn);
+        $('previews').dataset.count = String(previewsDrawn);
+        $('step').textContent = e.step + ' / ' + e.totalSteps;
+        $('progress').max = Math.max(1, e.totalSteps);
+        $('progress').value = e.step;
+        break;
+      case 'completed':
+        finished = true;
+        drawScatter(e.samples, true);
+        $('progress').value = $('progress').max;
+        $('result').textContent = e.count + ' samples in ' + e.latencyMs.toFixed(0) + ' ms, model version '
+            + e.modelVersions.join(', ');
+        setState('completed');
+        break;
+      case 'failed':
+        finished = true;
+        setState('failed');
+        showError(e.error + ': ' + e.message);
+        break;
+      case 'cancelled':
+        finished = true;
+        setState('cancelled');
+        $('result').textContent = 'cancelled: ' + e.reason;
+        break;
+      default:
+        break;
+    }
+  }
+
+  function follow(eventsPath) {
+    const scheme = location.protocol === 'https:' ? 'wss://' : 'ws://';
+    const token = $('token').value.trim();
+    const url = scheme + location.host + eventsPath + (token ? '?access_token=' + encodeURIComponent(token) : '');
+    socket = new WebSocket(url);
+    socket.onmessage = (m) => {
+      try {
+        onEvent(JSON.parse(m.data));
+      } catch (err) {
+        showError('bad event: ' + err);
+      }
+    };
+    socket.onclose = (c) => {
+      socket = null;
+      if (!finished) {
+        setState('failed', 'disconnected');
+        showError('the event stream closed before the request ended (WebSocket code ' + c.code + ')');
+      }
+    };
+  }
+
+  // ---- Actions ----
+
+  async function generate(ev) {
+    ev.preventDefault();
+    if (socket) socket.close();
+    requestId = null;
+    previewsDrawn = 0;
+    finished = false;
+    halfWidth = MIN_HALF_WIDTH;
+    $('error').hidden = true;
+    $('previews').textContent = '0';
+    $('previews').dataset.count = '0';
+    $('request-id').textContent = '–';
+    $('queue').textContent = '–';
+    $('result').textContent = '–';
+    $('step').textContent = '0 / 0';
+    $('progress').value = 0;
+    drawAxes();
+    setState('submitting');
+
+    const sampler = $('sampler').value;
+    const steps = Number($('steps').value);
+    const body = { count: Number($('count').value), sampler: sampler };
+    if ($('seed').value.trim() !== '') body.seed = Number($('seed').value);
+    if (sampler === 'pc') {
+      body.steps = steps;
+      body.previewEvery = Math.max(1, Math.round(steps / 100));
+    } else if (sampler === 'ald') {
+      body.levels = 10; // steps is the total over the noise ladder
+      body.steps = Math.max(1, Math.round(steps / 10));
+      body.previewEvery = Math.max(1, Math.round(steps / 100));
+    } else {
+      body.previewEvery = 1; // adaptive RK45 takes few steps; show each
+    }
+
+    let response;
+    try {
+      response = await fetch('/v1/samples', {
+        method: 'POST', headers: authHeaders({ 'Content-Type': 'application/json' }), body: JSON.stringify(body)
+      });
+    } catch (err) {
+      finished = true;
+      setState('failed', 'unreachable');
+      showError('the node did not answer: ' + err);
+      return;
+    }
+    const answer = await readJson(response);
+    if (response.status !== 202 || !answer) {
+      finished = true;
+      setState('failed', 'refused');
+      let text = describeError(response.status, answer);
+      const retry = response.headers.get('Retry-After');
+      if (retry) text += ' (retry after ' + retry + ' s)';
+      showError(text);
+      return;
+    }
+    requestId = answer.id;
+    $('request-id').textContent = answer.id;
+    $('queue').textContent = answer.queuePosition === 0 ? 'running (0)' : String(answer.queuePosition);
+    setState(answer.queuePosition === 0 ? 'running' : 'queued');
+    follow(answer.events);
+  }
+
+  async function cancel() {
+    if (!requestId) return;
+    setState('cancelling', 'cancelling…');
+    const response = await fetch('/v1/samples/' + encodeURIComponent(requestId), {
+      method: 'DELETE', headers: authHeaders({})
+    });
+    if (response.status !== 202 && response.status !== 409) {
+      showError(describeError(response.status, await readJson(response)));
+    }
+  }
+
+  $('controls').addEventListener('submit', generate);
+  $('cancel').addEventListener('click', cancel);
+  drawAxes();
+  setState('idle');
+})();
