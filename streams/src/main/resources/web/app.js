@@ -105,7 +105,7 @@
   function onEvent(e) {
     switch (e.type) {
       case 'accepted':
-        $('queue').textContent = e.queuePosition === 0 ? 'running (0)' : String(e.queuePosition);
+        $('queue').textContent = e.queuePosition === 0 ? '0 (running)' : String(e.queuePosition);
         setState(e.queuePosition === 0 ? 'running' : 'queued', e.queuePosition === 0 ? 'running' : 'queued');
         break;
       case 'preview':
@@ -220,7 +220,7 @@
     }
     requestId = answer.id;
     $('request-id').textContent = answer.id;
-    $('queue').textContent = answer.queuePosition === 0 ? 'running (0)' : String(answer.queuePosition);
+    $('queue').textContent = answer.queuePosition === 0 ? '0 (running)' : String(answer.queuePosition);
     setState(answer.queuePosition === 0 ? 'running' : 'queued');
     follow(answer.events);
   }
