@@ -81,7 +81,13 @@ public final class HttpGateway implements AutoCloseable {
     ActorRef<RequestBoard.Command> board = system.systemActorOf(RequestBoard.create(api, settings),
         "http-requests-" + GATEWAYS.incrementAndGet(), Props.empty());
     HttpRoutes routes = new HttpRoutes(api, settings, board, nodeSde);
-    return Http.get(system).newServerAt(settings.bindInterface(), settings.port()).bind(routes.route())
+    // WebSocket pings on idle event streams (a queued request may be silent for long), so neither the server's
+    // idle timeout nor a proxy closes them.
+    scala.concurrent.duration.FiniteDuration keepAlive =
+        scala.concurrent.duration.Duration.fromNanos(settings.streamKeepAlive().toNanos());
+    return Http.get(system).newServerAt(settings.bindInterface(), settings.port())
+        .adaptSettings(s -> s.withWebsocketSettings(s.getWebsocketSettings().withPeriodicKeepAliveMaxIdle(keepAlive)))
+        .bind(routes.route())
         .whenComplete((b, e) -> {
           if (e != null) board.tell(RequestBoard.Stop.INSTANCE);
         })
@@ -116,7 +122,11 @@ public final class HttpGateway implements AutoCloseable {
         api.system().scheduler());
   }
 
-  /** Unbinds, gives open requests a short grace, cuts the rest, and stops the gateway's actors. */
+  /**
+   * Unbinds, gives open connections a short grace, cuts the rest, and stops the gateway's actors; requests still
+   * running that were submitted through this gateway are then cancelled at the node (their sessions lose their
+   * subscriber).
+   */
   public CompletionStage<Done> stop() {
     return binding.terminate(CLOSE_GRACE).thenApply(t -> {
       board.tell(RequestBoard.Stop.INSTANCE);

@@ -129,8 +129,13 @@ final class HttpRoutes extends AllDirectives {
         } catch (JsonShapeException e) {
           return error(StatusCodes.BAD_REQUEST, e.toBody());
         }
-        CompletionStage<RequestView.Admission> admission = AskPattern.ask(board,
-            replyTo -> new RequestBoard.Submit(r, sampler, replyTo), settings.askTimeout(), system.scheduler());
+        CompletionStage<RequestView.Admission> admission = AskPattern.<RequestBoard.Command, RequestView.Admission>ask(
+                board, replyTo -> new RequestBoard.Submit(r, sampler, replyTo), settings.askTimeout(),
+                system.scheduler())
+            .whenComplete((a, e) -> {
+              // The client gets 503 and no id: a request admitted after all must not run unseen.
+              if (e != null) board.tell(new RequestBoard.Cancel(r.requestId(), system.ignoreRef()));
+            });
         return onSuccess(admission, a -> admitted(r, a));
       });
     }));
@@ -238,7 +243,7 @@ final class HttpRoutes extends AllDirectives {
           EventJson j = JsonEvents.of(e);
           return ServerSentEvent.create(Json.write(j), j.type());
         })
-        .keepAlive(settings.sseKeepAlive(), ServerSentEvent::heartbeat);
+        .keepAlive(settings.streamKeepAlive(), ServerSentEvent::heartbeat);
   }
 
   private static boolean acceptsEventStream(HttpRequest request) {

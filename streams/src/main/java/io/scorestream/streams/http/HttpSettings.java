@@ -8,7 +8,8 @@ import java.util.List;
  * {@code scorestream.http}: the knobs of the HTTP gateway (defaults and comments in the streams module's
  * reference.conf). Validated in the constructor, so an instance is always usable. Immutable; any thread.
  *
- * @param enabled              whether {@code scorestream serve} starts the gateway
+ * @param enabled              whether {@code scorestream serve} starts the gateway ({@link HttpGateway#start} does
+ *                             not read it)
  * @param bindInterface        the interface to bind (config key {@code interface}); loopback by default
  * @param port                 the TCP port; 0 picks a free one (see {@link HttpGateway#port()})
  * @param bearerToken          when non-empty, every /v1 route and /metrics need {@code Authorization: Bearer TOKEN}
@@ -20,12 +21,12 @@ import java.util.List;
  * @param retentionMaxFinished most finished requests kept; past it the oldest is forgotten first
  * @param askTimeout           how long a route waits for the node or the gateway's actors
  * @param subscriberBuffer     events buffered per subscriber; past it the oldest previews are dropped
- * @param sseKeepAlive         a comment line on an idle server-sent-event stream this often
+ * @param streamKeepAlive      an idle event stream gets a keep-alive this often (SSE comment, WebSocket ping)
  */
 public record HttpSettings(boolean enabled, String bindInterface, int port, String bearerToken,
                            List<String> allowedOrigins, long maxBodyBytes, int maxCount, int maxSteps,
                            Duration retentionTtl, int retentionMaxFinished, Duration askTimeout, int subscriberBuffer,
-                           Duration sseKeepAlive) {
+                           Duration streamKeepAlive) {
 
   public HttpSettings {
     if (bindInterface == null || bindInterface.isBlank()) {
@@ -53,7 +54,7 @@ public record HttpSettings(boolean enabled, String bindInterface, int port, Stri
     if (subscriberBuffer < 1) {
       throw new IllegalArgumentException("scorestream.http.subscriber-buffer must be >= 1, got " + subscriberBuffer);
     }
-    requirePositive(sseKeepAlive, "sse-keep-alive");
+    requirePositive(streamKeepAlive, "stream-keep-alive");
   }
 
   /** Reads the {@code scorestream.http} section of a full configuration (reference.conf merged in). */
@@ -63,7 +64,7 @@ public record HttpSettings(boolean enabled, String bindInterface, int port, Stri
         c.getString("bearer-token"), c.getStringList("allowed-origins"), c.getBytes("max-body-bytes"),
         c.getInt("max-count"), c.getInt("max-steps"), c.getDuration("retention.ttl"),
         c.getInt("retention.max-finished"), c.getDuration("ask-timeout"), c.getInt("subscriber-buffer"),
-        c.getDuration("sse-keep-alive"));
+        c.getDuration("stream-keep-alive"));
   }
 
   /** Whether requests must carry the bearer token. */
@@ -74,19 +75,19 @@ public record HttpSettings(boolean enabled, String bindInterface, int port, Stri
   /** A copy bound to another port (0: any free one). */
   public HttpSettings withPort(int p) {
     return new HttpSettings(enabled, bindInterface, p, bearerToken, allowedOrigins, maxBodyBytes, maxCount, maxSteps,
-        retentionTtl, retentionMaxFinished, askTimeout, subscriberBuffer, sseKeepAlive);
+        retentionTtl, retentionMaxFinished, askTimeout, subscriberBuffer, streamKeepAlive);
   }
 
   /** A copy with another bearer token ("" turns authentication off). */
   public HttpSettings withBearerToken(String token) {
     return new HttpSettings(enabled, bindInterface, port, token, allowedOrigins, maxBodyBytes, maxCount, maxSteps,
-        retentionTtl, retentionMaxFinished, askTimeout, subscriberBuffer, sseKeepAlive);
+        retentionTtl, retentionMaxFinished, askTimeout, subscriberBuffer, streamKeepAlive);
   }
 
   /** A copy with other finished-request retention. */
   public HttpSettings withRetention(Duration ttl, int maxFinished) {
     return new HttpSettings(enabled, bindInterface, port, bearerToken, allowedOrigins, maxBodyBytes, maxCount,
-        maxSteps, ttl, maxFinished, askTimeout, subscriberBuffer, sseKeepAlive);
+        maxSteps, ttl, maxFinished, askTimeout, subscriberBuffer, streamKeepAlive);
   }
 
   @Override
@@ -96,7 +97,7 @@ public record HttpSettings(boolean enabled, String bindInterface, int port, Stri
         + (authenticated() ? "(set)" : "(none)") + ", allowedOrigins=" + allowedOrigins + ", maxBodyBytes="
         + maxBodyBytes + ", maxCount=" + maxCount + ", maxSteps=" + maxSteps + ", retentionTtl=" + retentionTtl
         + ", retentionMaxFinished=" + retentionMaxFinished + ", askTimeout=" + askTimeout + ", subscriberBuffer="
-        + subscriberBuffer + ", sseKeepAlive=" + sseKeepAlive + "]";
+        + subscriberBuffer + ", streamKeepAlive=" + streamKeepAlive + "]";
   }
 
   private static void requirePositive(Duration d, String key) {

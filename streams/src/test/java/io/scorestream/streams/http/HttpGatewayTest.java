@@ -264,6 +264,33 @@ class HttpGatewayTest {
     }
   }
 
+  @Test
+  void idleEventStreamsGetWebSocketPings() throws Exception {
+    HttpSettings quick = HttpSettings.from(com.typesafe.config.ConfigFactory.parseString(
+        "scorestream.http.stream-keep-alive = 100ms").withFallback(HttpTestNode.config())).withPort(0);
+    try (HttpGateway g = HttpGateway.start(node.api, quick).toCompletableFuture().get(HANG_GUARD_S,
+        TimeUnit.SECONDS)) {
+      // No previews, and 10,000 steps: the stream is silent until it is cancelled.
+      String id = submitTo(g, "{\"count\": 64, \"steps\": 10000, \"seed\": 4, \"previewEvery\": 0}");
+      java.util.concurrent.CompletableFuture<Boolean> pinged = new java.util.concurrent.CompletableFuture<>();
+      HttpTestNode.WsCollector ws = new HttpTestNode.WsCollector() {
+        @Override
+        public java.util.concurrent.CompletionStage<?> onPing(java.net.http.WebSocket w, java.nio.ByteBuffer m) {
+          pinged.complete(true);
+          return super.onPing(w, m);
+        }
+      };
+      ws.socket = node.client.newWebSocketBuilder().buildAsync(
+          java.net.URI.create(g.baseUrl().replace("http://", "ws://") + "/v1/samples/" + id + "/events"), ws)
+          .get(HANG_GUARD_S, TimeUnit.SECONDS);
+      assertTrue(pinged.get(HANG_GUARD_S, TimeUnit.SECONDS));
+      node.client.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(g.baseUrl() + "/v1/samples/" + id))
+          .DELETE().build(), HttpResponse.BodyHandlers.ofString());
+      List<EventJson> events = ws.closed.get(HANG_GUARD_S, TimeUnit.SECONDS);
+      assertEquals(List.of("accepted", "cancelled"), events.stream().map(EventJson::type).toList());
+    }
+  }
+
   private static String submitTo(HttpGateway g, String body) throws Exception {
     HttpResponse<String> r = node.client.send(java.net.http.HttpRequest.newBuilder(
             java.net.URI.create(g.baseUrl() + "/v1/samples")).header("Content-Type", "application/json")

@@ -137,7 +137,7 @@ final class HttpTestNode implements AutoCloseable {
   }
 
   /** Collects text messages; {@link #closed} completes with them when the server closes the socket. */
-  static final class WsCollector implements WebSocket.Listener {
+  static class WsCollector implements WebSocket.Listener {
     final List<EventJson> events = java.util.Collections.synchronizedList(new ArrayList<>());
     final CompletableFuture<List<EventJson>> closed = new CompletableFuture<>();
     volatile int closeCode = -1;
