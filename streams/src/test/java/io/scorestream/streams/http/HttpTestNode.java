@@ -51,7 +51,12 @@ final class HttpTestNode implements AutoCloseable {
 
   /** A node and a gateway with the reference settings except port 0 and the given token. */
   static HttpTestNode start(String bearerToken) throws Exception {
-    Config config = config();
+    return start(bearerToken, "");
+  }
+
+  /** As {@link #start(String)}, with node settings overridden by HOCON overrides. */
+  static HttpTestNode start(String bearerToken, String overrides) throws Exception {
+    Config config = ConfigFactory.parseString(overrides).withFallback(config()).resolve();
     ScoreStream api = ScoreStream.start(config);
     try {
       HttpGateway gateway = HttpGateway.start(api, HttpSettings.from(config).withPort(0).withBearerToken(bearerToken))
