@@ -5,6 +5,7 @@ import akka.actor.typed.ActorSystem;
 import akka.stream.SharedKillSwitch;
 import akka.stream.javadsl.Sink;
 import io.aeron.Aeron;
+import io.aeron.ChannelUri;
 import io.aeron.ExclusivePublication;
 import io.aeron.FragmentAssembler;
 import io.aeron.Subscription;
@@ -175,6 +176,9 @@ final class IngressAgent implements Agent {
     boolean secretOk = MessageDigest.isEqual(secret, c.secret().getBytes(StandardCharsets.UTF_8));
     ExclusivePublication publication;
     try {
+      // Checked here first, so a garbled channel does not even reach the driver.
+      ChannelUri uri = ChannelUri.parse(c.egressChannel());
+      if (!uri.isIpc() && !uri.isUdp()) throw new IllegalArgumentException("media must be ipc or udp");
       publication = aeron.addExclusivePublication(c.egressChannel(), c.egressStreamId());
     } catch (RuntimeException e) {
       // Nowhere to answer: the channel is malformed or the driver refused it.
