@@ -130,13 +130,13 @@ public final class ProtocolCodec {
   }
 
   /** The bytes {@link #encode} writes for a Completed of rows x dim samples and the given number of versions. */
-  public static int completedLength(int rows, int dim, int versions) {
-    return HEADER + CompletedEncoder.BLOCK_LENGTH + 4 + versions * 8 + 4 + rows * dim * 8;
+  public static long completedLength(int rows, int dim, int versions) {
+    return HEADER + CompletedEncoder.BLOCK_LENGTH + 4 + versions * 8L + 4 + (long) rows * dim * 8;
   }
 
   /** The bytes {@link #encode} writes for a ResultPart of rows x dim samples. */
-  public static int resultPartLength(int rows, int dim) {
-    return HEADER + ResultPartEncoder.BLOCK_LENGTH + 4 + rows * dim * 8;
+  public static long resultPartLength(int rows, int dim) {
+    return HEADER + ResultPartEncoder.BLOCK_LENGTH + 4 + (long) rows * dim * 8;
   }
 
   // ------------------------------------------------------------------------------------------------- encode

@@ -199,8 +199,9 @@ final class EgressAgent implements Agent {
   }
 
   private Offer offer(ClientSession s, Outbound o) {
-    if (o.message instanceof Completed c && ProtocolCodec.completedLength(c.count() - o.nextChain, c.dim(),
-        c.modelVersions().length) > s.maxMessageLength) {
+    // Once parts went out, the rest (however short) must follow as a tail Completed, never the whole result.
+    if (o.message instanceof Completed c && (o.nextChain > 0 || ProtocolCodec.completedLength(c.count(), c.dim(),
+        c.modelVersions().length) > s.maxMessageLength)) {
       return offerInParts(s, o, c);
     }
     if (o.encoded != null) {
@@ -225,7 +226,8 @@ final class EgressAgent implements Agent {
   private Offer offerInParts(ClientSession s, Outbound o, Completed c) {
     int dim = c.dim();
     long[] versions = c.modelVersions();
-    int rows = (s.maxMessageLength - ProtocolCodec.completedLength(0, dim, versions.length)) / (dim * Double.BYTES);
+    int rows = (int) ((s.maxMessageLength - ProtocolCodec.completedLength(0, dim, versions.length))
+        / ((long) dim * Double.BYTES));
     if (rows < 1) {
       Failed f = new Failed(c.sessionId(), c.requestId(), ErrorCode.TOO_LARGE, "one sample of " + dim
           + " values exceeds the largest message of " + s.maxMessageLength + " bytes");

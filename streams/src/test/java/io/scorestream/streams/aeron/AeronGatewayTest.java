@@ -180,17 +180,18 @@ class AeronGatewayTest {
   @Test
   void resultsLargerThanOneMessageArriveInPartsAndWhole() throws Exception {
     try (AeronGateway small = AeronGateway.start(api, AeronTestNode.settings(
-        "ingress-channels = [\"aeron:ipc\"], ingress-stream-id = 7102, max-message-length = 16k, term-length = 1m"));
+        "ingress-channels = [\"aeron:ipc\"], ingress-stream-id = 7102, max-message-length = 8k, term-length = 64k"));
          ScoreStreamClient client = ScoreStreamClient.connect(AeronTestNode.ipcClient(small))) {
-      assertEquals(16 * 1024, client.connectAck().maxMessageLength());
+      // a 64 KiB result in 8 KiB parts through a 32 KiB window: the parts are back-pressured half way and resume
+      assertEquals(8 * 1024, client.connectAck().maxMessageLength());
       RequestHandle h = client.submit(GenerateRequest.of(4096, 11, SamplerParams.pc(20)).withPreviewEvery(5)
           .withPreviewEncoding(PreviewEncoding.QUANTIZED_8), null);
       Completed c = assertInstanceOf(Completed.class, outcome(h));
       assertEquals(0, c.firstChain());
       AeronTestNode.assertBitIdentical(AeronTestNode.inProcess(api, 4096, 11, SamplerSpec.pc(20)), c);
-      assertTrue(small.stats().resultParts() >= 4, "parts: " + small.stats());
-      // float32 previews of 4,096 x 2 (32 KiB) do not fit 16 KiB: they fall back to 8-bit (8 KiB)
-      RequestHandle f = client.submit(GenerateRequest.of(4096, 12, SamplerParams.pc(20)).withPreviewEvery(5),
+      assertTrue(small.stats().resultParts() >= 8, "parts: " + small.stats());
+      // float32 previews of 1,536 x 2 (12 KiB) do not fit 8 KiB: they fall back to 8-bit (3 KiB)
+      RequestHandle f = client.submit(GenerateRequest.of(1536, 12, SamplerParams.pc(20)).withPreviewEvery(5),
           new RequestListener() {
             @Override
             public void onPreview(Preview p) {
