@@ -44,7 +44,7 @@ final class EventMapper {
   static ServerMessage toWire(long sessionId, long requestId, SampleEvent e, PreviewEncoding encoding,
                               int maxMessageLength) {
     if (e instanceof SampleEvent.Preview p) {
-      int values = p.denoised().length;
+      int values = p.chains() * p.dim();
       PreviewEncoding enc = encoding;
       if (enc == PreviewEncoding.FLOAT_32 && (long) values * Float.BYTES + PREVIEW_OVERHEAD > maxMessageLength) {
         enc = PreviewEncoding.QUANTIZED_8;

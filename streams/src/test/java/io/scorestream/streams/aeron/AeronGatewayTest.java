@@ -223,6 +223,29 @@ class AeronGatewayTest {
   }
 
   @Test
+  void closingTheGatewayDisconnectsClientsAndCancelsTheirRequests() throws Exception {
+    AeronGateway temporary = AeronGateway.start(api, AeronTestNode.settings(
+        "ingress-channels = [\"aeron:ipc\"], ingress-stream-id = 7103"));
+    String dir = temporary.driverDirectory();
+    try (ScoreStreamClient client = ScoreStreamClient.connect(AeronTestNode.ipcClient(temporary))) {
+      RequestHandle h = client.submit(GenerateRequest.of(256, 5, SamplerParams.pc(10_000)).withPreviewEvery(0),
+          null);
+      AeronTestNode.await("accepted", () -> h.acceptedNs() != 0);
+      temporary.close();
+      java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class,
+          () -> h.outcome().get(HANG_GUARD_S, TimeUnit.SECONDS));
+      assertInstanceOf(ClientException.class, e.getCause());
+      assertTrue(e.getCause().getMessage().contains("disconnected"), e.getCause().getMessage());
+      assertEquals(1, temporary.stats().cancelledOnDrop());
+      assertTrue(!new File(dir).exists(), "the driver directory outlived the gateway");
+      AeronTestNode.await("request cancelled on the node", () -> api.status().toCompletableFuture().join()
+          .activeRequests() == 0);
+    } finally {
+      temporary.close();
+    }
+  }
+
+  @Test
   void statusReportsTheNode() throws Exception {
     try (ScoreStreamClient client = ScoreStreamClient.connect(AeronTestNode.ipcClient(gateway).secret(SECRET))) {
       assertInstanceOf(Completed.class, outcome(client.submit(GenerateRequest.of(8, 1, SamplerParams.pc(10)), null)));
