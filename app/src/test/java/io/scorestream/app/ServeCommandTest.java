@@ -1,0 +1,99 @@
+package io.scorestream.app;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * {@code scorestream serve} and {@code scorestream client} end to end, in one JVM: a served checkpoint answers
+ * clients over Aeron IPC and UDP with exactly the samples {@code scorestream sample} draws offline for the same seed,
+ * HTTP answers on the port it printed, and a stop closes everything (the media driver's directory goes).
+ */
+class ServeCommandTest {
+  /** Hang guard only, never a performance bound. */
+  private static final Duration GUARD = Duration.ofMinutes(2);
+
+  @Test
+  void servedSamplesOverIpcAndUdpEqualOfflineSamplingAndStopClosesEverything(@TempDir Path dir) throws Exception {
+    Path run = dir.resolve("run");
+    assertEquals(0, ScoreStreamCli.run("train", "--data", "toy:gmm8", "--steps", "20", "--batch", "64", "--width",
+        "32", "--out", run.toString()));
+    Path offline = dir.resolve("offline.csv");
+    String[] sampler = {"--n", "64", "--seed", "3", "--steps", "40"};
+    assertEquals(0, ScoreStreamCli.run(concat(new String[] {"sample", "--model", run.toString(), "--out",
+        offline.toString()}, sampler)));
+
+    ServeCommand serve = new ServeCommand();
+    ExecutorService thread = Executors.newSingleThreadExecutor();
+    Future<Integer> exit = thread.submit(() -> new CommandLine(serve).execute("--model", run.toString(),
+        "--http-port", "0", "--aeron-udp", "127.0.0.1:0", "--status-every", "0", "--out", dir.resolve("serve")
+            .toString()));
+    try {
+      assertTrue(serve.awaitReady(GUARD), "serve came up");
+      String driver = serve.aeron().driverDirectory();
+      String udp = serve.aeron().ingressChannels().stream().filter(c -> c.startsWith("aeron:udp")).findFirst()
+          .orElseThrow();
+      assertFalse(udp.endsWith(":0"), "the UDP port was resolved: " + udp);
+
+      Path ipcCsv = dir.resolve("ipc.csv");
+      Path udpCsv = dir.resolve("udp.csv");
+      Path png = dir.resolve("ipc.png");
+      assertEquals(0, ScoreStreamCli.run(concat(new String[] {"client", "--server", "aeron:ipc", "--aeron-dir", driver,
+          "--out", ipcCsv.toString(), "--plot", png.toString()}, sampler)));
+      assertEquals(0, ScoreStreamCli.run(concat(new String[] {"client", "--server", udp, "--out", udpCsv.toString()},
+          sampler)));
+      byte[] expected = Files.readAllBytes(offline);
+      assertArrayEquals(expected, Files.readAllBytes(ipcCsv), "IPC samples = offline samples");
+      assertArrayEquals(expected, Files.readAllBytes(udpCsv), "UDP samples = offline samples");
+      assertTrue(Files.size(png) > 0);
+
+      // Bad client input is refused with exit status 2: locally (--n 0) and by the node (steps over its limit).
+      assertEquals(2, ScoreStreamCli.run("client", "--server", "aeron:ipc", "--aeron-dir", driver, "--n", "0"));
+      assertEquals(2, ScoreStreamCli.run("client", "--server", "aeron:ipc", "--aeron-dir", driver, "--steps",
+          "100000000", "--out", dir.resolve("never.csv").toString()));
+      assertFalse(Files.exists(dir.resolve("never.csv")));
+      assertEquals(2, ScoreStreamCli.run("client", "--server", "aeron:ipc"), "IPC needs --aeron-dir");
+
+      HttpResponse<String> health = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+          URI.create(serve.http().baseUrl() + "/healthz")).build(), HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, health.statusCode(), health.body());
+
+      serve.stop();
+      assertEquals(0, exit.get(GUARD.toSeconds(), TimeUnit.SECONDS));
+      assertFalse(Files.exists(Path.of(driver)), "the media driver's directory was removed");
+    } finally {
+      serve.stop();
+      thread.shutdownNow();
+    }
+  }
+
+  @Test
+  void badServeOptionsAreRefusedBeforeAnythingStarts(@TempDir Path dir) {
+    assertEquals(2, ScoreStreamCli.run("serve", "--model", dir.resolve("missing").toString()));
+    assertEquals(2, ScoreStreamCli.run("serve", "--aeron-udp", "localhost", "--out", dir.toString()));
+    assertEquals(2, ScoreStreamCli.run("serve", "--http-port", "70000", "--out", dir.toString()));
+    assertEquals(2, ScoreStreamCli.run("serve", "--data", "toy:nope", "--out", dir.toString()));
+  }
+
+  private static String[] concat(String[] a, String... b) {
+    String[] r = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, r, a.length, b.length);
+    return r;
+  }
+}
