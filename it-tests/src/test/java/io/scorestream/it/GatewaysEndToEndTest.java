@@ -1,0 +1,384 @@
+package io.scorestream.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import akka.stream.javadsl.Sink;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.scorestream.actors.GenerateRequest;
+import io.scorestream.actors.Result;
+import io.scorestream.actors.SampleEvent;
+import io.scorestream.actors.SamplerSpec;
+import io.scorestream.actors.ScoreStream;
+import io.scorestream.protocol.Cancelled;
+import io.scorestream.protocol.Completed;
+import io.scorestream.protocol.Preview;
+import io.scorestream.protocol.SamplerParams;
+import io.scorestream.protocol.Terminal;
+import io.scorestream.protocol.client.ClientContext;
+import io.scorestream.protocol.client.RequestHandle;
+import io.scorestream.protocol.client.RequestListener;
+import io.scorestream.protocol.client.ScoreStreamClient;
+import io.scorestream.protocol.json.CancelAccepted;
+import io.scorestream.protocol.json.EventJson;
+import io.scorestream.protocol.json.Json;
+import io.scorestream.protocol.json.SampleAccepted;
+import io.scorestream.streams.aeron.AeronGateway;
+import io.scorestream.streams.aeron.AeronSettings;
+import io.scorestream.streams.http.HttpGateway;
+import io.scorestream.streams.http.HttpSettings;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.WebSocket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Stream;
+import org.agrona.CloseHelper;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * One node (the reference configuration: analytic gmm8 over the VP SDE, dim 2) behind both gateways at once, driven
+ * over every path a client has: the in-process API, ScoreStreamClient over Aeron IPC and over UDP on loopback (its own
+ * embedded driver), and HTTP with WebSocket and server-sent-event streams. Proves that the same request gives
+ * bit-identical samples on all five paths with accepted, previews and completed in order; that a cancel over each
+ * transport ends that request Cancelled and leaves the node with nothing active; and that requests from all the
+ * transports at once complete, each with the samples its seed gives on every other path.
+ */
+class GatewaysEndToEndTest {
+  /** Guards against hangs only; never a performance bound. */
+  private static final long HANG_GUARD_S = 120;
+
+  private static ScoreStream api;
+  private static HttpGateway httpGateway;
+  private static AeronGateway aeronGateway;
+  private static ScoreStreamClient ipc;
+  private static ScoreStreamClient udp;
+  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(30)).build();
+
+  @BeforeAll
+  static void start() throws Exception {
+    Config config = ConfigFactory.parseString("akka.loglevel = WARNING").withFallback(ConfigFactory.load()).resolve();
+    api = ScoreStream.start(config);
+    httpGateway = HttpGateway.start(api, HttpSettings.from(config).withPort(0)).toCompletableFuture()
+        .get(HANG_GUARD_S, TimeUnit.SECONDS);
+    aeronGateway = AeronGateway.start(api, AeronSettings.from(config)
+        .withIngressChannels(List.of("aeron:ipc", "aeron:udp?endpoint=127.0.0.1:0")));
+    long connectTimeoutNs = TimeUnit.SECONDS.toNanos(HANG_GUARD_S);
+    ipc = ScoreStreamClient.connect(new ClientContext().aeronDirectoryName(aeronGateway.driverDirectory())
+        .ingressChannel("aeron:ipc").ingressStreamId(aeronGateway.ingressStreamId()).egressChannel("aeron:ipc")
+        .clientName("e2e-ipc").connectTimeoutNs(connectTimeoutNs));
+    udp = ScoreStreamClient.connect(new ClientContext().embeddedDriver(true)
+        .ingressChannel(aeronGateway.ingressChannels().get(1)).ingressStreamId(aeronGateway.ingressStreamId())
+        .egressChannel("aeron:udp?endpoint=127.0.0.1:0").clientName("e2e-udp").connectTimeoutNs(connectTimeoutNs));
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    CloseHelper.closeAll(ipc, udp, aeronGateway, httpGateway, api);
+    if (api != null) api.system().getWhenTerminated().toCompletableFuture().get(HANG_GUARD_S, TimeUnit.SECONDS);
+  }
+
+  /** One request, as each path spells it: the node's GenerateRequest, the SBE message, the JSON body. */
+  record Ask(int count, long seed, String method, int steps, int previewEvery) {
+    /** The node's per-SDE predictor-corrector default (VP: Euler-Maruyama). */
+    static Ask pc(int count, long seed, int steps, int previewEvery) {
+      return new Ask(count, seed, null, steps, previewEvery);
+    }
+
+    /** The probability-flow ODE with Heun's method. */
+    static Ask heun(int count, long seed, int steps, int previewEvery) {
+      return new Ask(count, seed, "heun", steps, previewEvery);
+    }
+
+    GenerateRequest node() {
+      SamplerSpec s = method == null ? SamplerSpec.pc(steps) : SamplerSpec.ode(method, steps);
+      return GenerateRequest.of(count, seed, s).withPreviewEvery(previewEvery);
+    }
+
+    io.scorestream.protocol.GenerateRequest wire() {
+      SamplerParams p = method == null ? SamplerParams.pc(steps) : SamplerParams.ode(method, steps);
+      return io.scorestream.protocol.GenerateRequest.of(count, seed, p).withPreviewEvery(previewEvery);
+    }
+
+    String json() {
+      String sampler = method == null ? "\"sampler\": \"pc\"" : "\"sampler\": \"ode\", \"method\": \"" + method + "\"";
+      return String.format(Locale.ROOT, "{\"count\": %d, \"seed\": %d, %s, \"steps\": %d, \"previewEvery\": %d}",
+          count, seed, sampler, steps, previewEvery);
+    }
+  }
+
+  /** What one path saw of a request: its event types in arrival order, and the samples if it completed. */
+  record Run(String path, List<String> events, int count, int dim, double[] samples) {
+    String last() {
+      return events.isEmpty() ? "(none)" : events.get(events.size() - 1);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------ the paths
+
+  private static CompletableFuture<Run> inProcess(Ask ask) {
+    return api.submit(ask.node()).runWith(Sink.seq(), api.system()).toCompletableFuture()
+        .thenApply(GatewaysEndToEndTest::inProcessRun);
+  }
+
+  private static Run inProcessRun(List<SampleEvent> events) {
+    List<String> types = events.stream().map(e -> e.getClass().getSimpleName().toLowerCase(Locale.ROOT)).toList();
+    if (!events.isEmpty() && events.get(events.size() - 1) instanceof SampleEvent.Completed c) {
+      Result r = c.result();
+      return new Run("in-process", types, r.count(), r.dim(), r.samples());
+    }
+    return new Run("in-process", types, -1, -1, null);
+  }
+
+  /** Submits over Aeron; the listener appends each event's type to events. */
+  private static RequestHandle submitAeron(ScoreStreamClient client, Ask ask, List<String> events) {
+    return client.submit(ask.wire(), new RequestListener() {
+      @Override
+      public void onAccepted(io.scorestream.protocol.Accepted a) {
+        events.add("accepted");
+      }
+
+      @Override
+      public void onPreview(Preview p) {
+        events.add("preview");
+      }
+
+      @Override
+      public void onTerminal(Terminal t) {
+        events.add(t.getClass().getSimpleName().toLowerCase(Locale.ROOT));
+      }
+    });
+  }
+
+  private static CompletableFuture<Run> overAeron(String path, ScoreStreamClient client, Ask ask) {
+    List<String> events = new CopyOnWriteArrayList<>();
+    return submitAeron(client, ask, events).outcome().thenApply(t -> t instanceof Completed c
+        ? new Run(path, List.copyOf(events), c.count(), c.dim(), c.samples())
+        : new Run(path, List.copyOf(events), -1, -1, null));
+  }
+
+  private static HttpRequest.Builder request(String path) {
+    return HttpRequest.newBuilder(URI.create(httpGateway.baseUrl() + path)).timeout(Duration.ofSeconds(HANG_GUARD_S));
+  }
+
+  /** POST /v1/samples; completes with the request id once the node accepted it (202). */
+  private static CompletableFuture<String> post(Ask ask) {
+    HttpRequest r = request("/v1/samples").header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(ask.json())).build();
+    return HTTP.sendAsync(r, HttpResponse.BodyHandlers.ofString()).thenApply(resp -> {
+      assertEquals(202, resp.statusCode(), resp.body());
+      return Json.read(resp.body(), SampleAccepted.class).id();
+    });
+  }
+
+  private static Run httpRun(String path, List<EventJson> events) {
+    List<String> types = events.stream().map(EventJson::type).toList();
+    if (!events.isEmpty() && events.get(events.size() - 1) instanceof EventJson.Completed c) {
+      double[] flat = Arrays.stream(c.samples()).flatMapToDouble(Arrays::stream).toArray();
+      return new Run(path, types, c.count(), c.dim(), flat);
+    }
+    return new Run(path, types, -1, -1, null);
+  }
+
+  /** The request's events over a WebSocket, until the server closes it after the terminal event. */
+  private static CompletableFuture<Run> webSocket(String id) {
+    WsText listener = new WsText();
+    URI uri = URI.create(httpGateway.baseUrl().replace("http://", "ws://") + "/v1/samples/" + id + "/events");
+    return HTTP.newWebSocketBuilder().buildAsync(uri, listener).thenCompose(ws -> listener.closed)
+        .thenApply(text -> httpRun("websocket", text.lines().map(m -> Json.read(m, EventJson.class)).toList()));
+  }
+
+  /** Gathers the text messages, one line each (compact JSON has no raw newline); completes when the server closes. */
+  private static final class WsText implements WebSocket.Listener {
+    final CompletableFuture<String> closed = new CompletableFuture<>();
+    // The JDK calls a listener's methods one at a time, each after the previous one returned.
+    private final StringBuilder text = new StringBuilder();
+
+    @Override
+    public CompletionStage<?> onText(WebSocket ws, CharSequence part, boolean lastPart) {
+      text.append(part);
+      if (lastPart) text.append('\n');
+      ws.request(1);
+      return null;
+    }
+
+    @Override
+    public CompletionStage<?> onClose(WebSocket ws, int statusCode, String reason) {
+      closed.complete(text.toString());
+      return null;
+    }
+
+    @Override
+    public void onError(WebSocket ws, Throwable error) {
+      closed.completeExceptionally(error);
+    }
+  }
+
+  /** The request's events as server-sent events; the server ends the response after the terminal event. */
+  private static CompletableFuture<Run> serverSentEvents(String id) {
+    HttpRequest r = request("/v1/samples/" + id + "/events").header("Accept", "text/event-stream").GET().build();
+    return HTTP.sendAsync(r, HttpResponse.BodyHandlers.ofString()).thenApply(resp -> {
+      assertEquals(200, resp.statusCode(), resp.body());
+      List<EventJson> events = new ArrayList<>();
+      for (String block : resp.body().split("\n\n")) {
+        String name = null;
+        StringBuilder data = new StringBuilder();
+        for (String line : block.split("\n")) {
+          if (line.startsWith("event:")) name = line.substring(6).trim();
+          if (line.startsWith("data:")) data.append(line.substring(5).stripLeading());
+        }
+        if (data.length() == 0) continue; // a keep-alive comment
+        EventJson e = Json.read(data.toString(), EventJson.class);
+        assertEquals(e.type(), name, "the SSE event name is the event's type");
+        events.add(e);
+      }
+      return httpRun("sse", events);
+    });
+  }
+
+  /** Every path at once for one request: in-process, Aeron IPC and UDP, HTTP WebSocket and SSE. */
+  private static List<CompletableFuture<Run>> everyPath(Ask ask) {
+    return List.of(inProcess(ask), overAeron("aeron-ipc", ipc, ask), overAeron("aeron-udp", udp, ask),
+        post(ask).thenCompose(GatewaysEndToEndTest::webSocket),
+        post(ask).thenCompose(GatewaysEndToEndTest::serverSentEvents));
+  }
+
+  // ----------------------------------------------------------------------------------------------- assertions
+
+  private static <T> T await(CompletableFuture<T> f) throws Exception {
+    return f.get(HANG_GUARD_S, TimeUnit.SECONDS);
+  }
+
+  private static void await(String what, BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(HANG_GUARD_S);
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() - deadline > 0) throw new AssertionError("hang guard: " + what);
+      Thread.sleep(5);
+    }
+  }
+
+  /** accepted first, then only previews (at least one), completed last; count x 2 samples. */
+  private static void assertCompletedInOrder(Run r, Ask ask) {
+    List<String> e = r.events();
+    assertTrue(e.size() >= 3 && e.get(0).equals("accepted") && r.last().equals("completed"),
+        r.path() + ": accepted first, completed last: " + e);
+    assertTrue(e.subList(1, e.size() - 1).stream().allMatch("preview"::equals), r.path() + ": " + e);
+    assertEquals(ask.count(), r.count(), r.path() + ": count");
+    assertEquals(2, r.dim(), r.path() + ": dim");
+    assertEquals(ask.count() * 2, r.samples().length, r.path() + ": values");
+  }
+
+  private static void assertBitIdentical(double[] expected, Run r) {
+    assertEquals(expected.length, r.samples().length, r.path() + ": values");
+    for (int i = 0; i < expected.length; i++) {
+      if (Double.doubleToRawLongBits(expected[i]) != Double.doubleToRawLongBits(r.samples()[i])) {
+        throw new AssertionError(r.path() + ": value " + i + " (chain " + i / 2 + ") is " + r.samples()[i]
+            + ", the reference has " + expected[i]);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------------- tests
+
+  static Stream<Ask> samplers() {
+    return Stream.of(Ask.pc(64, 42, 60, 10), Ask.heun(64, 43, 60, 10));
+  }
+
+  @ParameterizedTest
+  @MethodSource("samplers")
+  void everyPathGivesTheInProcessSamplesBitForBit(Ask ask) throws Exception {
+    double[] expected = api.generate(ask.node()).toCompletableFuture().get(HANG_GUARD_S, TimeUnit.SECONDS)
+        .samples();
+    for (CompletableFuture<Run> f : everyPath(ask)) {
+      Run r = await(f);
+      assertCompletedInOrder(r, ask);
+      assertBitIdentical(expected, r);
+    }
+  }
+
+  @Test
+  void cancelOverEachTransportEndsCancelledAndLeavesNothingActive() throws Exception {
+    // 1,024 chains x 10,000 steps: running for far longer than any cancellation takes to land.
+    Ask longAsk = Ask.pc(1024, 5, 10_000, 100);
+
+    for (ScoreStreamClient client : List.of(ipc, udp)) {
+      List<String> events = new CopyOnWriteArrayList<>();
+      RequestHandle h = submitAeron(client, longAsk, events);
+      await("accepted over Aeron", () -> h.acceptedNs() != 0 || h.outcome().isDone());
+      h.cancel();
+      Cancelled c = assertInstanceOf(Cancelled.class, await(h.outcome()));
+      assertEquals(h.requestId(), c.requestId());
+      assertEquals("accepted", events.get(0), events.toString());
+      assertEquals("cancelled", events.get(events.size() - 1), events.toString());
+    }
+
+    String id = await(post(longAsk));
+    CompletableFuture<Run> ws = webSocket(id);
+    HttpResponse<String> deleted = HTTP.send(request("/v1/samples/" + id).DELETE().build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(202, deleted.statusCode(), deleted.body());
+    assertEquals("cancelling", Json.read(deleted.body(), CancelAccepted.class).state());
+    Run overWs = await(ws);
+    assertEquals("cancelled", overWs.last(), overWs.events().toString());
+    Run lateSse = await(serverSentEvents(id));
+    assertEquals("cancelled", lateSse.last(), "a late SSE subscriber sees the end: " + lateSse.events());
+
+    CompletableFuture<Void> accepted = new CompletableFuture<>();
+    CompletableFuture<Run> local = api.submit(longAsk.node().withRequestId("e2e-cancel-in-process"))
+        .wireTap(e -> {
+          if (e instanceof SampleEvent.Accepted) accepted.complete(null);
+        })
+        .runWith(Sink.seq(), api.system()).toCompletableFuture().thenApply(GatewaysEndToEndTest::inProcessRun);
+    await(accepted);
+    api.cancel("e2e-cancel-in-process");
+    Run inProcess = await(local);
+    assertEquals("accepted", inProcess.events().get(0), inProcess.events().toString());
+    assertEquals("cancelled", inProcess.last(), inProcess.events().toString());
+
+    await("no active or queued request on the node", () -> {
+      var s = api.status().toCompletableFuture().join();
+      return s.activeRequests() == 0 && s.queuedRequests() == 0;
+    });
+  }
+
+  @Test
+  void requestsFromEveryTransportAtOnceAllComplete() throws Exception {
+    // Six requests per path, all in flight together; the same seed on two paths must give the same samples.
+    Map<Ask, List<CompletableFuture<Run>>> all = new LinkedHashMap<>();
+    for (int i = 0; i < 6; i++) {
+      Ask ask = i % 2 == 0 ? Ask.pc(16 + 8 * i, 900 + i, 80, 10) : Ask.heun(16 + 8 * i, 900 + i, 40, 10);
+      all.put(ask, everyPath(ask));
+    }
+    for (Map.Entry<Ask, List<CompletableFuture<Run>>> entry : all.entrySet()) {
+      Run first = null;
+      for (CompletableFuture<Run> f : entry.getValue()) {
+        Run r = await(f);
+        assertCompletedInOrder(r, entry.getKey());
+        for (double v : r.samples()) assertTrue(Double.isFinite(v), r.path() + ": a non-finite sample " + v);
+        if (first == null) {
+          first = r;
+        } else {
+          assertBitIdentical(first.samples(), r);
+        }
+      }
+    }
+  }
+}
