@@ -3,14 +3,18 @@ package io.scorestream.bench;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.ActorSystem;
 import akka.actor.typed.javadsl.AskPattern;
+import akka.stream.javadsl.Sink;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.scorestream.actors.Coordinator;
+import io.scorestream.actors.GenerateRequest;
 import io.scorestream.actors.Sampler;
+import io.scorestream.actors.SamplerSpec;
 import io.scorestream.actors.ScoreStream;
 import io.scorestream.actors.ScoreStreamNode;
 import io.scorestream.config.ScoreStreamSettings;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import org.nd4j.linalg.factory.Nd4j;
@@ -99,6 +103,29 @@ final class BenchNode implements AutoCloseable {
    * @param pending    chains routed to the samplers and waiting to join
    */
   record Counters(long atNanos, long ticks, long chainSteps, long busyNanos, int rows, int pending) {}
+
+  /**
+   * The node's capacity: chain-steps/s with every sampler's batch full. Submits one request of rows chains of the
+   * SDE's default predictor-corrector program with steps steps (long enough that no chain finishes while measured;
+   * the coordinator's max-steps must allow it), waits until the batches hold them, warms up (JIT, workspaces) for
+   * up to 2 s, measures for measure, then cancels it and waits until the node is idle. Prints one progress line.
+   */
+  double measureCapacity(int rows, int steps, long seed, Duration measure) throws Exception {
+    String id = "capacity";
+    api.submit(new GenerateRequest(id, rows, seed, SamplerSpec.pc(steps), 0, null)).runWith(Sink.ignore(), system);
+    awaitRows(rows);
+    Thread.sleep(Math.min(2000, measure.toMillis()));
+    Counters c0 = counters();
+    Thread.sleep(measure.toMillis());
+    Counters c1 = counters();
+    api.cancel(id);
+    awaitIdle(WAIT);
+    double c = (c1.chainSteps() - c0.chainSteps()) / ((c1.atNanos() - c0.atNanos()) / 1e9);
+    System.err.printf(Locale.ROOT, "capacity: %,.0f chain-steps/s (%d sampler(s) x %d rows, %.1f ms per tick)%n", c,
+        refs.samplers().size(), rows / Math.max(1, refs.samplers().size()),
+        (c1.busyNanos() - c0.busyNanos()) / 1e6 / Math.max(1, c1.ticks() - c0.ticks()));
+    return c;
+  }
 
   /** Waits until the samplers hold exactly rows chains in their batches (after a submission). */
   void awaitRows(int rows) throws Exception {

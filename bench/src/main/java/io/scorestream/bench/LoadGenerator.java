@@ -157,21 +157,7 @@ public final class LoadGenerator {
 
   /** Chain-steps/s with every sampler's batch full. */
   private double measureCapacity(BenchNode node) throws Exception {
-    int rows = samplers * batchRows;
-    String id = "capacity";
-    node.api.submit(new GenerateRequest(id, rows, seed, SamplerSpec.pc(CAPACITY_STEPS), 0, null))
-        .runWith(Sink.ignore(), node.system);
-    node.awaitRows(rows);
-    Thread.sleep(Math.min(2000, capacityMeasure.toMillis()));             // warm-up: JIT, workspaces
-    BenchNode.Counters c0 = node.counters();
-    Thread.sleep(capacityMeasure.toMillis());
-    BenchNode.Counters c1 = node.counters();
-    node.api.cancel(id);
-    node.awaitIdle(Duration.ofSeconds(60));
-    double c = (c1.chainSteps() - c0.chainSteps()) / ((c1.atNanos() - c0.atNanos()) / 1e9);
-    System.err.printf(Locale.ROOT, "capacity: %,.0f chain-steps/s (%d sampler(s) x %d rows, %.1f ms per tick)%n", c,
-        samplers, batchRows, (c1.busyNanos() - c0.busyNanos()) / 1e6 / Math.max(1, c1.ticks() - c0.ticks()));
-    return c;
+    return node.measureCapacity(samplers * batchRows, CAPACITY_STEPS, seed, capacityMeasure);
   }
 
   // ---- Open-loop load ----
