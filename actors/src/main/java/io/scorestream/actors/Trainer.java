@@ -258,6 +258,7 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
   private void checkpoint() {
     lastCheckpoint = Checkpoint.of(trainer, settings.data()).write(settings.checkpointDir());
     lastCheckpointStep = trainer.step();
+    Checkpoint.prune(settings.checkpointDir(), settings.keepCheckpoints());
   }
 
   /**

@@ -142,6 +142,21 @@ class TrainerTest {
   }
 
   @Test
+  void onlyTheNewestKeepCheckpointsStay(@TempDir Path tmp) throws Exception {
+    Path dir = tmp.resolve("run");
+    ActorRef<ModelRegistry.Command> registry = KIT.spawn(ModelRegistry.create(TestNode.settings("").registry()));
+    TrainerSettings s = TestNode.settings("scorestream.trainer.keep-checkpoints = 2").trainer().withCheckpointDir(dir)
+        .withSteps(32, 100, 1, 5);
+    ActorRef<Trainer.Command> t = spawn(s, init(0), registry, plain());
+    awaitFinished(t);
+    KIT.stop(t);
+    try (var left = Files.list(dir)) {
+      assertEquals(java.util.List.of("ckpt-00000004", "ckpt-00000005"),
+          left.map(p -> p.getFileName().toString()).sorted().toList());
+    }
+  }
+
+  @Test
   void aFastSourceIsBackpressuredAndASlowOneIdlesTheTrainerOnly(@TempDir Path tmp) throws Exception {
     ActorRef<ModelRegistry.Command> registry = KIT.spawn(ModelRegistry.create(TestNode.settings("").registry()));
     AtomicLong pulled = new AtomicLong();

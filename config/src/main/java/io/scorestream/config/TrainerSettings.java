@@ -20,6 +20,7 @@ import java.util.Set;
  * @param publishEvery    optimizer steps between published versions, >= 1
  * @param checkpointEvery optimizer steps between checkpoints, >= 0 (0: never)
  * @param checkpointDir   where checkpoints go and resume reads from
+ * @param keepCheckpoints how many of the newest checkpoints to keep, >= 0 (0: all)
  * @param resume          resume from the newest checkpoint on start
  * @param maxSteps        total optimizer steps, >= 0 (0: unbounded)
  * @param maxRestarts     restarts allowed within {@code restartWindow} before the trainer stops, >= 0
@@ -27,7 +28,7 @@ import java.util.Set;
  */
 public record TrainerSettings(boolean enabled, String data, String normalization, String objective, int batchSize,
                               double learningRate, long seed, int publishEvery, int checkpointEvery,
-                              Path checkpointDir, boolean resume, long maxSteps, int maxRestarts,
+                              Path checkpointDir, int keepCheckpoints, boolean resume, long maxSteps, int maxRestarts,
                               Duration restartWindow) {
 
   /** The objective names the model module understands. */
@@ -53,6 +54,9 @@ public record TrainerSettings(boolean enabled, String data, String normalization
       throw new IllegalArgumentException("trainer.checkpoint-every must be >= 0, got " + checkpointEvery);
     }
     if (checkpointDir == null) throw new IllegalArgumentException("trainer.checkpoint-dir is required");
+    if (keepCheckpoints < 0) {
+      throw new IllegalArgumentException("trainer.keep-checkpoints must be >= 0, got " + keepCheckpoints);
+    }
     if (maxSteps < 0) throw new IllegalArgumentException("trainer.max-steps must be >= 0, got " + maxSteps);
     if (maxRestarts < 0) throw new IllegalArgumentException("trainer.max-restarts must be >= 0, got " + maxRestarts);
     if (restartWindow == null || restartWindow.isZero() || restartWindow.isNegative()) {
@@ -70,25 +74,26 @@ public record TrainerSettings(boolean enabled, String data, String normalization
     }
     return new TrainerSettings(c.getBoolean("enabled"), c.getString("data"), c.getString("normalization"),
         c.getString("objective"), c.getInt("batch-size"), c.getDouble("learning-rate"), c.getLong("seed"),
-        c.getInt("publish-every"), c.getInt("checkpoint-every"), dir, c.getBoolean("resume"), c.getLong("max-steps"),
+        c.getInt("publish-every"), c.getInt("checkpoint-every"), dir, c.getInt("keep-checkpoints"),
+        c.getBoolean("resume"), c.getLong("max-steps"),
         c.getInt("max-restarts"), c.getDuration("restart-window"));
   }
 
   /** A copy that is enabled or not. */
   public TrainerSettings withEnabled(boolean on) {
     return new TrainerSettings(on, data, normalization, objective, batchSize, learningRate, seed, publishEvery,
-        checkpointEvery, checkpointDir, resume, maxSteps, maxRestarts, restartWindow);
+        checkpointEvery, checkpointDir, keepCheckpoints, resume, maxSteps, maxRestarts, restartWindow);
   }
 
   /** A copy with other step counts: batch size, publication and checkpoint periods, and the total. */
   public TrainerSettings withSteps(int batch, int publish, int checkpoint, long max) {
     return new TrainerSettings(enabled, data, normalization, objective, batch, learningRate, seed, publish,
-        checkpoint, checkpointDir, resume, max, maxRestarts, restartWindow);
+        checkpoint, checkpointDir, keepCheckpoints, resume, max, maxRestarts, restartWindow);
   }
 
   /** A copy that checkpoints into another directory. */
   public TrainerSettings withCheckpointDir(Path dir) {
     return new TrainerSettings(enabled, data, normalization, objective, batchSize, learningRate, seed, publishEvery,
-        checkpointEvery, dir, resume, maxSteps, maxRestarts, restartWindow);
+        checkpointEvery, dir, keepCheckpoints, resume, maxSteps, maxRestarts, restartWindow);
   }
 }

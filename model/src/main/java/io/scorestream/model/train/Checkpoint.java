@@ -112,6 +112,35 @@ public record Checkpoint(long step, MlpWeights weights, MlpWeights ema, ScoreTra
     }
   }
 
+  /**
+   * Deletes all but the newest {@code keep} complete checkpoints under parent (keep <= 0: deletes nothing), oldest
+   * first, so that a long run's disk use stays bounded. Only directories named ckpt-NNNNNNNN with their description
+   * file are touched; temporary directories of a write in progress are not.
+   *
+   * @return the checkpoints deleted
+   */
+  public static java.util.List<Path> prune(Path parent, int keep) {
+    if (keep <= 0 || !Files.isDirectory(parent)) return java.util.List.of();
+    java.util.List<Path> all;
+    try (Stream<Path> s = Files.list(parent)) {
+      all = s.filter(p -> p.getFileName().toString().matches(PREFIX + "\\d{8,}"))
+          .filter(p -> Files.isRegularFile(p.resolve(DESCRIPTION)))
+          .sorted(Comparator.comparing(p -> p.getFileName().toString()))
+          .toList();
+    } catch (IOException e) {
+      throw new CheckpointException("cannot list " + parent + ": " + e.getMessage(), e);
+    }
+    java.util.List<Path> old = all.subList(0, Math.max(0, all.size() - keep));
+    for (Path dir : old) {
+      try (Stream<Path> files = Files.walk(dir)) {
+        for (Path f : files.sorted(Comparator.reverseOrder()).toList()) Files.delete(f);
+      } catch (IOException e) {
+        throw new CheckpointException("cannot delete old checkpoint " + dir + ": " + e.getMessage(), e);
+      }
+    }
+    return java.util.List.copyOf(old);
+  }
+
   /** Reads a checkpoint directory, or the newest checkpoint under a training output directory. */
   public static Checkpoint read(Path path) {
     if (!Files.exists(path)) throw new CheckpointException("no such checkpoint: " + path);

@@ -15,6 +15,7 @@ import io.scorestream.model.sde.Sde;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -81,6 +82,24 @@ class TrainingTest {
     Files.createDirectories(dir.resolve(".tmp-ckpt-123"));
     Files.createDirectories(dir.resolve("ckpt-99999999")); // no description: incomplete
     assertEquals("ckpt-00000001", Checkpoint.latest(dir).orElseThrow().getFileName().toString());
+  }
+
+  @Test
+  void pruningKeepsTheNewestCompleteCheckpointsAndNothingElseIsTouched(@TempDir Path dir) throws IOException {
+    ScoreTrainer t = fresh(Objective.DSM, "vp");
+    for (int i = 0; i < 4; i++) {
+      t.trainStep();
+      Checkpoint.of(t, "toy:gmm8").write(dir);
+    }
+    Files.createDirectories(dir.resolve(".tmp-ckpt-123"));
+    Files.createDirectories(dir.resolve("ckpt-00000000")); // no description: not a checkpoint, left alone
+    assertEquals(List.of(dir.resolve("ckpt-00000001"), dir.resolve("ckpt-00000002")), Checkpoint.prune(dir, 2));
+    try (var left = Files.list(dir)) {
+      assertEquals(List.of(".tmp-ckpt-123", "ckpt-00000000", "ckpt-00000003", "ckpt-00000004"),
+          left.map(p -> p.getFileName().toString()).sorted().toList());
+    }
+    assertEquals(4, Checkpoint.read(dir).step(), "the newest still reads");
+    assertEquals(List.of(), Checkpoint.prune(dir, 0), "keep 0 keeps all");
   }
 
   /** The SameDiff loss graph computes the same function as the INDArray sampling path. */
