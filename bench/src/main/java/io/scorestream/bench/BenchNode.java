@@ -48,6 +48,37 @@ final class BenchNode implements AutoCloseable {
   }
 
   /** Starts a node and waits until every sampler has registered with the coordinator. */
+  /** The program length of the capacity request: long enough that no chain finishes while it is measured. */
+  static final int CAPACITY_STEPS = 1_000_000;
+
+  /**
+   * The node configuration the load tools share: model (mlp: a fresh reference MLP, analytic: the exact gmm8 score),
+   * SDE, one CPU sampler per slot, ND4J threads, batch rows and batching, queue bound; no default previews, hour-long
+   * deadlines, and limits that admit the capacity request.
+   */
+  static String overrides(String model, String sde, int samplers, int threads, int batchRows, String batching,
+                          int queueBound) {
+    StringBuilder devices = new StringBuilder();
+    for (int i = 0; i < samplers; i++) devices.append(i == 0 ? "" : ", ").append("\"cpu:").append(i).append('"');
+    return String.format(Locale.ROOT, """
+        scorestream {
+          model { source = "%s", sde = "%s", dim = 2 }
+          samplers = [%s]
+          compute-threads = %d
+          sampler { max-batch-rows = %d, batching = %s }
+          coordinator {
+            queue-bound = %d
+            max-steps = %d
+            max-chains-per-request = %d
+            default-preview-every = 0
+            default-deadline = 1h
+            max-deadline = 1h
+          }
+        }
+        """, model.equals("mlp") ? "init:0" : "analytic:gmm8", sde, devices, threads, batchRows, batching, queueBound,
+        CAPACITY_STEPS, samplers * batchRows);
+  }
+
   static BenchNode start(String overrides) throws Exception {
     Config config = ConfigFactory.parseString(overrides).withFallback(ConfigFactory.parseString(QUIET))
         .withFallback(ConfigFactory.load()).resolve();

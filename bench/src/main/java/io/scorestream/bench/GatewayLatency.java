@@ -122,8 +122,6 @@ public final class GatewayLatency {
   private GatewayLatency() {}
 
   private static final List<String> TRANSPORTS = List.of("inproc", "aeron-ipc", "aeron-udp", "websocket");
-  /** The capacity request's program length (no chain finishes while measured). */
-  private static final int CAPACITY_STEPS = 1_000_000;
   /** Guards against hangs only: no request of a benchmark should take this long. */
   private static final Duration HANG_GUARD = Duration.ofMinutes(10);
   private static final Duration IDLE_WAIT = Duration.ofSeconds(60);
@@ -213,7 +211,7 @@ public final class GatewayLatency {
                 + "HTTP %s, Aeron %s (driver %s)%n", InitialModel.from(node.settings.model()).description(),
             sde, chains, steps, previewEvery, http.baseUrl(), aeron.ingressChannels(), aeron.driverDirectory());
         if (capacity <= 0 && loads.stream().anyMatch(l -> !l.equals("idle"))) {
-          capacity = node.measureCapacity(batchRows, CAPACITY_STEPS, seed, capacityMeasure);
+          capacity = node.measureCapacity(batchRows, BenchNode.CAPACITY_STEPS, seed, capacityMeasure);
         }
         List<Transport> clients = new ArrayList<>();
         try {
@@ -236,25 +234,14 @@ public final class GatewayLatency {
   }
 
   private String overrides() {
+    // The gateways' own limits must admit what the benchmark sends; idle strategies as chosen.
     return String.format(Locale.ROOT, """
         scorestream {
-          model { source = "%s", sde = "%s", dim = 2 }
-          samplers = ["cpu:0"]
-          compute-threads = %d
-          sampler { max-batch-rows = %d, batching = continuous }
-          coordinator {
-            queue-bound = %d
-            max-steps = %d
-            max-chains-per-request = %d
-            default-preview-every = 0
-            default-deadline = 1h
-            max-deadline = 1h
-          }
           http { max-count = %d, max-steps = %d }
           aeron { idle-max-park = %dns }
         }
-        """, model.equals("mlp") ? "init:0" : "analytic:gmm8", sde, threads, batchRows, queueBound, CAPACITY_STEPS,
-        batchRows, Math.max(4096, chains), Math.max(10_000, steps), idleMaxPark.toNanos());
+        """, Math.max(4096, chains), Math.max(10_000, steps), idleMaxPark.toNanos())
+        + BenchNode.overrides(model, sde, 1, threads, batchRows, "continuous", queueBound);
   }
 
   private static double parseLoad(String load) {

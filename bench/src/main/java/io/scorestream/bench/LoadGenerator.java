@@ -56,9 +56,6 @@ import org.HdrHistogram.Recorder;
 public final class LoadGenerator {
   private LoadGenerator() {}
 
-  /** The longest long program used to measure capacity (no chain finishes while measured). */
-  private static final int CAPACITY_STEPS = 1_000_000;
-
   public static void main(String[] argv) {
     BenchArgs.run(() -> new LoadGenerator().measure(argv));
   }
@@ -132,32 +129,14 @@ public final class LoadGenerator {
   }
 
   private String overrides(String batching) {
-    StringBuilder devices = new StringBuilder();
-    for (int i = 0; i < samplers; i++) devices.append(i == 0 ? "" : ", ").append("\"cpu:").append(i).append('"');
-    return String.format(Locale.ROOT, """
-        scorestream {
-          model { source = "%s", sde = "%s", dim = 2 }
-          samplers = [%s]
-          compute-threads = %d
-          sampler { max-batch-rows = %d, batching = %s }
-          coordinator {
-            queue-bound = %d
-            max-steps = %d
-            max-chains-per-request = %d
-            default-preview-every = 0
-            default-deadline = 1h
-            max-deadline = 1h
-          }
-        }
-        """, model.equals("mlp") ? "init:0" : "analytic:gmm8", sde, devices, threads, batchRows, batching, queueBound,
-        CAPACITY_STEPS, samplers * batchRows);
+    return BenchNode.overrides(model, sde, samplers, threads, batchRows, batching, queueBound);
   }
 
   // ---- Capacity ----
 
   /** Chain-steps/s with every sampler's batch full. */
   private double measureCapacity(BenchNode node) throws Exception {
-    return node.measureCapacity(samplers * batchRows, CAPACITY_STEPS, seed, capacityMeasure);
+    return node.measureCapacity(samplers * batchRows, BenchNode.CAPACITY_STEPS, seed, capacityMeasure);
   }
 
   // ---- Open-loop load ----
