@@ -562,7 +562,7 @@ public final class GatewayLatency {
     double rate = load * capacity / ((double) chains * calls);
     List<Long> offsets = schedule(rate, Math.round(load * 1000));
     System.err.printf(Locale.ROOT, "%s at load %s: %d requests over %.1f s (%.2f/s offered, %d chains x %d calls)%n",
-        t.name(), trim(load), offsets.size(), duration.toMillis() / 1000.0, rate, chains, calls);
+        t.name(), Report.trim(load), offsets.size(), duration.toMillis() / 1000.0, rate, chains, calls);
     node.awaitIdle(IDLE_WAIT);
 
     List<Probe> probes = new ArrayList<>(offsets.size());
@@ -573,19 +573,19 @@ public final class GatewayLatency {
       for (long wait = scheduled - System.nanoTime(); wait > 0; wait = scheduled - System.nanoTime()) {
         LockSupport.parkNanos(wait);
       }
-      Probe p = new Probe(String.format(Locale.ROOT, "%s-%s-%05d", t.name(), trim(load), i),
+      Probe p = new Probe(String.format(Locale.ROOT, "%s-%s-%05d", t.name(), Report.trim(load), i),
           seed * 1_000_003L + i, scheduled);
       probes.add(p);
       t.send(p);
     }
     long arrivalsEnd = Math.max(System.nanoTime(), start + duration.toNanos());
-    System.err.printf(Locale.ROOT, "%s at load %s: arrivals done, %d running%n", t.name(), trim(load),
+    System.err.printf(Locale.ROOT, "%s at load %s: arrivals done, %d running%n", t.name(), Report.trim(load),
         probes.stream().filter(p -> !p.ended.isDone()).count());
     while (probes.stream().anyMatch(p -> !p.ended.isDone()) && System.nanoTime() < arrivalsEnd + drain.toNanos()) {
       Thread.sleep(10);
     }
     // Before the cancellations below end anything.
-    Run run = summarise(t.name(), trim(load), probes, rate, null, before, node.counters());
+    Run run = summarise(t.name(), Report.trim(load), probes, rate, null, before, node.counters());
     for (Probe p : probes) if (!p.ended.isDone()) p.cancel();
     for (Probe p : probes) {
       try {
@@ -629,14 +629,14 @@ public final class GatewayLatency {
     int[] counts = new int[Outcome.values().length];
     int unfinished = 0;
     for (Probe p : probes) {
-      if (p.firstPreviewNs() != 0) ttfp.recordValue(micros(p.firstPreviewNs() - p.startNs));
+      if (p.firstPreviewNs() != 0) ttfp.recordValue(Report.micros(p.firstPreviewNs() - p.startNs));
       Outcome o = p.ended.getNow(null);
       if (o == null) {
         unfinished++;
         continue;
       }
       counts[o.ordinal()]++;
-      if (o == Outcome.COMPLETED) result.recordValue(micros(p.endedNs() - p.startNs));
+      if (o == Outcome.COMPLETED) result.recordValue(Report.micros(p.endedNs() - p.startNs));
     }
     return new Run(transport, load, probes.size(), ttfp, result, counts[Outcome.COMPLETED.ordinal()],
         counts[Outcome.REJECTED.ordinal()], counts[Outcome.FAILED.ordinal()], counts[Outcome.CANCELLED.ordinal()],
@@ -686,16 +686,7 @@ public final class GatewayLatency {
     return String.format(Locale.ROOT, "%.3f", (double) micros / baseMicros);
   }
 
-  private static long micros(long nanos) {
-    return Math.max(1, nanos / 1000);
-  }
-
   private static String ms(Histogram h, double percentile) {
-    if (h.getTotalCount() == 0) return "NaN";
-    return String.format(Locale.ROOT, "%.3f", h.getValueAtPercentile(percentile) / 1000.0);
-  }
-
-  private static String trim(double v) {
-    return v == Math.rint(v) ? String.valueOf((long) v) : String.valueOf(v);
+    return Report.ms(h, percentile, 3);
   }
 }

@@ -190,9 +190,9 @@ public final class LoadGenerator {
       node.api.submit(r).runWith(Sink.foreach(e -> {
         long now = System.nanoTime();
         if (e instanceof SampleEvent.Preview && previewed.compareAndSet(false, true)) {
-          ttfp.recordValue(micros(now - scheduled));
+          ttfp.recordValue(Report.micros(now - scheduled));
         } else if (e instanceof SampleEvent.Completed) {
-          latency.recordValue(micros(now - scheduled));
+          latency.recordValue(Report.micros(now - scheduled));
           lastCompletion.accumulateAndGet(now, Math::max);
           completed.incrementAndGet();
         } else if (e instanceof SampleEvent.Failed) {
@@ -217,7 +217,7 @@ public final class LoadGenerator {
             + "ttfp_p50_ms=%s ttfp_p99_ms=%s completed=%d rejected=%d failed=%d unfinished=%d offered_rps=%.3f "
             + "capacity_chain_steps_per_s=%.0f samplers=%d chains=%d steps=%d-%d preview_every=%d duration_s=%.1f "
             + "run_chain_steps_per_s=%.0f run_tick_ms=%.3f run_busy_fraction=%.3f%n",
-        mode, trim(load), arrivals.size(), window > 0 ? completed.get() / window : 0.0, ms(lat, 50), ms(lat, 99),
+        mode, Report.trim(load), arrivals.size(), window > 0 ? completed.get() / window : 0.0, ms(lat, 50), ms(lat, 99),
         ms(first, 50), ms(first, 99), completed.get(), rejected.get(), failed.get(), unfinished, rate, capacity,
         samplers, chains, minSteps, maxSteps, previewEvery, duration.toMillis() / 1000.0,
         (after.chainSteps() - before.chainSteps()) / ((after.atNanos() - before.atNanos()) / 1e9),
@@ -250,7 +250,7 @@ public final class LoadGenerator {
       node.awaitIdle(Duration.ofSeconds(60));
       BenchNode.Counters c1 = node.counters();
       if (i < idleWarmup) continue;
-      ttfp.recordValue(micros(firstPreview.get() - t0));
+      ttfp.recordValue(Report.micros(firstPreview.get() - t0));
       step.recordValue(Math.max(1, (c1.busyNanos() - c0.busyNanos()) / 1000 / Math.max(1, c1.ticks() - c0.ticks())));
     }
     double stepP50 = step.getValueAtPercentile(50) / 1000.0;
@@ -262,16 +262,7 @@ public final class LoadGenerator {
 
   // ---- Formatting ----
 
-  private static long micros(long nanos) {
-    return Math.max(1, nanos / 1000);
-  }
-
   private static String ms(Histogram h, double percentile) {
-    if (h.getTotalCount() == 0) return "NaN";
-    return String.format(Locale.ROOT, "%.1f", h.getValueAtPercentile(percentile) / 1000.0);
-  }
-
-  private static String trim(double v) {
-    return v == Math.rint(v) ? String.valueOf((long) v) : String.valueOf(v);
+    return Report.ms(h, percentile, 1);
   }
 }
