@@ -11,6 +11,7 @@ import akka.stream.typed.javadsl.ActorSource;
 import com.typesafe.config.Config;
 import io.scorestream.config.ScoreStreamSettings;
 import io.scorestream.config.SessionSettings;
+import io.scorestream.model.sde.Sde;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.UUID;
@@ -32,6 +33,8 @@ public final class ScoreStream implements AutoCloseable {
   private final ActorSystem<?> system;
   private final ActorRef<Coordinator.Command> coordinator;
   private final ActorRef<ModelRegistry.Command> registry;
+  private final Sde sde;
+  private final int dim;
   private final SessionSettings sessionSettings;
   private final Duration askTimeout;
   private final boolean ownsSystem;
@@ -39,18 +42,19 @@ public final class ScoreStream implements AutoCloseable {
   /** Session actors are named session-N; N is unique in the JVM, so several facades may share a system. */
   private static final AtomicLong SESSIONS = new AtomicLong();
 
-  /** A facade over running actors in system (which it does not own). */
-  public ScoreStream(ActorSystem<?> system, ActorRef<Coordinator.Command> coordinator,
-                     ActorRef<ModelRegistry.Command> registry, SessionSettings sessionSettings, Duration askTimeout) {
-    this(system, coordinator, registry, sessionSettings, askTimeout, false);
+  /** A facade over a node's running actors in system (which it does not own). */
+  public ScoreStream(ActorSystem<?> system, ScoreStreamNode.Refs refs, SessionSettings sessionSettings,
+                     Duration askTimeout) {
+    this(system, refs, sessionSettings, askTimeout, false);
   }
 
-  private ScoreStream(ActorSystem<?> system, ActorRef<Coordinator.Command> coordinator,
-                      ActorRef<ModelRegistry.Command> registry, SessionSettings sessionSettings, Duration askTimeout,
-                      boolean ownsSystem) {
+  private ScoreStream(ActorSystem<?> system, ScoreStreamNode.Refs refs, SessionSettings sessionSettings,
+                      Duration askTimeout, boolean ownsSystem) {
     this.system = system;
-    this.coordinator = coordinator;
-    this.registry = registry;
+    this.coordinator = refs.coordinator();
+    this.registry = refs.registry();
+    this.sde = refs.sde();
+    this.dim = refs.dim();
     this.sessionSettings = sessionSettings;
     this.askTimeout = askTimeout;
     this.ownsSystem = ownsSystem;
@@ -65,8 +69,7 @@ public final class ScoreStream implements AutoCloseable {
       ScoreStreamNode.Refs refs = AskPattern.<ScoreStreamNode.Command, ScoreStreamNode.Refs>ask(system,
               ScoreStreamNode.GetRefs::new, settings.askTimeout(), system.scheduler())
           .toCompletableFuture().get(settings.askTimeout().toMillis() * 2, TimeUnit.MILLISECONDS);
-      return new ScoreStream(system, refs.coordinator(), refs.registry(), settings.session(), settings.askTimeout(),
-          true);
+      return new ScoreStream(system, refs, settings.session(), settings.askTimeout(), true);
     } catch (Exception e) {
       system.terminate();
       throw new IllegalStateException("the node did not start: " + e, e);
@@ -78,8 +81,7 @@ public final class ScoreStream implements AutoCloseable {
                                                      ScoreStreamSettings settings) {
     return AskPattern.<ScoreStreamNode.Command, ScoreStreamNode.Refs>ask(node, ScoreStreamNode.GetRefs::new,
             settings.askTimeout(), system.scheduler())
-        .thenApply(refs -> new ScoreStream(system, refs.coordinator(), refs.registry(), settings.session(),
-            settings.askTimeout()));
+        .thenApply(refs -> new ScoreStream(system, refs, settings.session(), settings.askTimeout()));
   }
 
   /**
@@ -143,6 +145,16 @@ public final class ScoreStream implements AutoCloseable {
   /** The current and recent model versions. */
   public CompletionStage<ModelRegistry.Versions> versions() {
     return AskPattern.ask(registry, ModelRegistry.GetVersions::new, askTimeout, system.scheduler());
+  }
+
+  /** The forward SDE of the served model: every version the node serves has it (requests name it, not choose it). */
+  public Sde sde() {
+    return sde;
+  }
+
+  /** The data dimension D of the served model. */
+  public int dim() {
+    return dim;
   }
 
   /** The actor system the node runs in. */

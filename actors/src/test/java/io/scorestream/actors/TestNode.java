@@ -53,7 +53,7 @@ final class TestNode implements AutoCloseable {
     TestProbe<ScoreStreamNode.Refs> probe = kit.createTestProbe();
     node.tell(new ScoreStreamNode.GetRefs(probe.ref()));
     ScoreStreamNode.Refs refs = probe.receiveMessage();
-    ScoreStream api = new ScoreStream(kit.system(), refs.coordinator(), refs.registry(), s.session(), s.askTimeout());
+    ScoreStream api = new ScoreStream(kit.system(), refs, s.session(), s.askTimeout());
     TestNode n = new TestNode(kit, s, node, refs, api);
     // Samplers register with the coordinator as they start; tests that count on all of them wait for it.
     for (int i = 0; n.status().samplers().size() < s.samplers().size(); i++) {

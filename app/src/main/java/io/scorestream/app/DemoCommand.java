@@ -202,8 +202,7 @@ final class DemoCommand implements Callable<Integer> {
     try {
       ScoreStreamNode.Refs refs = await(AskPattern.ask(system, ScoreStreamNode.GetRefs::new,
           settings.askTimeout(), system.scheduler()), settings.askTimeout());
-      ScoreStream api = new ScoreStream(system, refs.coordinator(), refs.registry(), settings.session(),
-          settings.askTimeout());
+      ScoreStream api = new ScoreStream(system, refs, settings.session(), settings.askTimeout());
       Node node = new Node(system, api, refs, settings.askTimeout());
       reference = DataSpecs.parse(settings.trainer().data(), "none").batch(seed + 1, 0, 1000);
       frameLimit = frameLimit(reference);

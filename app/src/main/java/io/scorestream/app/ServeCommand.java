@@ -153,7 +153,7 @@ final class ServeCommand implements Callable<Integer> {
     try {
       Runtime.getRuntime().addShutdownHook(hook);
       if (httpSettings.enabled()) {
-        http = HttpGateway.start(api, httpSettings, sde).toCompletableFuture().get(30, TimeUnit.SECONDS);
+        http = HttpGateway.start(api, httpSettings).toCompletableFuture().get(30, TimeUnit.SECONDS);
       }
       if (aeronSettings.enabled()) aeron = AeronGateway.start(api, aeronSettings);
       printEndpoints(stdout);

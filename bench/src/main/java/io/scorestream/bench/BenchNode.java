@@ -88,8 +88,7 @@ final class BenchNode implements AutoCloseable {
     try {
       ScoreStreamNode.Refs refs = await(AskPattern.ask(system, ScoreStreamNode.GetRefs::new, settings.askTimeout(),
           system.scheduler()));
-      ScoreStream api = new ScoreStream(system, refs.coordinator(), refs.registry(), settings.session(),
-          settings.askTimeout());
+      ScoreStream api = new ScoreStream(system, refs, settings.session(), settings.askTimeout());
       BenchNode node = new BenchNode(system, settings, refs, api);
       long guard = System.nanoTime() + WAIT.toNanos();
       while (node.status().samplers().size() < settings.samplers().size()) {

@@ -1,18 +1,13 @@
 package io.scorestream.streams.aeron;
 
-import akka.actor.typed.ActorRef;
-import akka.actor.typed.javadsl.AskPattern;
 import akka.stream.KillSwitches;
 import akka.stream.SharedKillSwitch;
-import com.typesafe.config.Config;
 import io.aeron.Aeron;
 import io.aeron.Subscription;
 import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
 import io.scorestream.actors.ScoreStream;
-import io.scorestream.actors.ScoreStreamNode;
 import java.io.File;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -175,22 +170,9 @@ public final class AeronGateway implements AutoCloseable {
     return resolved;
   }
 
-  /** The node's SDE and dimension: from its guardian when api runs a node started by ScoreStream.start. */
+  /** The node's SDE (ve | vp | subvp) and data dimension, as the facade knows them. */
   private static NodeInfo nodeInfo(ScoreStream api) {
-    Config config = api.system().settings().config();
-    NodeInfo fallback = new NodeInfo(config.hasPath("scorestream.model.sde")
-        ? config.getString("scorestream.model.sde").toLowerCase(Locale.ROOT).replace("-", "") : "",
-        config.hasPath("scorestream.model.dim") ? config.getInt("scorestream.model.dim") : 0);
-    try {
-      @SuppressWarnings("unchecked")
-      ActorRef<ScoreStreamNode.Command> guardian = (ActorRef<ScoreStreamNode.Command>) (ActorRef<?>) api.system();
-      ScoreStreamNode.Refs refs = AskPattern.<ScoreStreamNode.Command, ScoreStreamNode.Refs>ask(guardian,
-              ScoreStreamNode.GetRefs::new, Duration.ofSeconds(5), api.system().scheduler())
-          .toCompletableFuture().get(6, TimeUnit.SECONDS);
-      return new NodeInfo(refs.sde().kind().name().toLowerCase(Locale.ROOT), refs.dim());
-    } catch (Exception e) {
-      log.warn("aeron gateway: the node's SDE and dimension come from the configuration: {}", e.toString());
-      return fallback;
-    }
+    return new NodeInfo(api.sde().kind().name().toLowerCase(Locale.ROOT), api.dim());
   }
+
 }

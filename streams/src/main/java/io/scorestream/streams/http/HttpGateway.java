@@ -7,14 +7,13 @@ import akka.actor.typed.Props;
 import akka.actor.typed.javadsl.AskPattern;
 import akka.http.javadsl.Http;
 import akka.http.javadsl.ServerBinding;
-import com.typesafe.config.Config;
 import io.scorestream.actors.ScoreStream;
-import io.scorestream.config.ModelSettings;
 import io.scorestream.protocol.json.SampleStatus;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
+import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -64,19 +63,13 @@ public final class HttpGateway implements AutoCloseable {
   }
 
   /**
-   * Binds the gateway in api's actor system. The node's SDE (which a request's {@code sde} must match) is read
-   * from the system's {@code scorestream.model.sde}; use {@link #start(ScoreStream, HttpSettings, String)} when
-   * the node serves a checkpoint whose recorded SDE differs.
+   * Binds the gateway in api's actor system. A request's {@code sde}, when it names one, must be the node's
+   * ({@link ScoreStream#sde()}).
    *
    * @return completes once bound (failed if the port is taken or the interface does not exist)
    */
   public static CompletionStage<HttpGateway> start(ScoreStream api, HttpSettings settings) {
-    Config config = api.system().settings().config();
-    return start(api, settings, ModelSettings.from(config.getConfig("scorestream.model")).sde());
-  }
-
-  /** Binds the gateway for a node whose SDE is nodeSde (ve, vp or subvp). */
-  public static CompletionStage<HttpGateway> start(ScoreStream api, HttpSettings settings, String nodeSde) {
+    String nodeSde = api.sde().kind().name().toLowerCase(Locale.ROOT);
     ActorSystem<?> system = api.system();
     ActorRef<RequestBoard.Command> board = system.systemActorOf(RequestBoard.create(api, settings),
         "http-requests-" + GATEWAYS.incrementAndGet(), Props.empty());
