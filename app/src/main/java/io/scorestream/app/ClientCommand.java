@@ -21,7 +21,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.CompletionException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -140,7 +140,14 @@ final class ClientCommand implements Callable<Integer> {
       Runtime.getRuntime().addShutdownHook(cancelOnCtrlC);
       Terminal end;
       try {
-        end = handle.outcome().get(deadline == null ? 1 : deadline.toMinutes() + 1, TimeUnit.HOURS);
+        // No timeout of our own: the outcome completes with the terminal event, or exceptionally when the server
+        // stays silent past the client's server timeout.
+        try {
+          end = handle.outcome().join();
+        } catch (CompletionException e) {
+          if (e.getCause() instanceof ClientException lost) throw lost;
+          throw e;
+        }
       } finally {
         try {
           Runtime.getRuntime().removeShutdownHook(cancelOnCtrlC);
@@ -164,13 +171,8 @@ final class ClientCommand implements Callable<Integer> {
       default -> throw new IllegalArgumentException("--preview-encoding must be 8bit or float, got '" + previewEncoding
           + "'");
     };
-    SamplerParams params;
-    try {
-      params = new SamplerParams(lower(sampler), steps, lower(predictor), lower(corrector), correctorSteps, snr,
-          noDenoise ? Boolean.FALSE : null, lower(odeMethod), rtol, atol, levels, stepSize, null);
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(e.getMessage(), e);
-    }
+    SamplerParams params = new SamplerParams(lower(sampler), steps, lower(predictor), lower(corrector),
+        correctorSteps, snr, noDenoise ? Boolean.FALSE : null, lower(odeMethod), rtol, atol, levels, stepSize, null);
     GenerateRequest r = GenerateRequest.of(count, seed, params).withPreviewEvery(previewEvery)
         .withPreviewEncoding(encoding);
     if (deadline != null) {
