@@ -9,6 +9,7 @@ import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
 import io.scorestream.config.SamplerDevice;
 import io.scorestream.config.ScoreStreamSettings;
+import io.scorestream.model.score.ComputeThreads;
 import io.scorestream.model.score.ScoreModel;
 import io.scorestream.model.sde.Sde;
 import java.util.ArrayList;
@@ -60,12 +61,9 @@ public final class ScoreStreamNode extends AbstractBehavior<ScoreStreamNode.Comm
     }
     for (SamplerDevice d : settings.samplers()) checkDevice(d);
     if (settings.computeThreads() > 0) {
-      Nd4j.getEnvironment().setMaxThreads(settings.computeThreads());
-      Nd4j.getEnvironment().setMaxMasterThreads(settings.computeThreads());
-      // The GEMMs run in the BLAS library, whose thread count (OMP_NUM_THREADS at start-up) is its own. Measured:
-      // with two BLAS threads each, a sampler and a trainer oversubscribe two cores and requests take three times
-      // longer.
-      Nd4j.factory().blas().setMaxThreads(settings.computeThreads());
+      // The BLAS library's thread count is limited too. Measured: with two BLAS threads each, a sampler and a
+      // trainer oversubscribe two cores and requests take three times longer.
+      ComputeThreads.limit(settings.computeThreads());
     }
     ActorRef<ModelRegistry.Command> registry = ctx.spawn(ModelRegistry.create(settings.registry()), "registry");
     registry.tell(new ModelRegistry.Publish(model.description(), model.trainStep(), model.factory(), null));

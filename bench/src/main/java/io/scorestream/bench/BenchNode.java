@@ -47,7 +47,6 @@ final class BenchNode implements AutoCloseable {
     this.api = api;
   }
 
-  /** Starts a node and waits until every sampler has registered with the coordinator. */
   /** The program length of the capacity request: long enough that no chain finishes while it is measured. */
   static final int CAPACITY_STEPS = 1_000_000;
 
@@ -79,9 +78,15 @@ final class BenchNode implements AutoCloseable {
         CAPACITY_STEPS, samplers * batchRows);
   }
 
-  static BenchNode start(String overrides) throws Exception {
-    Config config = ConfigFactory.parseString(overrides).withFallback(ConfigFactory.parseString(QUIET))
+  /** The overrides over {@link #QUIET} over reference.conf, resolved. */
+  static Config config(String overrides) {
+    return ConfigFactory.parseString(overrides).withFallback(ConfigFactory.parseString(QUIET))
         .withFallback(ConfigFactory.load()).resolve();
+  }
+
+  /** Starts a node and waits until every sampler has registered with the coordinator. */
+  static BenchNode start(String overrides) throws Exception {
+    Config config = config(overrides);
     ScoreStreamSettings settings = ScoreStreamSettings.from(config);
     ActorSystem<ScoreStreamNode.Command> system =
         ActorSystem.create(ScoreStreamNode.create(settings), "scorestream-bench", config);

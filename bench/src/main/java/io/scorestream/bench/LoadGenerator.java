@@ -44,14 +44,15 @@ import org.HdrHistogram.Recorder;
  *
  * <p><b>Idle mode</b> ({@code idle}): one request at a time on an idle node ({@code --idle-requests} of
  * {@code --chains} chains, {@code --idle-steps} steps, a preview every step), after {@code --idle-warmup} unrecorded
- * ones. For each, the time from submission to the first preview, and the sampler's step time (its time inside ticks
+ * ones of {@code --warmup-steps} steps (enough that the JIT has compiled the submission path, as in a server that
+ * has been serving). For each, the time from submission to the first preview, and the sampler's step time (its time inside ticks
  * over its ticks while the request ran alone). One line:
  * {@code mode=idle requests=... ttfp_p50_ms=... ttfp_p99_ms=... step_p50_ms=... ttfp_p50_steps=... ttfp_p99_steps=...}.
  *
  * <p>Options: {@code --modes continuous,static[,idle] --load 0.5,0.8,0.95 --duration 30s --samplers 1|2
  * --model mlp|analytic --sde vp --chains 64 --min-steps 100 --max-steps 1000 --preview-every 10 --batch-rows 4096
  * --threads 1 --queue-bound 256 --drain 60s --capacity-seconds 5s --capacity CHAIN_STEPS_PER_S (skip measuring)
- * --seed 1 --idle-requests 30 --idle-steps 200 --idle-warmup 5}. Progress goes to stderr, results to stdout.
+ * --seed 1 --idle-requests 30 --idle-steps 200 --idle-warmup 300 --warmup-steps 20}. Progress goes to stderr, results to stdout.
  */
 public final class LoadGenerator {
   private LoadGenerator() {}
@@ -81,6 +82,7 @@ public final class LoadGenerator {
   private int idleRequests;
   private int idleSteps;
   private int idleWarmup;
+  private int warmupSteps;
 
   private void measure(String[] argv) throws Exception {
     BenchArgs args = new BenchArgs("LoadGenerator", argv);
@@ -103,7 +105,8 @@ public final class LoadGenerator {
     seed = args.longValue("seed", 1);
     idleRequests = args.integer("idle-requests", 30);
     idleSteps = args.integer("idle-steps", 200);
-    idleWarmup = args.integer("idle-warmup", 5);
+    idleWarmup = args.integer("idle-warmup", 300);
+    warmupSteps = args.integer("warmup-steps", 20);
     args.done();
     for (String m : modes) {
       if (!List.of("continuous", "static", "idle").contains(m)) {
@@ -115,6 +118,9 @@ public final class LoadGenerator {
       throw args.usage("need --samplers >= 1, 1 <= --chains <= --batch-rows, 1 <= --min-steps <= --max-steps");
     }
     if (!List.of("mlp", "analytic").contains(model)) throw args.usage("--model must be mlp or analytic");
+    if (idleRequests < 1 || idleSteps < 1 || idleWarmup < 0 || warmupSteps < 1) {
+      throw args.usage("need --idle-requests, --idle-steps, --warmup-steps >= 1 and --idle-warmup >= 0");
+    }
 
     for (String mode : modes) {
       try (BenchNode node = BenchNode.start(overrides(mode.equals("idle") ? "continuous" : mode))) {
@@ -236,8 +242,9 @@ public final class LoadGenerator {
       AtomicLong firstPreview = new AtomicLong();
       CountDownLatch ended = new CountDownLatch(1);
       AtomicBoolean ok = new AtomicBoolean();
-      GenerateRequest r = new GenerateRequest("idle-" + i, chains, seed * 1_000_003L + i, SamplerSpec.pc(idleSteps),
-          1, null);
+      int steps = i < idleWarmup ? warmupSteps : idleSteps;
+      GenerateRequest r = new GenerateRequest("idle-" + i, chains, seed * 1_000_003L + i, SamplerSpec.pc(steps), 1,
+          null);
       long t0 = System.nanoTime();
       node.api.submit(r).runWith(Sink.foreach(e -> {
         if (e instanceof SampleEvent.Preview) firstPreview.compareAndSet(0, System.nanoTime());

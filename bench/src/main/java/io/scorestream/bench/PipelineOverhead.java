@@ -10,7 +10,6 @@ import io.scorestream.model.sample.ChainBatch;
 import io.scorestream.model.sample.SamplerProgram;
 import io.scorestream.model.score.ScoreModel;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.Locale;
 
 /**
@@ -80,11 +79,11 @@ public final class PipelineOverhead {
             + "bare %,.0f chain-steps/s%n", r + 1, pipeline[r], 100 * busy[r], bare[r]);
       }
     }
-    double p = median(pipeline);
-    double b = median(bare);
+    double p = Report.median(pipeline);
+    double b = Report.median(bare);
     System.out.printf(Locale.ROOT, "pipeline_chain_steps_per_s=%.0f bare_chain_steps_per_s=%.0f ratio=%.4f rows=%d "
             + "model=%s sde=%s threads=%d seconds=%s rounds=%d sampler_busy_fraction=%.4f%n",
-        p, b, p / b, rows, model, sde, threads, measure.toMillis() / 1000.0, rounds, median(busy));
+        p, b, p / b, rows, model, sde, threads, measure.toMillis() / 1000.0, rounds, Report.median(busy));
   }
 
   /** {chain-steps/s, fraction of wall time the sampler spent inside ticks}. */
@@ -122,11 +121,5 @@ public final class PipelineOverhead {
       now = System.nanoTime();
     } while (now < end);
     return chainSteps / ((now - start) / 1e9);
-  }
-
-  private static double median(double[] v) {
-    double[] s = v.clone();
-    Arrays.sort(s);
-    return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
   }
 }

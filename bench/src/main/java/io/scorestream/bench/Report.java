@@ -18,6 +18,13 @@ final class Report {
     return String.format(Locale.ROOT, "%." + decimals + "f", h.getValueAtPercentile(percentile) / 1000.0);
   }
 
+  /** The median of v (the mean of the middle two for an even length). */
+  static double median(double[] v) {
+    double[] s = v.clone();
+    java.util.Arrays.sort(s);
+    return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  }
+
   /** A number without a trailing ".0" when it is whole (load fractions in result lines). */
   static String trim(double v) {
     return v == Math.rint(v) ? String.valueOf((long) v) : String.valueOf(v);
