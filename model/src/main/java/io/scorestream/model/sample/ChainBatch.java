@@ -2,6 +2,7 @@ package io.scorestream.model.sample;
 
 import io.scorestream.model.noise.CounterNoise;
 import io.scorestream.model.noise.RowKeys;
+import io.scorestream.model.score.HostArrays;
 import io.scorestream.model.score.ScoreModel;
 import io.scorestream.model.score.Workspaces;
 import io.scorestream.model.sde.Sde;
@@ -187,7 +188,7 @@ public final class ChainBatch {
         for (int j = 0; j < dim; j++) sq += buf[i * dim + j] * buf[i * dim + j];
         noiseNorms[i] = Math.sqrt(sq);
       }
-      z = Nd4j.createFromArray(buf).reshape(rows, dim).castTo(type);
+      z = HostArrays.matrix(buf, rows, dim, type);
     }
 
     if (anyStore) {
@@ -360,7 +361,7 @@ public final class ChainBatch {
   }
 
   private INDArray column(double[] v) {
-    return Nd4j.createFromArray(v).castTo(type).reshape(v.length, 1);
+    return HostArrays.column(v, type);
   }
 
   private static boolean nonZero(double[] v) {

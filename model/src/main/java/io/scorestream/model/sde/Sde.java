@@ -2,7 +2,6 @@ package io.scorestream.model.sde;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * A linear forward SDE dx = f(t) x dt + g(t) dw on [0, 1] (Song et al. 2021, "Score-Based Generative Modeling
@@ -108,7 +107,7 @@ public abstract class Sde {
     for (int i = 0; i < t.length; i++) {
       v[i] = f.applyAsDouble(t[i]);
     }
-    return Nd4j.createFromArray(v).castTo(type).reshape(t.length, 1);
+    return io.scorestream.model.score.HostArrays.column(v, type);
   }
 
   /** Parses {@code ve}, {@code vp} or {@code subvp} with default parameters. */

@@ -65,6 +65,27 @@ class ScoreModelTest {
   }
 
   @Test
+  void mlpScoresAreFreshArraysWhateverTheBatchSizesAndThreadsBefore() throws Exception {
+    // The forward pass keeps buffers per thread and batch size: results must not alias them or depend on them.
+    MlpWeights w = MlpWeights.initialize(MlpConfig.reference(2), 5);
+    Sde sde = Sde.named("vp");
+    INDArray x = Nd4j.rand(DataType.FLOAT, 7, 2).muli(4).subi(2);
+    double[] t = {0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7};
+    double[] expected = new MlpScoreModel(w, sde).score(x, t).ravel().toDoubleVector();
+
+    MlpScoreModel m = new MlpScoreModel(w, sde);
+    INDArray first = m.score(x, t);
+    m.score(Nd4j.rand(DataType.FLOAT, 3, 2), new double[] {0.9, 0.8, 0.7});
+    INDArray again = m.score(x.mul(2), t);
+    assertArrayEquals(expected, first.ravel().toDoubleVector(), 0.0, "a later call changed an earlier result");
+    assertArrayEquals(expected, m.score(x, t).ravel().toDoubleVector(), 0.0);
+    double[] onOtherThread = java.util.concurrent.CompletableFuture.supplyAsync(() -> m.score(x, t).ravel().toDoubleVector())
+        .get();
+    assertArrayEquals(expected, onOtherThread, 0.0);
+    assertEquals(false, java.util.Arrays.equals(expected, again.ravel().toDoubleVector()));
+  }
+
+  @Test
   void veOutputIsDividedBySigmaAndVpOutputIsNegatedNoiseOverStd() {
     assertEquals(1 / Sde.named("ve").std(0.5), MlpScoreModel.outputScale(Sde.named("ve"), 0.5), 1e-12);
     assertEquals(-1 / Sde.named("vp").std(0.5), MlpScoreModel.outputScale(Sde.named("vp"), 0.5), 1e-12);
