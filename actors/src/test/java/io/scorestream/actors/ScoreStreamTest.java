@@ -397,7 +397,7 @@ class ScoreStreamTest {
       // Offline: the Tweedie estimates E[x0 | x_t] of the tick at which the chains first reached each step.
       java.util.Map<Integer, double[]> offline = new java.util.HashMap<>();
       io.scorestream.model.sample.Sampling.run(model.factory().create(), node.program(spec), 4, 17, null,
-          (tick, step, total, t, x, denoised) -> offline.computeIfAbsent(step, k -> flat(denoised.toDoubleMatrix())));
+          (tick, step, total, t, x, denoised) -> offline.computeIfAbsent(step, k -> denoised.clone()));
       List<SampleEvent.Preview> previews = new ArrayList<>();
       for (SampleEvent e : events) if (e instanceof SampleEvent.Preview p) previews.add(p);
       assertFalse(previews.isEmpty(), "a reading consumer gets previews");
@@ -413,12 +413,6 @@ class ScoreStreamTest {
       SampleEvent.Completed done = assertInstanceOf(SampleEvent.Completed.class, events.get(events.size() - 1));
       assertArrayEquals(TestNode.offline(model.factory(), node.program(spec), 4, 17), done.result().samples());
     }
-  }
-
-  private static double[] flat(double[][] rows) {
-    double[] out = new double[rows.length * rows[0].length];
-    for (int i = 0; i < rows.length; i++) System.arraycopy(rows[i], 0, out, i * rows[i].length, rows[i].length);
-    return out;
   }
 
   @Test

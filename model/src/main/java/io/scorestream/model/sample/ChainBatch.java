@@ -13,13 +13,18 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * A batch of chains that share one score model: each row is a chain of some request, at its own step of its own
  * {@link SamplerProgram}. {@link #tick()} advances every row with exactly one network call (see
  * {@link ChainCursor} for the per-row update), so chains join and leave at step boundaries and a chain's path does
  * not depend on its batch-mates: every coefficient, norm and noise draw is computed per row.
+ *
+ * <p>The states and the derivative registers live on the host, row-major, with values of the model's type (each
+ * update is computed in double and rounded once to float for a float model). The network call is the only device
+ * work of a tick: its input goes over as one array and its output comes back as one. Per-row arithmetic through
+ * ND4J cost a JNI call and registered native buffers per operation (about 25 operations and 48 registrations a
+ * tick, measured), which at small batches was most of the tick; the noise was already drawn on the host.
  *
  * <p>Confined to one thread (a sampler's). The arrays it holds are its own; {@link Finished} rows are copies.
  */
@@ -39,14 +44,16 @@ public final class ChainBatch {
   private final Sde sde;
   private final int dim;
   private final DataType type;
-  private INDArray x;
-  private INDArray[] registers;
+  /** States, [rows x dim] row-major. */
+  private double[] x = new double[0];
+  /** Registers K_j, each [rows x dim] row-major; null until a program uses them. */
+  private double[][] registers;
   private final List<ChainCursor> cursors = new ArrayList<>();
   private long[] tags = new long[0];
   private long[] seeds = new long[0];
   private long[] chains = new long[0];
-  private final boolean[] previewWanted;
-  private INDArray lastDenoised;
+  private boolean previewWanted;
+  private double[] lastDenoised;
   private double[] lastTimes = new double[0];
   private long networkCalls;
   private String[] failures = new String[0];
@@ -56,8 +63,6 @@ public final class ChainBatch {
     this.sde = model.sde();
     this.dim = model.dim();
     this.type = model.dataType();
-    this.x = Nd4j.create(type, 0, dim);
-    this.previewWanted = new boolean[1];
   }
 
   public ScoreModel model() { return model; }
@@ -66,18 +71,21 @@ public final class ChainBatch {
 
   public long networkCalls() { return networkCalls; }
 
-  /** The current states [B, D] (the batch's own array: read, do not keep). */
-  public INDArray states() { return x; }
+  /** The current states, [B x D] row-major (the batch's own array: read, do not keep). */
+  public double[] states() { return x; }
 
   public ChainCursor cursor(int row) { return cursors.get(row); }
 
   public long tag(int row) { return tags[row]; }
 
   /** Asks the next ticks to compute Tweedie estimates of x0 for {@link #denoised()}. */
-  public void wantPreviews(boolean want) { previewWanted[0] = want; }
+  public void wantPreviews(boolean want) { previewWanted = want; }
 
-  /** The Tweedie estimates E[x0 | x_t] = (x_t + std^2 s) / m of the last tick's inputs, or null. */
-  public INDArray denoised() { return lastDenoised; }
+  /**
+   * The Tweedie estimates E[x0 | x_t] = (x_t + std^2 s) / m of the last tick's inputs, [B x D] row-major (the batch's
+   * own array, valid until the next tick or change of rows), or null.
+   */
+  public double[] denoised() { return lastDenoised; }
 
   /** The times at which the last tick evaluated each row. */
   public double[] lastTimes() { return lastTimes.clone(); }
@@ -91,16 +99,20 @@ public final class ChainBatch {
    * @param tagBase tags tagBase, tagBase + 1, ... identify the rows in {@link Finished}
    */
   public void add(INDArray initial, RowKeys keys, SamplerProgram program, long tagBase) {
-    int n = (int) initial.size(0);
-    if (initial.size(1) != dim) throw new IllegalArgumentException("expected width " + dim + ", got " + initial.size(1));
-    if (keys.size() != n) throw new IllegalArgumentException("keys for " + keys.size() + " rows, states for " + n);
-    x = cursors.isEmpty() ? initial.castTo(type).dup() : Nd4j.vstack(x, initial.castTo(type));
-    if (registers != null) {
-      for (int j = 0; j < registers.length; j++) {
-        registers[j] = Nd4j.vstack(registers[j], Nd4j.zeros(type, n, dim));
-      }
+    if (initial.rank() != 2 || initial.size(1) != dim) {
+      throw new IllegalArgumentException("expected states of shape [n, " + dim + "], got "
+          + Arrays.toString(initial.shape()));
     }
+    int n = (int) initial.size(0);
+    if (keys.size() != n) throw new IllegalArgumentException("keys for " + keys.size() + " rows, states for " + n);
+    double[] values = HostArrays.values(initial);
+    for (int k = 0; k < values.length; k++) values[k] = round(values[k]);
     int old = tags.length;
+    x = Arrays.copyOf(x, (old + n) * dim);
+    System.arraycopy(values, 0, x, old * dim, n * dim);
+    if (registers != null) {
+      for (int j = 0; j < registers.length; j++) registers[j] = Arrays.copyOf(registers[j], (old + n) * dim);
+    }
     tags = Arrays.copyOf(tags, old + n);
     seeds = Arrays.copyOf(seeds, old + n);
     chains = Arrays.copyOf(chains, old + n);
@@ -111,6 +123,7 @@ public final class ChainBatch {
       seeds[old + i] = keys.seed(i);
       chains[old + i] = keys.chain(i);
     }
+    lastDenoised = null;
   }
 
   /** The prior states x_T = priorStd z of n chains, z keyed by (seed, chain, step 0, PRIOR). */
@@ -124,8 +137,7 @@ public final class ChainBatch {
    */
   public TickReport tick() {
     if (cursors.isEmpty()) return new TickReport(0, 0);
-    // Every temporary of a tick lives in a workspace that is reset each tick: after the first ticks it has learned
-    // its size and the hot loop stops allocating native memory. The state and the registers live outside it.
+    // The network call's temporaries live in a workspace that is reset each tick.
     try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(Workspaces.REUSED, TICK_WORKSPACE_ID)) {
       return advance();
     }
@@ -136,127 +148,109 @@ public final class ChainBatch {
     double[] t = new double[rows];
     boolean anyMix = false;
     boolean anyStore = false;
-    boolean anyError = false;
-    boolean anyNorms = false;
-    boolean anyNoise = false;
+    boolean[] live = new boolean[rows];
     for (int i = 0; i < rows; i++) {
       ChainCursor c = cursors.get(i);
-      if (failures[i] != null || c.done()) {
-        // Idle rows ride along at their last time with an identity update.
-        t[i] = c.time;
-        continue;
-      }
+      t[i] = c.time;
+      if (failures[i] != null || c.done()) continue;   // idle rows ride along at their last time, unchanged
       c.plan();
       t[i] = c.time;
+      live[i] = true;
       anyMix |= c.mix != null;
       anyStore |= c.store >= 0;
-      anyError |= c.errorWeights != null;
-      anyNorms |= c.needsNorms;
-      anyNoise |= c.needsNoise;
     }
     if ((anyMix || anyStore) && registers == null) {
-      try (MemoryWorkspace outside = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-        registers = new INDArray[ChainCursor.REGISTERS];
-        for (int j = 0; j < registers.length; j++) registers[j] = Nd4j.zeros(type, rows, dim);
-      }
+      registers = new double[ChainCursor.REGISTERS][rows * dim];
     }
 
-    INDArray u = x;
+    // u = x + sum_j mix_j K_j
+    double[] u = x;
     if (anyMix) {
-      u = x.dup();
-      for (int j = 0; j < ChainCursor.REGISTERS; j++) {
-        final int jj = j;
-        double[] w = perRow(rows, c -> active(c) && c.mix != null && jj < c.mix.length ? c.mix[jj] : 0.0);
-        if (nonZero(w)) u.addi(registers[j].mulColumnVector(column(w)));
+      u = x.clone();
+      for (int i = 0; i < rows; i++) {
+        double[] mix = live[i] ? cursors.get(i).mix : null;
+        if (mix == null) continue;
+        for (int j = 0; j < mix.length; j++) {
+          if (mix[j] == 0) continue;
+          double[] k = registers[j];
+          for (int e = i * dim; e < (i + 1) * dim; e++) u[e] += mix[j] * k[e];
+        }
+        for (int e = i * dim; e < (i + 1) * dim; e++) u[e] = round(u[e]);
       }
     }
 
-    INDArray s = model.score(u, t);
+    double[] s = HostArrays.values(model.score(HostArrays.matrix(u, rows, dim, type), t));
     networkCalls++;
 
-    double[] scoreNorms = anyNorms ? s.norm2(1).toDoubleVector() : null;
-    INDArray z = null;
-    double[] noiseNorms = null;
-    if (anyNoise) {
-      double[] buf = new double[rows * dim];
-      noiseNorms = new double[rows];
-      for (int i = 0; i < rows; i++) {
-        ChainCursor c = cursors.get(i);
-        if (!active(c) || !c.needsNoise) continue;
-        CounterNoise.normals(seeds[i], chains[i], c.ticks + 1, CounterNoise.PREDICTOR, buf, i * dim, dim);
+    double[] z = null;
+    boolean[] drew = new boolean[rows];
+    for (int i = 0; i < rows; i++) {
+      ChainCursor c = cursors.get(i);
+      if (!live[i]) {
+        c.setUpdate(Affine.IDENTITY);
+        continue;
+      }
+      int o = i * dim;
+      double scoreNorm = norm(s, o, dim);
+      double noiseNorm = Double.NaN;
+      if (c.needsNoise) {
+        drew[i] = true;
+        if (z == null) z = new double[rows * dim];
+        CounterNoise.normals(seeds[i], chains[i], c.ticks + 1, CounterNoise.PREDICTOR, z, o, dim);
+        noiseNorm = norm(z, o, dim);
+      }
+      if (c.store >= 0) {
+        double[] k = registers[c.store];
+        for (int e = o; e < o + dim; e++) k[e] = round(c.p * u[e] + c.q * s[e]);
+      }
+      double errorNorm = Double.NaN;
+      if (c.errorWeights != null) {
+        // The scaled RMS of e = sum_j w_j K_j, with scale atol + rtol max(|x|, |u|) (Hairer et al., II.4).
         double sq = 0;
-        for (int j = 0; j < dim; j++) sq += buf[i * dim + j] * buf[i * dim + j];
-        noiseNorms[i] = Math.sqrt(sq);
+        for (int e = o; e < o + dim; e++) {
+          double err = 0;
+          for (int j = 0; j < c.errorWeights.length; j++) err += c.errorWeights[j] * registers[j][e];
+          double scale = c.atol + c.rtol * Math.max(Math.abs(x[e]), Math.abs(u[e]));
+          sq += (err / scale) * (err / scale);
+        }
+        errorNorm = Math.sqrt(sq / dim);
       }
-      z = HostArrays.matrix(buf, rows, dim, type);
+      c.update(scoreNorm, noiseNorm, errorNorm);
     }
 
-    if (anyStore) {
-      INDArray k = u.mulColumnVector(column(perRow(rows, c -> active(c) && c.store >= 0 ? c.p : 0.0)))
-          .addi(s.mulColumnVector(column(perRow(rows, c -> active(c) && c.store >= 0 ? c.q : 0.0))));
-      for (int j = 0; j < ChainCursor.REGISTERS; j++) {
-        final int jj = j;
-        double[] mask = perRow(rows, c -> active(c) && c.store == jj ? 1.0 : 0.0);
-        if (nonZero(mask)) blend(registers[j], k, mask);
+    if (previewWanted) {
+      double[] d = lastDenoised != null && lastDenoised.length == rows * dim ? lastDenoised : new double[rows * dim];
+      for (int i = 0; i < rows; i++) {
+        double std = sde.std(t[i]);
+        double m = sde.meanCoeff(t[i]);
+        for (int e = i * dim; e < (i + 1) * dim; e++) d[e] = round((u[e] + std * std * s[e]) / m);
       }
-    }
-
-    double[] errorNorms = null;
-    if (anyError) {
-      INDArray e = Nd4j.zeros(type, rows, dim);
-      for (int j = 0; j < ChainCursor.REGISTERS; j++) {
-        final int jj = j;
-        double[] w = perRow(rows, c -> active(c) && c.errorWeights != null ? c.errorWeights[jj] : 0.0);
-        if (nonZero(w)) e.addi(registers[j].mulColumnVector(column(w)));
-      }
-      INDArray scale = Transforms.max(Transforms.abs(x, true), Transforms.abs(u, true), false)
-          .mulColumnVector(column(perRow(rows, c -> active(c) && c.errorWeights != null ? c.rtol : 0.0)))
-          .addColumnVector(column(perRow(rows, c -> active(c) && c.errorWeights != null ? c.atol : 1.0)));
-      errorNorms = e.divi(scale).norm2(1).divi(Math.sqrt(dim)).toDoubleVector();
-    }
-
-    if (previewWanted[0]) {
-      lastDenoised = u.add(s.mulColumnVector(column(sq(perRowTime(t, sde::std)))))
-          .diviColumnVector(column(perRowTime(t, sde::meanCoeff))).detach();
+      lastDenoised = d;
     } else {
       lastDenoised = null;
     }
     lastTimes = t;
 
+    // x' = a x + au u + b s + c z + sum_j gamma_j K_j, in place (each element reads only its own inputs);
+    // K_0 <- K_6 for first-same-as-last steps.
     for (int i = 0; i < rows; i++) {
+      if (!live[i]) continue;
       ChainCursor c = cursors.get(i);
-      if (failures[i] != null || !active(c)) {
-        c.setUpdate(Affine.IDENTITY);
-        continue;
+      boolean finite = true;
+      for (int e = i * dim; e < (i + 1) * dim; e++) {
+        double v = c.a * x[e] + c.b * s[e];
+        if (c.au != 0) v += c.au * u[e];
+        if (drew[i] && c.c != 0) v += c.c * z[e];
+        if (c.gamma != null) {
+          for (int j = 0; j < c.gamma.length; j++) if (c.gamma[j] != 0) v += c.gamma[j] * registers[j][e];
+        }
+        x[e] = round(v);
+        finite &= Double.isFinite(x[e]);
       }
-      c.update(scoreNorms == null ? Double.NaN : scoreNorms[i], noiseNorms == null ? Double.NaN : noiseNorms[i],
-          errorNorms == null ? Double.NaN : errorNorms[i]);
-    }
-    // Rows not planned this tick (done or failed) were given the identity above; planned rows set their own.
-    INDArray next = x.mulColumnVector(column(perRowAll(rows, c -> c.a)));
-    double[] au = perRowAll(rows, c -> c.au);
-    if (nonZero(au)) next.addi(u.mulColumnVector(column(au)));
-    next.addi(s.mulColumnVector(column(perRowAll(rows, c -> c.b))));
-    if (z != null) {
-      double[] cz = perRowAll(rows, c -> c.c);
-      if (nonZero(cz)) next.addi(z.mulColumnVector(column(cz)));
-    }
-    if (registers != null) {
-      for (int j = 0; j < ChainCursor.REGISTERS; j++) {
-        final int jj = j;
-        double[] g = perRowAll(rows, c -> c.gamma != null && jj < c.gamma.length ? c.gamma[jj] : 0.0);
-        if (nonZero(g)) next.addi(registers[j].mulColumnVector(column(g)));
-      }
-      double[] fsal = perRowAll(rows, c -> c.fsal ? 1.0 : 0.0);
-      if (nonZero(fsal)) blend(registers[0], registers[ChainCursor.REGISTERS - 1], fsal);
-    }
-    double[] rowSums = next.sum(1).toDoubleVector();
-    x.assign(next);
-
-    for (int i = 0; i < rows; i++) {
-      if (failures[i] == null && !Double.isFinite(rowSums[i])) {
-        failures[i] = "chain state became " + (Double.isNaN(rowSums[i]) ? "NaN" : "infinite")
-            + " at step " + cursors.get(i).step() + " (t=" + t[i] + ")";
+      if (c.fsal) System.arraycopy(registers[ChainCursor.REGISTERS - 1], i * dim, registers[0], i * dim, dim);
+      if (!finite) {
+        failures[i] = "chain state became " + (hasNaN(x, i * dim, dim) ? "NaN" : "infinite")
+            + " at step " + c.step() + " (t=" + t[i] + ")";
       }
     }
     return new TickReport(rows, distinct(t));
@@ -274,7 +268,7 @@ public final class ChainBatch {
     for (int i = 0; i < rows; i++) {
       ChainCursor c = cursors.get(i);
       if (failures[i] != null || c.done()) {
-        out.add(new Finished(tags[i], x.getRow(i).toDoubleVector(), c.ticks(), failures[i]));
+        out.add(new Finished(tags[i], Arrays.copyOfRange(x, i * dim, (i + 1) * dim), c.ticks(), failures[i]));
       } else {
         keep[kept++] = i;
       }
@@ -302,12 +296,9 @@ public final class ChainBatch {
   }
 
   private void keepRows(int[] keep) {
-    // pullRows is a single gather (measured ~0.1 ms for 300 rows, against 6-9 ms for INDArray.getRows).
-    x = keep.length == 0 ? Nd4j.create(type, 0, dim) : Nd4j.pullRows(x, 1, keep);
+    x = gather(x, keep);
     if (registers != null) {
-      for (int j = 0; j < registers.length; j++) {
-        registers[j] = keep.length == 0 ? Nd4j.create(type, 0, dim) : Nd4j.pullRows(registers[j], 1, keep);
-      }
+      for (int j = 0; j < registers.length; j++) registers[j] = gather(registers[j], keep);
     }
     List<ChainCursor> cs = new ArrayList<>(keep.length);
     long[] tg = new long[keep.length];
@@ -331,47 +322,27 @@ public final class ChainBatch {
     lastDenoised = null;
   }
 
-  private static boolean active(ChainCursor c) {
-    return !c.done();
+  /** The rows keep of a [rows x dim] row-major array. */
+  private double[] gather(double[] v, int[] keep) {
+    double[] out = new double[keep.length * dim];
+    for (int k = 0; k < keep.length; k++) System.arraycopy(v, keep[k] * dim, out, k * dim, dim);
+    return out;
   }
 
-  private double[] perRow(int rows, java.util.function.ToDoubleFunction<ChainCursor> f) {
-    double[] v = new double[rows];
-    for (int i = 0; i < rows; i++) {
-      v[i] = failures[i] != null ? 0.0 : f.applyAsDouble(cursors.get(i));
-    }
-    return v;
+  /** v rounded to the model's type: the state holds values a float model could hold. */
+  private double round(double v) {
+    return type == DataType.FLOAT ? (float) v : v;
   }
 
-  private double[] perRowAll(int rows, java.util.function.ToDoubleFunction<ChainCursor> f) {
-    double[] v = new double[rows];
-    for (int i = 0; i < rows; i++) v[i] = f.applyAsDouble(cursors.get(i));
-    return v;
+  private static double norm(double[] v, int offset, int n) {
+    double sq = 0;
+    for (int e = offset; e < offset + n; e++) sq += v[e] * v[e];
+    return Math.sqrt(sq);
   }
 
-  private static double[] perRowTime(double[] t, java.util.function.DoubleUnaryOperator f) {
-    double[] v = new double[t.length];
-    for (int i = 0; i < t.length; i++) v[i] = f.applyAsDouble(t[i]);
-    return v;
-  }
-
-  private static double[] sq(double[] v) {
-    for (int i = 0; i < v.length; i++) v[i] *= v[i];
-    return v;
-  }
-
-  private INDArray column(double[] v) {
-    return HostArrays.column(v, type);
-  }
-
-  private static boolean nonZero(double[] v) {
-    for (double d : v) if (d != 0.0) return true;
+  private static boolean hasNaN(double[] v, int offset, int n) {
+    for (int e = offset; e < offset + n; e++) if (Double.isNaN(v[e])) return true;
     return false;
-  }
-
-  /** target += mask (source - target), row-wise. */
-  private void blend(INDArray target, INDArray source, double[] mask) {
-    target.addi(source.sub(target).muliColumnVector(column(mask)));
   }
 
   private static int distinct(double[] t) {

@@ -27,6 +27,14 @@ public final class HostArrays {
     return Nd4j.create(v, shape, type);
   }
 
+  /** The values of a, row-major, as doubles: one bulk copy (a view or an 'f'-ordered array is made 'c' first). */
+  public static double[] values(INDArray a) {
+    INDArray c = a.isView() || a.ordering() != 'c' ? a.dup('c') : a;
+    double[] v = c.data().asDouble();
+    if (v.length != a.length()) v = java.util.Arrays.copyOf(v, (int) a.length());
+    return v;
+  }
+
   /** v as a [n, 1] column of the given type. */
   public static INDArray column(double[] v, DataType type) {
     return matrix(v, v.length, 1, type);
