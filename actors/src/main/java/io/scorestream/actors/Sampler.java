@@ -27,7 +27,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
@@ -368,8 +367,7 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
       ChainSlice s = pending.pollFirst();
       pendingChains -= s.count();
       RowKeys keys = RowKeys.of(s.seed(), s.firstChain(), s.count());
-      INDArray x0 = ChainBatch.priorStates(model.sde(), keys, model.dim(), model.dataType());
-      batch.add(x0, keys, s.program(), nextTag);
+      batch.addFromPrior(keys, s.program(), nextTag);
       Running r = new Running(s, nextTag, model.dim(), model.version());
       byTag.put(nextTag, r);
       byRequest.computeIfAbsent(s.requestId(), k -> new ArrayList<>()).add(r);

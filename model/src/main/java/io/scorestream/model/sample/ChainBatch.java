@@ -103,10 +103,21 @@ public final class ChainBatch {
       throw new IllegalArgumentException("expected states of shape [n, " + dim + "], got "
           + Arrays.toString(initial.shape()));
     }
-    int n = (int) initial.size(0);
-    if (keys.size() != n) throw new IllegalArgumentException("keys for " + keys.size() + " rows, states for " + n);
+    if (keys.size() != initial.size(0)) {
+      throw new IllegalArgumentException("keys for " + keys.size() + " rows, states for " + initial.size(0));
+    }
     double[] values = HostArrays.values(initial);
     for (int k = 0; k < values.length; k++) values[k] = round(values[k]);
+    append(values, keys, program, tagBase);
+  }
+
+  /** Adds the chains of keys at their prior states ({@link #priorValues}), drawn on the host: what a sampler admits. */
+  public void addFromPrior(RowKeys keys, SamplerProgram program, long tagBase) {
+    append(priorValues(sde, keys, dim, type), keys, program, tagBase);
+  }
+
+  private void append(double[] values, RowKeys keys, SamplerProgram program, long tagBase) {
+    int n = keys.size();
     int old = tags.length;
     x = Arrays.copyOf(x, (old + n) * dim);
     System.arraycopy(values, 0, x, old * dim, n * dim);
@@ -126,9 +137,23 @@ public final class ChainBatch {
     lastDenoised = null;
   }
 
-  /** The prior states x_T = priorStd z of n chains, z keyed by (seed, chain, step 0, PRIOR). */
+  /**
+   * The prior states x_T = priorStd z of the chains of keys, [n x D] row-major with values of the given type; z is
+   * keyed by (seed, chain, step 0, PRIOR), and z and priorStd are rounded to the type before their product is.
+   */
+  public static double[] priorValues(Sde sde, RowKeys keys, int dim, DataType type) {
+    double[] v = new double[keys.size() * dim];
+    for (int i = 0; i < keys.size(); i++) {
+      CounterNoise.normals(keys.seed(i), keys.chain(i), 0, CounterNoise.PRIOR, v, i * dim, dim);
+    }
+    double std = round(sde.priorStd(), type);
+    for (int k = 0; k < v.length; k++) v[k] = round(round(v[k], type) * std, type);
+    return v;
+  }
+
+  /** {@link #priorValues} as an [n, D] array of the given type. */
   public static INDArray priorStates(Sde sde, RowKeys keys, int dim, DataType type) {
-    return sde.priorSample(CounterNoise.normal(keys, 0, CounterNoise.PRIOR, dim, type));
+    return HostArrays.matrix(priorValues(sde, keys, dim, type), keys.size(), dim, type);
   }
 
   /**
@@ -331,6 +356,10 @@ public final class ChainBatch {
 
   /** v rounded to the model's type: the state holds values a float model could hold. */
   private double round(double v) {
+    return round(v, type);
+  }
+
+  private static double round(double v, DataType type) {
     return type == DataType.FLOAT ? (float) v : v;
   }
 

@@ -27,14 +27,16 @@ public final class Sampling {
                            StepCallback callback) {
     if (n <= 0) throw new IllegalArgumentException("n must be > 0, got " + n);
     RowKeys keys = RowKeys.of(seed, 0, n);
-    INDArray x0 = initial != null ? initial
-        : ChainBatch.priorStates(model.sde(), keys, model.dim(), model.dataType());
     if (initial == null && !program.startsFromPrior()) {
       throw new IllegalArgumentException(program.describe() + " needs initial states");
     }
     ChainBatch batch = new ChainBatch(model);
     batch.wantPreviews(callback != null);
-    batch.add(x0, keys, program, 0);
+    if (initial != null) {
+      batch.add(initial, keys, program, 0);
+    } else {
+      batch.addFromPrior(keys, program, 0);
+    }
     double[] out = new double[n * model.dim()];
     double ticks = 0;
     List<String> failures = new java.util.ArrayList<>();

@@ -84,11 +84,6 @@ public abstract class Sde {
     return x0.mulColumnVector(meanCoeff(t, type)).addi(z.mulColumnVector(std(t, type)));
   }
 
-  /** A prior sample x_T = priorStd z from standard normal noise z. */
-  public INDArray priorSample(INDArray z) {
-    return z.mul(priorStd());
-  }
-
   /** log p_T(x) per row for the isotropic Gaussian prior N(0, priorStd^2 I), as a [B] vector (nats). */
   public double[] priorLogProb(INDArray x) {
     long d = x.size(1);
