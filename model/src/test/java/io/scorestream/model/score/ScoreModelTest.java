@@ -76,6 +76,8 @@ class ScoreModelTest {
     MlpScoreModel m = new MlpScoreModel(w, sde);
     INDArray first = m.score(x, t);
     m.score(Nd4j.rand(DataType.FLOAT, 3, 2), new double[] {0.9, 0.8, 0.7});
+    // A larger batch grows the thread's buffers; the first result must survive that too.
+    m.score(Nd4j.rand(DataType.FLOAT, 9, 2), new double[] {0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9});
     INDArray again = m.score(x.mul(2), t);
     assertArrayEquals(expected, first.ravel().toDoubleVector(), 0.0, "a later call changed an earlier result");
     assertArrayEquals(expected, m.score(x, t).ravel().toDoubleVector(), 0.0);
