@@ -92,6 +92,7 @@ public final class RequestSession extends AbstractBehavior<RequestSession.Comman
   private double[] preview;
   private int previewTotal;
   private boolean previewPending;
+  private boolean previewSent;
   private int doneChains;
   private long networkCalls;
   private SampleEvent.Accepted accepted;
@@ -211,26 +212,31 @@ public final class RequestSession extends AbstractBehavior<RequestSession.Comman
   /** Records the terminal event; tells the coordinator when the outcome was decided here. */
   private void end(SampleEvent event, boolean tellCoordinator) {
     terminal = event;
-    previewPending = false;
+    // The result supersedes previews, except that a subscriber that has seen none yet gets the latest first.
+    previewPending = previewPending && !previewSent && event instanceof SampleEvent.Completed;
     if (tellCoordinator) coordinator.tell(new Coordinator.RequestEnded(request.requestId()));
     pump();
   }
 
-  /** Sends the next event if the subscriber has taken the last one: Accepted, then the latest preview, then the end. */
+  /**
+   * Sends the next event if the subscriber has taken the last one: Accepted, then the latest preview, then the end
+   * (before which a preview still pending goes only if none went yet: a fast request still shows one).
+   */
   private void pump() {
     if (subscriber == null || awaitingAck || terminalSent) return;
     SampleEvent next = null;
     if (accepted != null && !acceptedSent) {
       next = accepted;
       acceptedSent = true;
+    } else if (previewPending && acceptedSent) {
+      int step = sliceSteps.values().stream().mapToInt(Integer::intValue).min().orElse(previewTotal);
+      next = new SampleEvent.Preview(request.requestId(), step, previewTotal, dim, preview);
+      previewPending = false;
+      previewSent = true;
     } else if (terminal != null && (acceptedSent || terminal instanceof SampleEvent.Rejected)) {
       next = terminal;
       terminalSent = true;
       timers.startSingleTimer(LingerExpired.INSTANCE, settings.linger());
-    } else if (previewPending && acceptedSent && terminal == null) {
-      int step = sliceSteps.values().stream().mapToInt(Integer::intValue).min().orElse(previewTotal);
-      next = new SampleEvent.Preview(request.requestId(), step, previewTotal, dim, preview);
-      previewPending = false;
     }
     if (next != null) {
       awaitingAck = true;

@@ -71,6 +71,22 @@ class RequestSessionTest {
   }
 
   @Test
+  void aRequestThatEndsBeforeItsFirstPreviewIsTakenStillShowsOne() {
+    Rig rig = rig(new GenerateRequest("q", 2, 1, SamplerSpec.pc(30), 5, null));
+    rig.session().tell(new RequestSession.Admitted(new SampleEvent.Accepted("q", 2, 0, Duration.ofSeconds(1))));
+    assertInstanceOf(SampleEvent.Accepted.class, rig.subscriber().receiveMessage());
+    // A fast request: its first preview and its samples arrive while Accepted is still unacknowledged.
+    rig.session().tell(new RequestSession.SlicePreview("q", 0, 2, 1, 30, filled(4, 1)));
+    rig.session().tell(new RequestSession.SliceCompleted("q", 0, 2, filled(4, 7), List.of(3L), 30));
+    rig.session().tell(RequestSession.Ack.INSTANCE);
+    SampleEvent.Preview p = assertInstanceOf(SampleEvent.Preview.class, rig.subscriber().receiveMessage());
+    assertArrayEquals(filled(4, 7), p.denoised(), "the latest state: the samples themselves");
+    rig.session().tell(RequestSession.Ack.INSTANCE);
+    SampleEvent.Completed done = assertInstanceOf(SampleEvent.Completed.class, rig.subscriber().receiveMessage());
+    assertArrayEquals(filled(4, 7), done.result().samples());
+  }
+
+  @Test
   void slicesFromSeveralSamplersMergeIntoOneResult() {
     Rig rig = rig(new GenerateRequest("m", 3, 1, SamplerSpec.pc(100), 0, null));
     // A slice can finish before the coordinator's admission reaches the session; Accepted still comes first.
