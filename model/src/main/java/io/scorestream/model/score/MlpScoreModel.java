@@ -253,8 +253,6 @@ public final class MlpScoreModel implements ScoreModel {
   private final ThreadLocal<Slab> slabs = new ThreadLocal<>();
   private final ThreadLocal<Buffers> buffers = new ThreadLocal<>();
 
-  private static final String FORWARD_WORKSPACE_ID = "scorestream-mlp-forward";
-
   @Override
   public ScoreJvp scoreJvp(INDArray x, double[] t, INDArray v) {
     checkInput(x, t);
