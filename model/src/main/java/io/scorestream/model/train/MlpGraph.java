@@ -63,6 +63,17 @@ public final class MlpGraph {
 
   public SameDiff sameDiff() { return sd; }
 
+  /** Frees the parameters' and constants' native arrays; the graph cannot run afterwards. */
+  public void close() {
+    for (SDVariable v : sd.variables()) {
+      if (v.getVariableType() == org.nd4j.autodiff.samediff.VariableType.VARIABLE
+          || v.getVariableType() == org.nd4j.autodiff.samediff.VariableType.CONSTANT) {
+        INDArray a = v.getArr();
+        if (a != null) a.close();
+      }
+    }
+  }
+
   /** The live array of a trainable parameter (updated in place by the optimizer). */
   public INDArray param(String name) {
     return sd.getVariable(name).getArr();

@@ -3,6 +3,7 @@ package io.scorestream.model.train;
 import io.scorestream.model.data.DataSource;
 import io.scorestream.model.noise.CounterNoise;
 import io.scorestream.model.noise.RowKeys;
+import io.scorestream.model.score.HostArrays;
 import io.scorestream.model.score.MlpConfig;
 import io.scorestream.model.score.MlpScoreModel;
 import io.scorestream.model.score.MlpWeights;
@@ -39,8 +40,11 @@ public final class ScoreTrainer {
   private final Map<String, INDArray> adamV = new LinkedHashMap<>();
   private final Map<String, INDArray> ema = new LinkedHashMap<>();
   private final INDArray fourier;
+  private final Map<String, INDArray[]> scratch = new LinkedHashMap<>();
+  private final Map<Thread, StepArena> arenas = new HashMap<>();
   private final double[] smldSigmas;
   private long step;
+  private boolean closed;
 
   /** A fresh trainer from initial weights. */
   public ScoreTrainer(MlpWeights init, Sde sde, TrainConfig train, DataSource data) {
@@ -65,6 +69,8 @@ public final class ScoreTrainer {
       adamM.put(name, state == null ? Nd4j.zerosLike(p) : state.adamM().get(name).dup());
       adamV.put(name, state == null ? Nd4j.zerosLike(p) : state.adamV().get(name).dup());
       ema.put(name, state == null ? p.dup() : state.ema().get(name).dup());
+      scratch.put(name, new INDArray[] {Nd4j.createUninitialized(p.dataType(), p.shape()),
+          Nd4j.createUninitialized(p.dataType(), p.shape())});
     }
     this.step = step;
     double sigMin = sde.kind() == Sde.Kind.VE ? sde.std(0) : 0.01;
@@ -91,15 +97,32 @@ public final class ScoreTrainer {
 
   public DataSource data() { return data; }
 
-  /** One optimizer step on the batch of step n; returns the loss before the update. */
+  /**
+   * One optimizer step on the batch of step n; returns the loss before the update. Allocates no native memory once
+   * the first step has seen the shapes: SameDiff's intermediates come from a {@link StepArena}, the batch's arrays
+   * are closed at the end, and the Adam and EMA arithmetic runs in place in two scratch arrays per parameter.
+   */
   public double trainStep() {
+    if (closed) throw new IllegalStateException("trainer closed");
+    StepArena arena = arena();
+    arena.begin();
     Map<String, INDArray> feed = batch(step);
-    OutAndGrad og = graph.sameDiff().calculateGradientsAndOutputs(feed, List.of(MlpGraph.LOSS), trainable);
-    double loss = og.getOutputs().get(MlpGraph.LOSS).getDouble(0);
-    if (!Double.isFinite(loss)) {
-      throw new IllegalStateException("loss became " + loss + " at step " + step + "; lower --lr or check the data");
+    try {
+      OutAndGrad og = graph.sameDiff().calculateGradientsAndOutputs(feed, List.of(MlpGraph.LOSS), trainable);
+      double loss = og.getOutputs().get(MlpGraph.LOSS).getDouble(0);
+      if (!Double.isFinite(loss)) {
+        throw new IllegalStateException("loss became " + loss + " at step " + step + "; lower --lr or check the data");
+      }
+      update(og.getGradients());
+      step++;
+      return loss;
+    } finally {
+      for (INDArray a : feed.values()) a.close();
     }
-    Map<String, INDArray> grads = og.getGradients();
+  }
+
+  /** Adam with bias correction, global-norm clipping and the EMA, in place (the same arithmetic in the same order). */
+  private void update(Map<String, INDArray> grads) {
     double clipScale = 1.0;
     if (train.gradClip() > 0) {
       double sq = 0;
@@ -116,22 +139,68 @@ public final class ScoreTrainer {
     double bc2 = 1 - Math.pow(BETA2, n);
     double decay = train.emaDecayAt(step);
     for (String name : trainable) {
-      INDArray g = grads.get(name);
-      if (clipScale != 1.0) g = g.mul(clipScale);
-      INDArray m = adamM.get(name).muli(BETA1).addi(g.mul(1 - BETA1));
-      INDArray v = adamV.get(name).muli(BETA2).addi(g.mul(g).muli(1 - BETA2));
-      INDArray update = m.div(bc1).divi(Transforms.sqrt(v.div(bc2), false).addi(ADAM_EPS)).muli(lr);
+      INDArray[] s = scratch.get(name);
+      INDArray g = s[0].assign(grads.get(name));
+      if (clipScale != 1.0) g.muli(clipScale);
+      INDArray tmp = s[1];
+      INDArray m = adamM.get(name).muli(BETA1).addi(tmp.assign(g).muli(1 - BETA1));
+      INDArray v = adamV.get(name).muli(BETA2).addi(tmp.assign(g).muli(g).muli(1 - BETA2));
+      Transforms.sqrt(tmp.assign(v).divi(bc2), false).addi(ADAM_EPS);
+      INDArray update = g.assign(m).divi(bc1).divi(tmp).muli(lr);
       INDArray p = graph.param(name);
       p.subi(update);
-      ema.get(name).muli(decay).addi(p.mul(1 - decay));
+      ema.get(name).muli(decay).addi(tmp.assign(p).muli(1 - decay));
     }
-    step++;
-    return loss;
+  }
+
+  /** The arena of the gradient session on this thread (SameDiff keeps one session per thread). */
+  private StepArena arena() {
+    Thread current = Thread.currentThread();
+    StepArena a = arenas.get(current);
+    if (a == null) {
+      a = StepArena.install(graph.sameDiff().getFunction("grad"));
+      arenas.put(current, a);
+    }
+    return a;
+  }
+
+  /** Native bytes of the step arenas (SameDiff's intermediates, reused step after step). */
+  public long arenaBytes() {
+    long b = 0;
+    for (StepArena a : arenas.values()) b += a.bytes();
+    return b;
+  }
+
+  /**
+   * Frees the native memory this trainer holds (arenas, optimizer state, EMA, scratch, the graph's parameters); it
+   * cannot step afterwards. Copies handed out before (weights, snapshots, state) stay valid.
+   */
+  public void close() {
+    if (closed) return;
+    closed = true;
+    for (StepArena a : arenas.values()) a.close();
+    arenas.clear();
+    for (String name : trainable) {
+      adamM.get(name).close();
+      adamV.get(name).close();
+      ema.get(name).close();
+      for (INDArray a : scratch.get(name)) a.close();
+    }
+    fourier.close();
+    graph.close();
   }
 
   /** The loss of step n's batch at the current weights, without updating (for tests and evaluation). */
   public double lossAt(long n) {
-    return graph.sameDiff().output(batch(n), MlpGraph.LOSS).get(MlpGraph.LOSS).getDouble(0);
+    Map<String, INDArray> feed = batch(n);
+    try {
+      INDArray loss = graph.sameDiff().output(feed, MlpGraph.LOSS).get(MlpGraph.LOSS);
+      double value = loss.getDouble(0);
+      loss.close();
+      return value;
+    } finally {
+      for (INDArray a : feed.values()) a.close();
+    }
   }
 
   /** The placeholders of step n: data, times and noise all keyed by (seed, n). */
@@ -139,7 +208,7 @@ public final class ScoreTrainer {
     int bsz = train.batchSize();
     int d = config.dim();
     double[][] rows = data.batch(train.seed(), n, bsz);
-    INDArray x0 = Nd4j.createFromArray(rows).castTo(DataType.FLOAT);
+    INDArray x0 = HostArrays.matrix(flatten(rows, d), bsz, d, DataType.FLOAT);
     RowKeys keys = RowKeys.of(train.seed(), 0, bsz);
     double[] u = CounterNoise.uniformPerRow(keys, n, CounterNoise.TRAIN);
     INDArray z = CounterNoise.normal(keys, n, CounterNoise.TRAIN + 1, d, DataType.FLOAT);
@@ -157,20 +226,35 @@ public final class ScoreTrainer {
       weight[i] = train.objective() == Objective.DSM && train.likelihoodWeight() ? g * g : std * std;
     }
     INDArray xt = sde.perturb(x0, t, z);
+    x0.close();
     Map<String, INDArray> feed = new HashMap<>();
     feed.put("x", xt);
     feed.put("cond", Sde.column(t, DataType.FLOAT, sde::networkCondition));
     feed.put("scale", Sde.column(t, DataType.FLOAT, tt -> MlpScoreModel.outputScale(sde, tt)));
-    feed.put("weight", Nd4j.createFromArray(weight).castTo(DataType.FLOAT).reshape(bsz, 1));
+    feed.put("weight", HostArrays.column(weight, DataType.FLOAT));
     switch (train.objective()) {
-      case DSM, SMLD, DDPM -> feed.put("target", z.divColumnVector(sde.std(t, DataType.FLOAT)).negi());
+      case DSM, SMLD, DDPM -> {
+        INDArray std = sde.std(t, DataType.FLOAT);
+        feed.put("target", z.divColumnVector(std).negi());
+        std.close();
+      }
       case SSM -> feed.put("v", train.rademacher()
           ? CounterNoise.rademacher(keys, n, CounterNoise.TRAIN + 2, d, DataType.FLOAT)
           : CounterNoise.normal(keys, n, CounterNoise.TRAIN + 2, d, DataType.FLOAT));
       case ESM -> { }
       default -> throw new IllegalStateException();
     }
+    z.close();
     return feed;
+  }
+
+  private static double[] flatten(double[][] rows, int d) {
+    double[] v = new double[rows.length * d];
+    for (int i = 0; i < rows.length; i++) {
+      if (rows[i].length != d) throw new IllegalArgumentException("batch row of width " + rows[i].length + ", expected " + d);
+      System.arraycopy(rows[i], 0, v, i * d, d);
+    }
+    return v;
   }
 
   /** A copy of the current (raw) weights. */
