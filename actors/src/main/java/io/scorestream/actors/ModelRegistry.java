@@ -12,6 +12,7 @@ import io.scorestream.model.score.GaussianMixture;
 import io.scorestream.model.score.MlpScoreModel;
 import io.scorestream.model.score.MlpWeights;
 import io.scorestream.model.score.ScoreModel;
+import io.scorestream.model.score.WeightsSnapshot;
 import io.scorestream.model.sde.Sde;
 import java.util.ArrayDeque;
 import java.util.LinkedHashSet;
@@ -73,9 +74,17 @@ public final class ModelRegistry extends AbstractBehavior<ModelRegistry.Command>
     return () -> new AnalyticScoreModel(mixture, sde);
   }
 
-  /** A factory over MLP weights; the weights must not be mutated afterwards (pass a copy, e.g. emaWeights()). */
+  /**
+   * A factory over a heap snapshot of MLP weights: each model it builds has native arrays of its own, freed when its
+   * sampler closes it, so a version that nobody serves holds no native memory.
+   */
+  public static ModelFactory mlp(WeightsSnapshot weights, Sde sde) {
+    return () -> MlpScoreModel.owning(weights.toWeights(), sde);
+  }
+
+  /** {@link #mlp(WeightsSnapshot, Sde)} over a copy of weights (which are not retained). */
   public static ModelFactory mlp(MlpWeights weights, Sde sde) {
-    return () -> new MlpScoreModel(weights, sde);
+    return mlp(WeightsSnapshot.of(weights), sde);
   }
 
   public static Behavior<Command> create(RegistrySettings settings) {

@@ -283,6 +283,7 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
       String why = model.incompatibility(next);
       if (why != null) {
         getContext().getLog().error("sampler {}: refusing model version {}: {}", samplerId, v.version(), why);
+        next.close();
         return this;
       }
       model.swap(next, v.version());
@@ -317,12 +318,20 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
   private Behavior<Command> onPreRestart() {
     durable.restarts++;
     handBack(failure != null ? failure : "sampler " + samplerId + " restarted");
+    closeModel();
     return this;
   }
 
   private Behavior<Command> onPostStop() {
     handBack(failure != null ? failure : "sampler " + samplerId + " stopped");
+    closeModel();
     return this;
+  }
+
+  /** Frees the served model's native memory (the next incarnation builds its own from the durable version). */
+  private void closeModel() {
+    if (model != null) model.close();
+    model = null;
   }
 
   // ---- The step ----

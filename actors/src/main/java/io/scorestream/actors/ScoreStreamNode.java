@@ -54,10 +54,11 @@ public final class ScoreStreamNode extends AbstractBehavior<ScoreStreamNode.Comm
 
   private ScoreStreamNode(ActorContext<Command> ctx, ScoreStreamSettings settings, InitialModel model) {
     super(ctx);
-    ScoreModel probe = model.build();
-    if (probe.dim() != model.dim() || !probe.sde().describe().equals(model.sde().describe())) {
-      throw new IllegalArgumentException("initial model " + probe.describe() + " does not match its declared dim "
-          + model.dim() + " and SDE " + model.sde().describe());
+    try (ScoreModel probe = model.build()) {
+      if (probe.dim() != model.dim() || !probe.sde().describe().equals(model.sde().describe())) {
+        throw new IllegalArgumentException("initial model " + probe.describe() + " does not match its declared dim "
+            + model.dim() + " and SDE " + model.sde().describe());
+      }
     }
     for (SamplerDevice d : settings.samplers()) checkDevice(d);
     if (settings.computeThreads() > 0) {

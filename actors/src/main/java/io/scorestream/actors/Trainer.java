@@ -19,6 +19,7 @@ import io.scorestream.model.data.DataSource;
 import io.scorestream.model.data.DataSpecs;
 import io.scorestream.model.data.Normalization;
 import io.scorestream.model.score.MlpWeights;
+import io.scorestream.model.score.WeightsSnapshot;
 import io.scorestream.model.sde.Sde;
 import io.scorestream.model.train.Checkpoint;
 import io.scorestream.model.train.Objective;
@@ -161,7 +162,8 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
       ctx.getLog().info("trainer resumes from {} at step {}", latest.get(), ckpt.step());
       lastCheckpoint = latest.get();
       lastCheckpointStep = ckpt.step();
-      publish(ckpt.ema(), "checkpoint step " + ckpt.step() + " (ema)", ckpt.step());
+      publish(WeightsSnapshot.of(ckpt.ema()), "checkpoint step " + ckpt.step() + " (ema)", ckpt.step());
+      ckpt.close();
     } else {
       TrainConfig config = TrainConfig.defaults(Objective.named(settings.objective()), settings.seed())
           .withBatchSize(settings.batchSize()).withLearningRate(settings.learningRate());
@@ -191,7 +193,7 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
         .onMessage(StreamCompleted.class, this::onStreamCompleted)
         .onMessage(StreamFailed.class, this::onStreamFailed)
         .onMessage(GetStatus.class, this::onGetStatus)
-        .onSignal(PreRestart.class, signal -> stopStream())
+        .onSignal(PreRestart.class, signal -> onPreRestart())
         .onSignal(PostStop.class, signal -> onPostStop())
         .build();
   }
@@ -246,17 +248,22 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
   }
 
   private void publishCurrent() {
-    publish(trainer.emaWeights(), "trainer step " + trainer.step() + " (ema)", trainer.step());
+    publish(trainer.emaSnapshot(), "trainer step " + trainer.step() + " (ema)", trainer.step());
   }
 
-  private void publish(MlpWeights ema, String description, long step) {
+  private void publish(WeightsSnapshot ema, String description, long step) {
     registry.tell(new ModelRegistry.Publish(description, step, ModelRegistry.mlp(ema, trainer.sde()), null));
     published++;
     lastPublishedStep = step;
   }
 
   private void checkpoint() {
-    lastCheckpoint = Checkpoint.of(trainer, settings.data()).write(settings.checkpointDir());
+    Checkpoint c = Checkpoint.of(trainer, settings.data());
+    try {
+      lastCheckpoint = c.write(settings.checkpointDir());
+    } finally {
+      c.close();
+    }
     lastCheckpointStep = trainer.step();
     Checkpoint.prune(settings.checkpointDir(), settings.keepCheckpoints());
   }
@@ -275,6 +282,13 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
         getContext().getLog().error("checkpoint on stop at step {} failed: {}", trainer.step(), e.toString());
       }
     }
+    trainer.close();
+    return this;
+  }
+
+  private Behavior<Command> onPreRestart() {
+    stopStream();
+    trainer.close();
     return this;
   }
 

@@ -8,7 +8,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 /**
  * The score model a sampler's {@code ChainBatch} holds: it forwards to the current version's model, so weights can
  * change between ticks while the batch (and every chain's cursor, state and registers) carries on. Only versions
- * with the same SDE, dimension and number type may replace each other, since chains continue across a swap.
+ * with the same SDE, dimension and number type may replace each other, since chains continue across a swap. The
+ * replaced model is closed at the swap.
  * Confined to the sampler's thread.
  */
 final class VersionedModel implements ScoreModel {
@@ -36,10 +37,22 @@ final class VersionedModel implements ScoreModel {
     return null;
   }
 
-  /** Makes next current (call between ticks, after {@link #incompatibility} returned null). */
+  /**
+   * Makes next current and closes the model it replaces (call between ticks, after {@link #incompatibility}
+   * returned null): no chain uses the old one after the swap, so its native memory is freed here, on the sampler's
+   * thread that owns it.
+   */
   void swap(ScoreModel next, long nextVersion) {
+    ScoreModel old = current;
     this.current = next;
     this.version = nextVersion;
+    old.close();
+  }
+
+  /** Closes the current model (the sampler stops or restarts). */
+  @Override
+  public void close() {
+    current.close();
   }
 
   long version() {

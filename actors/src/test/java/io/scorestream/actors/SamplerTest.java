@@ -11,7 +11,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.TestProbe;
+import io.scorestream.model.score.ScoreModel;
 import io.scorestream.model.sde.Sde;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
@@ -153,5 +155,57 @@ class SamplerTest {
       assertEquals(List.of(1L), r.modelVersions(), "the VE model was refused for VP chains");
       assertEquals(1, node.samplerStatus(0).modelVersion());
     }
+  }
+
+  /**
+   * Every model a sampler builds is closed by it exactly once: a replaced version at the swap (while a request runs
+   * across the swaps), the served one when the node stops. A model left open holds its native memory until the
+   * garbage collector finds it, which with a steady heap may be never.
+   */
+  @Test
+  void replacedModelsAreClosedAtTheSwapAndTheServedOneAtStop() throws Exception {
+    InitialModel base = TestModels.analytic("vp");
+    java.util.List<java.util.concurrent.atomic.AtomicInteger> closes =
+        java.util.Collections.synchronizedList(new ArrayList<>());
+    ModelRegistry.ModelFactory counting = () -> {
+      ScoreModel m = base.factory().create();
+      java.util.concurrent.atomic.AtomicInteger closed = new java.util.concurrent.atomic.AtomicInteger();
+      closes.add(closed);
+      return new ScoreModel() {
+        @Override public Sde sde() { return m.sde(); }
+        @Override public int dim() { return m.dim(); }
+        @Override public org.nd4j.linalg.api.buffer.DataType dataType() { return m.dataType(); }
+        @Override public org.nd4j.linalg.api.ndarray.INDArray score(org.nd4j.linalg.api.ndarray.INDArray x, double[] t) {
+          if (closed.get() > 0) throw new IllegalStateException("a closed model was called");
+          return m.score(x, t);
+        }
+        @Override public ScoreJvp scoreJvp(org.nd4j.linalg.api.ndarray.INDArray x, double[] t,
+                                           org.nd4j.linalg.api.ndarray.INDArray v) { return m.scoreJvp(x, t, v); }
+        @Override public String describe() { return "counting " + m.describe(); }
+        @Override public void close() { closed.incrementAndGet(); }
+      };
+    };
+    int swaps = 300;
+    TestNode node = TestNode.start(KIT, ONE_SAMPLER, InitialModel.of("counting", counting, base.sde(), base.dim()));
+    try {
+      var running = node.api.generate(TestNode.request("across", 8, 3, SamplerSpec.pc(5_000)));
+      long guard = System.nanoTime() + 60_000_000_000L;
+      while (node.samplerStatus(0).rows() == 0) {
+        assertTrue(System.nanoTime() < guard, "the request reached the sampler");
+        Thread.sleep(1);
+      }
+      TestProbe<ModelRegistry.ModelVersion> published = KIT.createTestProbe();
+      for (int i = 0; i < swaps; i++) node.refs.registry().tell(new ModelRegistry.Publish("v" + i, -1, counting, published.ref()));
+      for (int i = 0; i < swaps; i++) published.receiveMessage();
+      Result r = await(running);
+      assertTrue(r.modelVersions().size() > 1, "the request ran across swaps: " + r.modelVersions());
+      assertEquals(swaps + 1, node.samplerStatus(0).modelVersion());
+    } finally {
+      node.close();
+    }
+    // The node's start-up check of the initial model, then on the sampler's thread the initial model and every
+    // published version.
+    assertEquals(swaps + 2, closes.size(), "one model per version and the start-up check");
+    for (int i = 0; i < closes.size(); i++) assertEquals(1, closes.get(i).get(), "model " + i + " closed once");
   }
 }

@@ -1,5 +1,6 @@
 package io.scorestream.model.noise;
 
+import io.scorestream.model.score.HostArrays;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -96,7 +97,7 @@ public final class CounterNoise {
     for (int i = 0; i < b; i++) {
       normals(keys.seed(i), keys.chain(i), steps[i], substream, buf, i * dim, dim);
     }
-    return Nd4j.createFromArray(buf).reshape(b, dim).castTo(type);
+    return HostArrays.matrix(buf, b, dim, type);
   }
 
   /** Like {@link #normal(RowKeys, long[], int, int, DataType)} with one step index for every row. */
@@ -114,7 +115,7 @@ public final class CounterNoise {
       uniforms(keys.seed(i), keys.chain(i), step, substream, buf, i * dim, dim);
     }
     for (int i = 0; i < buf.length; i++) buf[i] = buf[i] < 0.5 ? -1.0 : 1.0;
-    return Nd4j.createFromArray(buf).reshape(b, dim).castTo(type);
+    return HostArrays.matrix(buf, b, dim, type);
   }
 
   /** A [B] array of uniforms in (0, 1), one per row. */

@@ -204,7 +204,16 @@ public final class ChainBatch {
       }
     }
 
-    double[] s = HostArrays.values(model.score(HostArrays.matrix(u, rows, dim, type), t));
+    double[] s;
+    // The network's input and output are freed here rather than left to the garbage collector (see NativeMemory).
+    INDArray in = HostArrays.matrix(u, rows, dim, type);
+    INDArray out = model.score(in, t);
+    try {
+      s = HostArrays.values(out);
+    } finally {
+      if (out != in) out.close();
+      in.close();
+    }
     networkCalls++;
 
     double[] z = null;

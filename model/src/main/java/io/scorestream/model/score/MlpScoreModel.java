@@ -14,6 +14,10 @@ import org.nd4j.linalg.api.ops.impl.transforms.strict.SwishDerivative;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.ops.transforms.Transforms;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The reference score network evaluated with plain INDArray calls on fixed weights: the sampling path (training
@@ -23,8 +27,11 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * h_{l+1} = SiLU(h_l W_l + b_l); out = h_L W_out + b_out. The score is out / sigma(t) for VE (Song and Ermon 2020,
  * technique 3) and -out / std(t) for VP and sub-VP (the network predicts the noise, Ho et al. 2020).
  *
- * <p>Thread-safe for calls on distinct threads (its buffers are per thread); the weights are shared and never
- * written.
+ * <p>Thread-safe for calls on distinct threads (its buffers are per thread); the weights are never written.
+ * {@link #close()} frees the buffers of every thread and the arrays derived from the weights, and the weights too
+ * when the model {@link #owning owns} them (a sampler's copy of a published version). The buffers are held in a map
+ * of this model, not in ThreadLocals: a ThreadLocal value that refers back to its model keeps the model and its
+ * native buffers alive for as long as the thread lives, one set per replaced version (the leak this replaced).
  */
 public final class MlpScoreModel implements ScoreModel {
   private static final double TWO_PI = 2 * Math.PI;
@@ -38,8 +45,22 @@ public final class MlpScoreModel implements ScoreModel {
   private final INDArray wOut;
   private final INDArray bOut;
   private final INDArray wIn;
+  private final boolean ownsWeights;
+  private final Map<Thread, PerThread> perThread = new ConcurrentHashMap<>();
+  private volatile boolean closed;
 
+  /** A model over weights the caller keeps owning (they must outlive it and not change). */
   public MlpScoreModel(MlpWeights weights, Sde sde) {
+    this(weights, sde, false);
+  }
+
+  /** A model that owns its weights: {@link #close()} frees them too. */
+  public static MlpScoreModel owning(MlpWeights weights, Sde sde) {
+    return new MlpScoreModel(weights, sde, true);
+  }
+
+  private MlpScoreModel(MlpWeights weights, Sde sde, boolean ownsWeights) {
+    this.ownsWeights = ownsWeights;
     this.weights = weights;
     this.config = weights.config();
     this.sde = sde;
@@ -177,6 +198,13 @@ public final class MlpScoreModel implements ScoreModel {
       }
     }
 
+    void close() {
+      closeContext(projection);
+      for (OpContext c : layers) closeContext(c);
+      closeContext(output);
+      closeContext(scaling);
+    }
+
     /** A context for c = a b + beta c (libnd4j's matmul: t-args alpha, beta; i-args: no transposes). */
     private OpContext product(INDArray a, INDArray b, INDArray c, double beta) {
       OpContext ctx = Nd4j.getExecutioner().buildContext();
@@ -225,9 +253,29 @@ public final class MlpScoreModel implements ScoreModel {
       }
     }
 
+    private java.util.List<INDArray> arrays() {
+      java.util.List<INDArray> all = new java.util.ArrayList<>(java.util.List.of(cond, scale, proj, h0, out, biasOut,
+          scaled));
+      all.addAll(java.util.Arrays.asList(z));
+      all.addAll(java.util.Arrays.asList(bias));
+      return all;
+    }
+
+    long bytes() {
+      long n = 0;
+      for (INDArray a : arrays()) n += a.length() * a.dataType().width();
+      return n;
+    }
+
+    void close() {
+      for (INDArray a : arrays()) a.close();
+    }
+
     /** The row vector v repeated over rows rows, flat. */
     private INDArray repeated(INDArray v, int rows) {
-      return Nd4j.create(DataType.FLOAT, rows, v.length()).addiRowVector(v).reshape(-1);
+      INDArray flat = Nd4j.create(DataType.FLOAT, (long) rows * v.length());
+      flat.reshape(rows, v.length()).addiRowVector(v);
+      return flat;
     }
 
     /** The first rows x cols values of a flat slab array as a [rows, cols] 'c' view. */
@@ -236,22 +284,78 @@ public final class MlpScoreModel implements ScoreModel {
     }
   }
 
-  /** This thread's buffers for the last batch size, or null. */
-  private Buffers buffersFor(int rows) {
-    Buffers buf = buffers.get();
-    if (buf != null && buf.rows == rows) return buf;
-    Slab slab = slabs.get();
-    if (slab == null || slab.capacity < rows) {
-      slab = new Slab(Math.max(rows, slab == null ? 0 : 2 * slab.capacity));
-      slabs.set(slab);
+  /** A thread's slab and its views (with their op contexts) for recent batch sizes, least recently used first. */
+  private static final class PerThread {
+    Slab slab;
+    Buffers last;
+    final LinkedHashMap<Integer, Buffers> bySize = new LinkedHashMap<>(16, 0.75f, true);
+
+    void clearViews() {
+      for (Buffers b : bySize.values()) b.close();
+      bySize.clear();
+      last = null;
     }
-    buf = new Buffers(slab, rows);
-    buffers.set(buf);
+  }
+
+  private static void closeContext(OpContext ctx) {
+    try {
+      ctx.close();
+    } catch (Exception e) {
+      throw new IllegalStateException("closing an op context failed", e);
+    }
+  }
+
+  /** Op-context sets kept per thread, one per recent batch size (a continuous batch changes size often). */
+  private static final int MAX_SIZES = 64;
+
+  /** This thread's buffers for a batch of rows, built (and the slab grown) when the size is new. */
+  private Buffers buffersFor(int rows) {
+    PerThread pt = perThread.computeIfAbsent(Thread.currentThread(), t -> new PerThread());
+    if (pt.last != null && pt.last.rows == rows) return pt.last;
+    Buffers buf = pt.bySize.get(rows);
+    if (buf == null) {
+      if (pt.slab == null || pt.slab.capacity < rows) {
+        int capacity = Math.max(rows, pt.slab == null ? 0 : 2 * pt.slab.capacity);
+        pt.clearViews();
+        if (pt.slab != null) pt.slab.close();
+        pt.slab = new Slab(capacity);
+      }
+      buf = new Buffers(pt.slab, rows);
+      pt.bySize.put(rows, buf);
+      if (pt.bySize.size() > MAX_SIZES) {
+        Iterator<Map.Entry<Integer, Buffers>> eldest = pt.bySize.entrySet().iterator();
+        eldest.next().getValue().close();
+        eldest.remove();
+      }
+    }
+    pt.last = buf;
     return buf;
   }
 
-  private final ThreadLocal<Slab> slabs = new ThreadLocal<>();
-  private final ThreadLocal<Buffers> buffers = new ThreadLocal<>();
+  /** Native bytes of this model's buffers on all threads (the weights not counted). */
+  public long bufferBytes() {
+    long n = 0;
+    for (PerThread pt : perThread.values()) if (pt.slab != null) n += pt.slab.bytes();
+    return n;
+  }
+
+  /**
+   * Frees every thread's buffers and op contexts, the derived arrays, and the weights when owned. Call when no
+   * thread is inside {@link #score} and none will call again (the sampler that owns the model does, on a swap).
+   */
+  @Override
+  public void close() {
+    if (closed) return;
+    closed = true;
+    for (PerThread pt : perThread.values()) {
+      pt.clearViews();
+      if (pt.slab != null) pt.slab.close();
+    }
+    perThread.clear();
+    fourier2Pi.close();
+    wIn.close();
+    if (ownsWeights) weights.close();
+  }
 
   @Override
   public ScoreJvp scoreJvp(INDArray x, double[] t, INDArray v) {
@@ -273,6 +377,7 @@ public final class MlpScoreModel implements ScoreModel {
   }
 
   private void checkInput(INDArray x, double[] t) {
+    if (closed) throw new IllegalStateException("model closed: " + describe());
     if (x.rank() != 2 || x.size(1) != config.dim()) {
       throw new IllegalArgumentException("expected x of shape [B, " + config.dim() + "], got "
           + java.util.Arrays.toString(x.shape()));

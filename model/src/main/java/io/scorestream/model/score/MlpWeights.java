@@ -109,6 +109,14 @@ public final class MlpWeights {
     return new MlpWeights(config, p);
   }
 
+  /**
+   * Frees the parameters' native arrays now rather than when the garbage collector finds them; for weights this
+   * holder created or was handed (a model that owns its weights, a checkpoint written and dropped).
+   */
+  public void close() {
+    for (INDArray a : params.values()) a.close();
+  }
+
   /** Total number of scalar parameters. */
   public long parameterCount() {
     return params.values().stream().mapToLong(INDArray::length).sum();

@@ -9,9 +9,12 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * 2021, eq. 7). Implementations are bound to the SDE whose perturbed marginals p_t they model.
  *
  * <p>Calls are not required to be thread-safe: a sampler owns its model instance and calls it from its own thread.
- * Results are fresh arrays; inputs are never mutated.
+ * Results are fresh arrays, owned by the caller (who may close them); inputs are never mutated.
+ *
+ * <p>A model may hold native memory (weights, buffers); {@link #close()} frees it at once, and its owner closes it
+ * once no chain uses it (a sampler, when a new version replaces it). A closed model refuses calls.
  */
-public interface ScoreModel {
+public interface ScoreModel extends AutoCloseable {
 
   /** The SDE that defines p_t. */
   Sde sde();
@@ -33,6 +36,10 @@ public interface ScoreModel {
 
   /** A short description, e.g. {@code mlp(width=256, depth=3) over ve(...)}. */
   String describe();
+
+  /** Frees the native memory the model holds; the default holds none. Idempotent. */
+  @Override
+  default void close() {}
 
   /** The score and its Jacobian-vector product. */
   record ScoreJvp(INDArray score, INDArray jvp) {}

@@ -81,7 +81,11 @@ public abstract class Sde {
   /** Draws x_t ~ p_0t(. | x_0) = N(m(t) x_0, std(t)^2 I) given standard normal noise z of x_0's shape. */
   public INDArray perturb(INDArray x0, double[] t, INDArray z) {
     DataType type = x0.dataType();
-    return x0.mulColumnVector(meanCoeff(t, type)).addi(z.mulColumnVector(std(t, type)));
+    // The columns and the noise term are freed here, not left to the garbage collector (the trainer calls this
+    // every step).
+    try (INDArray mean = meanCoeff(t, type); INDArray std = std(t, type); INDArray noise = z.mulColumnVector(std)) {
+      return x0.mulColumnVector(mean).addi(noise);
+    }
   }
 
   /** log p_T(x) per row for the isotropic Gaussian prior N(0, priorStd^2 I), as a [B] vector (nats). */

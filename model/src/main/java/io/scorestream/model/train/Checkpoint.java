@@ -18,6 +18,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
@@ -40,6 +41,18 @@ public record Checkpoint(long step, MlpWeights weights, MlpWeights ema, ScoreTra
   public static Checkpoint of(ScoreTrainer trainer, String dataSpec) {
     return new Checkpoint(trainer.step(), trainer.weights(), trainer.emaWeights(), trainer.state(), trainer.sde(),
         trainer.trainConfig(), dataSpec, trainer.data().normalization());
+  }
+
+  /**
+   * Frees the native arrays of this checkpoint's copies (weights, EMA, optimizer state); for a checkpoint taken
+   * with {@link #of} and written, or read and no longer needed.
+   */
+  public void close() {
+    weights.close();
+    ema.close();
+    for (Map<String, org.nd4j.linalg.api.ndarray.INDArray> m : List.of(state.adamM(), state.adamV(), state.ema())) {
+      m.values().forEach(org.nd4j.linalg.api.ndarray.INDArray::close);
+    }
   }
 
   /** Writes this checkpoint under parent as ckpt-NNNNNNNN (atomically) and returns its directory. */

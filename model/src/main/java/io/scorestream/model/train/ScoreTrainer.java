@@ -7,6 +7,7 @@ import io.scorestream.model.score.HostArrays;
 import io.scorestream.model.score.MlpConfig;
 import io.scorestream.model.score.MlpScoreModel;
 import io.scorestream.model.score.MlpWeights;
+import io.scorestream.model.score.WeightsSnapshot;
 import io.scorestream.model.sde.NoiseLadders;
 import io.scorestream.model.sde.Sde;
 import java.util.HashMap;
@@ -265,6 +266,14 @@ public final class ScoreTrainer {
   /** A copy of the EMA weights: what sampling and evaluation use. */
   public MlpWeights emaWeights() {
     return snapshot(ema::get);
+  }
+
+  /** The EMA weights copied to the heap: what a published version carries (no native memory). */
+  public WeightsSnapshot emaSnapshot() {
+    Map<String, INDArray> p = new LinkedHashMap<>();
+    p.put(MlpConfig.FOURIER, fourier);
+    for (String name : trainable) p.put(name, ema.get(name));
+    return WeightsSnapshot.of(config, p);
   }
 
   private MlpWeights snapshot(java.util.function.Function<String, INDArray> source) {

@@ -1,0 +1,70 @@
+package io.scorestream.model.score;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * An immutable copy of the reference MLP's parameters on the Java heap: what a published model version carries.
+ * Every sampler builds its own native arrays from it ({@link #toWeights()}) and frees them when it closes its
+ * model, so a version that is no longer served holds no native memory, whatever the garbage collector does.
+ * (Versions used to carry native arrays; surviving a few young collections, those were promoted and then freed
+ * only when the old generation was collected, which a small, steady heap may never need.)
+ */
+public final class WeightsSnapshot {
+  private final MlpConfig config;
+  private final Map<String, float[]> values;
+  private final Map<String, long[]> shapes;
+
+  private WeightsSnapshot(MlpConfig config, Map<String, float[]> values, Map<String, long[]> shapes) {
+    this.config = config;
+    this.values = values;
+    this.shapes = shapes;
+  }
+
+  /** A copy of w's values; w is not retained. */
+  public static WeightsSnapshot of(MlpWeights w) {
+    return of(w.config(), w.asMap());
+  }
+
+  /** A copy of the named arrays (all of {@link MlpWeights#names}, FLOAT) in the order given. */
+  public static WeightsSnapshot of(MlpConfig config, Map<String, INDArray> arrays) {
+    Map<String, float[]> v = new LinkedHashMap<>();
+    Map<String, long[]> s = new LinkedHashMap<>();
+    for (String name : MlpWeights.names(config)) {
+      INDArray a = arrays.get(name);
+      if (a == null) throw new IllegalArgumentException("missing parameter " + name);
+      v.put(name, floats(a));
+      s.put(name, a.shape());
+    }
+    return new WeightsSnapshot(config, Collections.unmodifiableMap(v), Collections.unmodifiableMap(s));
+  }
+
+  /** a's values row-major, copied straight from its buffer (a view or an 'f' array through one temporary copy). */
+  private static float[] floats(INDArray a) {
+    boolean direct = !a.isView() && a.ordering() == 'c';
+    INDArray c = direct ? a : a.dup('c');
+    float[] f = c.data().asFloat();
+    if (!direct) c.close();
+    return f.length == a.length() ? f : java.util.Arrays.copyOf(f, (int) a.length());
+  }
+
+  public MlpConfig config() { return config; }
+
+  /** Fresh native arrays of these values, owned by the caller (close them with {@link MlpWeights#close()}). */
+  public MlpWeights toWeights() {
+    Map<String, INDArray> p = new LinkedHashMap<>();
+    values.forEach((name, v) -> p.put(name, Nd4j.create(v, shapes.get(name), DataType.FLOAT)));
+    return new MlpWeights(config, p);
+  }
+
+  /** Bytes of the values (heap). */
+  public long bytes() {
+    long n = 0;
+    for (float[] v : values.values()) n += 4L * v.length;
+    return n;
+  }
+}
