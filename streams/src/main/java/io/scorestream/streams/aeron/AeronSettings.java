@@ -21,11 +21,14 @@ import java.util.List;
  * @param termLength            term buffer length of the embedded driver's publications, in bytes
  * @param maxClients            most open sessions; further Connects are rejected with OVERLOADED
  * @param idleMaxPark           the longest park of the gateway's idle agents
+ * @param connectRate           Connects per second the gateway takes on average (each opens a publication)
+ * @param connectBurst          Connects it takes at once after a quiet spell; past the rate the rest are dropped
  */
 public record AeronSettings(boolean enabled, boolean embeddedDriver, String driverDirectory,
                             List<String> ingressChannels, int ingressStreamId, String sharedSecret,
                             Duration clientLivenessTimeout, Duration heartbeatInterval, int maxMessageLength,
-                            int termLength, int maxClients, Duration idleMaxPark) {
+                            int termLength, int maxClients, Duration idleMaxPark, double connectRate,
+                            int connectBurst) {
 
   public AeronSettings {
     ingressChannels = List.copyOf(ingressChannels);
@@ -51,6 +54,8 @@ public record AeronSettings(boolean enabled, boolean embeddedDriver, String driv
         "max-message-length (" + maxMessageLength + ") must be <= term-length / 8 (" + termLength / 8 + ")");
     require(maxClients > 0, "max-clients must be > 0");
     require(positive(idleMaxPark), "idle-max-park must be > 0");
+    require(connectRate > 0 && Double.isFinite(connectRate), "connect-rate must be > 0, got " + connectRate);
+    require(connectBurst >= 1, "connect-burst must be >= 1, got " + connectBurst);
   }
 
   /** Parses the {@code scorestream.aeron} section of config (a root configuration with reference.conf merged). */
@@ -60,7 +65,7 @@ public record AeronSettings(boolean enabled, boolean embeddedDriver, String driv
         c.getString("driver-directory"), c.getStringList("ingress-channels"), c.getInt("ingress-stream-id"),
         c.getString("shared-secret"), c.getDuration("client-liveness-timeout"), c.getDuration("heartbeat-interval"),
         bytes(c, "max-message-length"), bytes(c, "term-length"), c.getInt("max-clients"),
-        c.getDuration("idle-max-park"));
+        c.getDuration("idle-max-park"), c.getDouble("connect-rate"), c.getInt("connect-burst"));
   }
 
   /** The defaults of reference.conf (and application.conf, system properties). */
@@ -70,22 +75,32 @@ public record AeronSettings(boolean enabled, boolean embeddedDriver, String driv
 
   public AeronSettings withIngressChannels(List<String> channels) {
     return new AeronSettings(enabled, embeddedDriver, driverDirectory, channels, ingressStreamId, sharedSecret,
-        clientLivenessTimeout, heartbeatInterval, maxMessageLength, termLength, maxClients, idleMaxPark);
+        clientLivenessTimeout, heartbeatInterval, maxMessageLength, termLength, maxClients, idleMaxPark,
+        connectRate, connectBurst);
   }
 
   public AeronSettings withSharedSecret(String secret) {
     return new AeronSettings(enabled, embeddedDriver, driverDirectory, ingressChannels, ingressStreamId, secret,
-        clientLivenessTimeout, heartbeatInterval, maxMessageLength, termLength, maxClients, idleMaxPark);
+        clientLivenessTimeout, heartbeatInterval, maxMessageLength, termLength, maxClients, idleMaxPark,
+        connectRate, connectBurst);
   }
 
   public AeronSettings withLiveness(Duration heartbeat, Duration livenessTimeout) {
     return new AeronSettings(enabled, embeddedDriver, driverDirectory, ingressChannels, ingressStreamId,
-        sharedSecret, livenessTimeout, heartbeat, maxMessageLength, termLength, maxClients, idleMaxPark);
+        sharedSecret, livenessTimeout, heartbeat, maxMessageLength, termLength, maxClients, idleMaxPark,
+        connectRate, connectBurst);
   }
 
   public AeronSettings withMaxMessageLength(int bytes) {
     return new AeronSettings(enabled, embeddedDriver, driverDirectory, ingressChannels, ingressStreamId,
-        sharedSecret, clientLivenessTimeout, heartbeatInterval, bytes, termLength, maxClients, idleMaxPark);
+        sharedSecret, clientLivenessTimeout, heartbeatInterval, bytes, termLength, maxClients, idleMaxPark,
+        connectRate, connectBurst);
+  }
+
+  public AeronSettings withConnectRate(double perSecond, int burst) {
+    return new AeronSettings(enabled, embeddedDriver, driverDirectory, ingressChannels, ingressStreamId,
+        sharedSecret, clientLivenessTimeout, heartbeatInterval, maxMessageLength, termLength, maxClients, idleMaxPark,
+        perSecond, burst);
   }
 
   /** The secret is not printed. */
@@ -96,7 +111,7 @@ public record AeronSettings(boolean enabled, boolean embeddedDriver, String driv
         + ", sharedSecret=" + (sharedSecret.isEmpty() ? "none" : "***") + ", clientLivenessTimeout="
         + clientLivenessTimeout + ", heartbeatInterval=" + heartbeatInterval + ", maxMessageLength="
         + maxMessageLength + ", termLength=" + termLength + ", maxClients=" + maxClients + ", idleMaxPark="
-        + idleMaxPark + "]";
+        + idleMaxPark + ", connectRate=" + connectRate + ", connectBurst=" + connectBurst + "]";
   }
 
   private static int bytes(Config c, String key) {

@@ -17,10 +17,11 @@ final class GatewayCounters {
   final AtomicLong previewsSent = new AtomicLong();
   final AtomicLong terminalsSent = new AtomicLong();
   final AtomicLong resultParts = new AtomicLong();
+  final AtomicLong connectsThrottled = new AtomicLong();
 
   GatewayStats snapshot() {
     return new GatewayStats(clients.get(), connects.get(), connectsRejected.get(), clientsDropped.get(),
         disconnects.get(), requests.get(), cancelledOnDrop.get(), malformedFrames.get(), unexpectedFrames.get(),
-        previewsSent.get(), terminalsSent.get(), resultParts.get());
+        previewsSent.get(), terminalsSent.get(), resultParts.get(), connectsThrottled.get());
   }
 }

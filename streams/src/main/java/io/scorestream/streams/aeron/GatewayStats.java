@@ -15,7 +15,9 @@ package io.scorestream.streams.aeron;
  * @param previewsSent      previews offered successfully
  * @param terminalsSent     terminal events (Completed, Failed, Cancelled, Rejected) offered successfully
  * @param resultParts       ResultParts sent for results larger than one message
+ * @param connectsThrottled Connects dropped unanswered past connect-rate (flood protection)
  */
 public record GatewayStats(int clients, long connects, long connectsRejected, long clientsDropped, long disconnects,
                            long requests, long cancelledOnDrop, long malformedFrames, long unexpectedFrames,
-                           long previewsSent, long terminalsSent, long resultParts) {}
+                           long previewsSent, long terminalsSent, long resultParts,
+                           long connectsThrottled) {}

@@ -74,6 +74,8 @@ final class IngressAgent implements Agent {
   private final Long2ObjectHashMap<ClientSession> bySession = new Long2ObjectHashMap<>();
   private final Long2ObjectHashMap<ClientSession> byImage = new Long2ObjectHashMap<>();
   private long nowNs;
+  private long lastThrottleLogNs = Long.MIN_VALUE / 2;
+  private final TokenBucket connectTokens;
   private long nextLivenessCheckNs;
 
   IngressAgent(ScoreStream api, AeronSettings settings, NodeInfo node, Aeron aeron, List<Subscription> subscriptions,
@@ -81,6 +83,7 @@ final class IngressAgent implements Agent {
     this.api = api;
     this.system = api.system();
     this.settings = settings;
+    this.connectTokens = new TokenBucket(settings.connectRate(), settings.connectBurst(), System.nanoTime());
     this.node = node;
     this.aeron = aeron;
     this.subscriptions = List.copyOf(subscriptions);
@@ -173,6 +176,16 @@ final class IngressAgent implements Agent {
   }
 
   private void onConnect(long imageKey, Connect c) {
+    if (!connectTokens.take(nowNs)) {
+      // Answering would open the very publication a flood is made to exhaust: drop, count, log at most once a second.
+      long n = counters.connectsThrottled.incrementAndGet();
+      if (nowNs - lastThrottleLogNs >= 1_000_000_000L) {
+        lastThrottleLogNs = nowNs;
+        log.warn("Connect flood: {} Connects dropped so far past connect-rate {}/s (burst {})", n,
+            settings.connectRate(), settings.connectBurst());
+      }
+      return;
+    }
     boolean secretOk = MessageDigest.isEqual(secret, c.secret().getBytes(StandardCharsets.UTF_8));
     ExclusivePublication publication;
     try {

@@ -5,8 +5,26 @@ import akka.actor.typed.ActorRef;
 import akka.actor.typed.ActorSystem;
 import akka.actor.typed.Props;
 import akka.actor.typed.javadsl.AskPattern;
+import akka.NotUsed;
+import akka.actor.typed.javadsl.Adapter;
 import akka.http.javadsl.Http;
-import akka.http.javadsl.ServerBinding;
+import akka.http.javadsl.model.HttpRequest;
+import akka.http.javadsl.model.HttpResponse;
+import akka.http.javadsl.settings.ServerSettings;
+import akka.stream.KillSwitches;
+import akka.stream.Materializer;
+import akka.stream.SharedKillSwitch;
+import akka.stream.TLSProtocol.SslTlsInbound;
+import akka.stream.TLSProtocol.SslTlsOutbound;
+import akka.stream.javadsl.BidiFlow;
+import akka.stream.javadsl.Flow;
+import akka.stream.javadsl.Sink;
+import akka.stream.javadsl.Source;
+import akka.stream.javadsl.TLSPlacebo;
+import akka.stream.javadsl.Tcp;
+import akka.util.ByteString;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import io.scorestream.actors.ScoreStream;
 import io.scorestream.protocol.json.SampleStatus;
 import java.net.InetSocketAddress;
@@ -41,6 +59,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * streams also accept {@code ?access_token=TOKEN}, since browsers cannot add headers to a WebSocket or
  * EventSource); / , /web and /healthz stay open so that a load balancer can probe and a person can load the page.
  *
+ * <p>Flood protection ({@link #start}): {@code max-connections}, {@code header-timeout} and {@code idle-timeout}.
+ *
  * <p>Thread-safe. {@link #close} unbinds, ends open connections and stops the gateway's actors; it does not stop
  * the node.
  */
@@ -49,42 +69,98 @@ public final class HttpGateway implements AutoCloseable {
   /** How long {@link #close} lets open requests finish before their connections are cut. */
   private static final Duration CLOSE_GRACE = Duration.ofSeconds(3);
 
+  /** What a connection past max-connections gets before it is closed. */
+  private static final ByteString BUSY = busy();
+
+  private static ByteString busy() {
+    String body = "{\"error\":\"UNAVAILABLE\",\"field\":null,\"message\":\"too many open connections; retry shortly\"}";
+    return ByteString.fromString("HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+        + "Retry-After: 1\r\nConnection: close\r\nContent-Length: " + body.length() + "\r\n\r\n" + body);
+  }
+
   private final ScoreStream api;
   private final HttpSettings settings;
-  private final ServerBinding binding;
+  private final Tcp.ServerBinding binding;
   private final ActorRef<RequestBoard.Command> board;
+  private final SharedKillSwitch connections;
+  private final ConnectionStats stats;
 
-  private HttpGateway(ScoreStream api, HttpSettings settings, ServerBinding binding,
-                      ActorRef<RequestBoard.Command> board) {
+  private HttpGateway(ScoreStream api, HttpSettings settings, Tcp.ServerBinding binding,
+                      ActorRef<RequestBoard.Command> board, SharedKillSwitch connections, ConnectionStats stats) {
     this.api = api;
     this.settings = settings;
     this.binding = binding;
     this.board = board;
+    this.connections = connections;
+    this.stats = stats;
   }
 
   /**
    * Binds the gateway in api's actor system. A request's {@code sde}, when it names one, must be the node's
    * ({@link ScoreStream#sde()}).
    *
+   * <p>The gateway binds TCP itself and runs Akka HTTP's server layer on each connection, so that it can protect
+   * itself from connection floods: past {@code max-connections} a new connection is answered 503 and closed at
+   * once (not left in the accept queue, where a flood would starve every client); a connection must complete its
+   * first request's header within {@code header-timeout} ({@link FirstHeaderDeadline}); and any connection idle
+   * for {@code idle-timeout} is closed.
+   *
    * @return completes once bound (failed if the port is taken or the interface does not exist)
    */
   public static CompletionStage<HttpGateway> start(ScoreStream api, HttpSettings settings) {
     String nodeSde = api.sde().kind().name().toLowerCase(Locale.ROOT);
     ActorSystem<?> system = api.system();
+    long id = GATEWAYS.incrementAndGet();
     ActorRef<RequestBoard.Command> board = system.systemActorOf(RequestBoard.create(api, settings),
-        "http-requests-" + GATEWAYS.incrementAndGet(), Props.empty());
-    HttpRoutes routes = new HttpRoutes(api, settings, board, nodeSde);
+        "http-requests-" + id, Props.empty());
+    ConnectionStats stats = new ConnectionStats();
+    HttpRoutes routes = new HttpRoutes(api, settings, board, nodeSde, stats);
     // WebSocket pings on idle event streams (a queued request may be silent for long), so neither the server's
     // idle timeout nor a proxy closes them.
-    scala.concurrent.duration.FiniteDuration keepAlive =
-        scala.concurrent.duration.Duration.fromNanos(settings.streamKeepAlive().toNanos());
-    return Http.get(system).newServerAt(settings.bindInterface(), settings.port())
-        .adaptSettings(s -> s.withWebsocketSettings(s.getWebsocketSettings().withPeriodicKeepAliveMaxIdle(keepAlive)))
-        .bind(routes.route())
+    ServerSettings server = ServerSettings.create(Adapter.toClassic(system));
+    server = server.withWebsocketSettings(server.getWebsocketSettings().withPeriodicKeepAliveMaxIdle(scala(
+            settings.streamKeepAlive())))
+        .withTimeouts(server.getTimeouts().withIdleTimeout(scala(settings.idleTimeout())));
+    Flow<HttpRequest, HttpResponse, NotUsed> handler = routes.route().flow(system);
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    BidiFlow<SslTlsOutbound, ByteString, ByteString, SslTlsInbound, NotUsed> plain =
+        (BidiFlow) TLSPlacebo.getInstance();
+    ServerSettings serverSettings = server;
+    SharedKillSwitch kill = KillSwitches.shared("http-gateway-" + id);
+    Materializer mat = Materializer.matFromSystem(system);
+    return Tcp.get(system).bind(settings.bindInterface(), settings.port(), 1024, List.of(), false,
+            Optional.of(settings.idleTimeout()))
+        .to(Sink.foreach(connection -> {
+          if (!stats.tryOpen(settings.maxConnections())) {
+            connection.handleWith(Flow.fromSinkAndSourceCoupled(Sink.ignore(), Source.single(BUSY)), mat);
+            return;
+          }
+          Flow<ByteString, ByteString, NotUsed> http = handler.join(Http.get(system)
+              .serverLayer(serverSettings, Optional.of(connection.remoteAddress()), system.classicSystem().log())
+              .atop(plain));
+          connection.handleWith(Flow.<ByteString>create()
+              .via(new FirstHeaderDeadline(settings.headerTimeout(), stats::headerTimeout))
+              .via(http)
+              .via(kill.flow())
+              .watchTermination((m, done) -> {
+                done.whenComplete((d, e) -> stats.closed());
+                return m;
+              }), mat);
+        }))
+        .run(mat)
         .whenComplete((b, e) -> {
           if (e != null) board.tell(RequestBoard.Stop.INSTANCE);
         })
-        .thenApply(b -> new HttpGateway(api, settings, b, board));
+        .thenApply(b -> new HttpGateway(api, settings, b, board, kill, stats));
+  }
+
+  private static scala.concurrent.duration.FiniteDuration scala(Duration d) {
+    return scala.concurrent.duration.Duration.fromNanos(d.toNanos());
+  }
+
+  /** Open connections now. */
+  public int openConnections() {
+    return stats.open();
   }
 
   /** The bound port (the chosen one when the settings said 0). */
@@ -121,10 +197,19 @@ public final class HttpGateway implements AutoCloseable {
    * subscriber).
    */
   public CompletionStage<Done> stop() {
-    return binding.terminate(CLOSE_GRACE).thenApply(t -> {
-      board.tell(RequestBoard.Stop.INSTANCE);
-      return Done.getInstance();
-    });
+    return binding.unbind().thenCompose(u -> awaitDrained(System.nanoTime() + CLOSE_GRACE.toNanos()))
+        .thenApply(d -> {
+          connections.shutdown();
+          board.tell(RequestBoard.Stop.INSTANCE);
+          return Done.getInstance();
+        });
+  }
+
+  /** Completes once no connection is open or at the deadline (System.nanoTime()), whichever comes first. */
+  private CompletionStage<Done> awaitDrained(long deadlineNanos) {
+    if (stats.open() == 0 || System.nanoTime() >= deadlineNanos) return CompletableFuture.completedFuture(Done.done());
+    return akka.pattern.Patterns.after(Duration.ofMillis(50), api.system().classicSystem().scheduler(),
+        api.system().executionContext(), () -> awaitDrained(deadlineNanos));
   }
 
   @Override

@@ -1,5 +1,6 @@
 package io.scorestream.streams.http;
 
+import io.scorestream.model.memory.NativeMemory;
 import akka.NotUsed;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.ActorSystem;
@@ -82,7 +83,11 @@ final class HttpRoutes extends AllDirectives {
   private final LongAdder badRequests = new LongAdder();
   private final byte[] tokenBytes;
 
-  HttpRoutes(ScoreStream api, HttpSettings settings, ActorRef<RequestBoard.Command> board, String nodeSde) {
+  private final ConnectionStats connections;
+
+  HttpRoutes(ScoreStream api, HttpSettings settings, ActorRef<RequestBoard.Command> board, String nodeSde,
+             ConnectionStats connections) {
+    this.connections = connections;
     this.api = api;
     this.settings = settings;
     this.board = board;
@@ -292,7 +297,7 @@ final class HttpRoutes extends AllDirectives {
   private Route metrics() {
     return onSuccess(snapshot(), n -> {
       String text = metrics.render(new PrometheusMetrics.Inputs(n.status(), n.versions().current(), api.latencies(),
-          n.counts(), badRequests.sum()), System.nanoTime());
+          n.counts(), badRequests.sum(), connections.snapshot(), NativeMemory.snapshot()), System.nanoTime());
       return complete(HttpResponse.create().withEntity(HttpEntities.create(
           ContentTypes.parse(PrometheusMetrics.CONTENT_TYPE), text.getBytes(StandardCharsets.UTF_8))));
     });

@@ -22,11 +22,16 @@ import java.util.List;
  * @param askTimeout           how long a route waits for the node or the gateway's actors
  * @param subscriberBuffer     events buffered per subscriber; past it the oldest previews are dropped
  * @param streamKeepAlive      an idle event stream gets a keep-alive this often (SSE comment, WebSocket ping)
+ * @param maxConnections       open connections at most; one more is answered 503 and closed at once
+ * @param headerTimeout        a new connection must complete its first request's header within this, or is closed
+ * @param idleTimeout          a connection with no traffic either way for this long is closed (event streams send
+ *                             keep-alives, so this must exceed {@code stream-keep-alive})
  */
 public record HttpSettings(boolean enabled, String bindInterface, int port, String bearerToken,
                            List<String> allowedOrigins, long maxBodyBytes, int maxCount, int maxSteps,
                            Duration retentionTtl, int retentionMaxFinished, Duration askTimeout, int subscriberBuffer,
-                           Duration streamKeepAlive) {
+                           Duration streamKeepAlive, int maxConnections, Duration headerTimeout,
+                           Duration idleTimeout) {
 
   public HttpSettings {
     if (bindInterface == null || bindInterface.isBlank()) {
@@ -55,6 +60,15 @@ public record HttpSettings(boolean enabled, String bindInterface, int port, Stri
       throw new IllegalArgumentException("scorestream.http.subscriber-buffer must be >= 1, got " + subscriberBuffer);
     }
     requirePositive(streamKeepAlive, "stream-keep-alive");
+    if (maxConnections < 1) {
+      throw new IllegalArgumentException("scorestream.http.max-connections must be >= 1, got " + maxConnections);
+    }
+    requirePositive(headerTimeout, "header-timeout");
+    requirePositive(idleTimeout, "idle-timeout");
+    if (idleTimeout.compareTo(streamKeepAlive) <= 0) {
+      throw new IllegalArgumentException("scorestream.http.idle-timeout (" + idleTimeout + ") must exceed "
+          + "stream-keep-alive (" + streamKeepAlive + "), or idle event streams are cut");
+    }
   }
 
   /** Reads the {@code scorestream.http} section of a full configuration (reference.conf merged in). */
@@ -64,7 +78,8 @@ public record HttpSettings(boolean enabled, String bindInterface, int port, Stri
         c.getString("bearer-token"), c.getStringList("allowed-origins"), c.getBytes("max-body-bytes"),
         c.getInt("max-count"), c.getInt("max-steps"), c.getDuration("retention.ttl"),
         c.getInt("retention.max-finished"), c.getDuration("ask-timeout"), c.getInt("subscriber-buffer"),
-        c.getDuration("stream-keep-alive"));
+        c.getDuration("stream-keep-alive"), c.getInt("max-connections"), c.getDuration("header-timeout"),
+        c.getDuration("idle-timeout"));
   }
 
   /** Whether requests must carry the bearer token. */
@@ -75,19 +90,29 @@ public record HttpSettings(boolean enabled, String bindInterface, int port, Stri
   /** A copy bound to another port (0: any free one). */
   public HttpSettings withPort(int p) {
     return new HttpSettings(enabled, bindInterface, p, bearerToken, allowedOrigins, maxBodyBytes, maxCount, maxSteps,
-        retentionTtl, retentionMaxFinished, askTimeout, subscriberBuffer, streamKeepAlive);
+        retentionTtl, retentionMaxFinished, askTimeout, subscriberBuffer, streamKeepAlive, maxConnections, headerTimeout,
+        idleTimeout);
   }
 
   /** A copy with another bearer token ("" turns authentication off). */
   public HttpSettings withBearerToken(String token) {
     return new HttpSettings(enabled, bindInterface, port, token, allowedOrigins, maxBodyBytes, maxCount, maxSteps,
-        retentionTtl, retentionMaxFinished, askTimeout, subscriberBuffer, streamKeepAlive);
+        retentionTtl, retentionMaxFinished, askTimeout, subscriberBuffer, streamKeepAlive, maxConnections, headerTimeout,
+        idleTimeout);
   }
 
   /** A copy with other finished-request retention. */
   public HttpSettings withRetention(Duration ttl, int maxFinished) {
     return new HttpSettings(enabled, bindInterface, port, bearerToken, allowedOrigins, maxBodyBytes, maxCount,
-        maxSteps, ttl, maxFinished, askTimeout, subscriberBuffer, streamKeepAlive);
+        maxSteps, ttl, maxFinished, askTimeout, subscriberBuffer, streamKeepAlive, maxConnections, headerTimeout,
+        idleTimeout);
+  }
+
+  /** A copy with other connection limits (flood protection). */
+  public HttpSettings withConnections(int max, Duration header, Duration idle) {
+    return new HttpSettings(enabled, bindInterface, port, bearerToken, allowedOrigins, maxBodyBytes, maxCount,
+        maxSteps, retentionTtl, retentionMaxFinished, askTimeout, subscriberBuffer, streamKeepAlive, max, header,
+        idle);
   }
 
   @Override
@@ -97,7 +122,8 @@ public record HttpSettings(boolean enabled, String bindInterface, int port, Stri
         + (authenticated() ? "(set)" : "(none)") + ", allowedOrigins=" + allowedOrigins + ", maxBodyBytes="
         + maxBodyBytes + ", maxCount=" + maxCount + ", maxSteps=" + maxSteps + ", retentionTtl=" + retentionTtl
         + ", retentionMaxFinished=" + retentionMaxFinished + ", askTimeout=" + askTimeout + ", subscriberBuffer="
-        + subscriberBuffer + ", streamKeepAlive=" + streamKeepAlive + "]";
+        + subscriberBuffer + ", streamKeepAlive=" + streamKeepAlive + ", maxConnections=" + maxConnections
+        + ", headerTimeout=" + headerTimeout + ", idleTimeout=" + idleTimeout + "]";
   }
 
   private static void requirePositive(Duration d, String key) {

@@ -1,5 +1,6 @@
 package io.scorestream.streams.http;
 
+import io.scorestream.model.memory.NativeMemory;
 import io.scorestream.actors.Coordinator;
 import io.scorestream.actors.ModelRegistry;
 import io.scorestream.actors.RequestLatencies;
@@ -26,9 +27,12 @@ final class PrometheusMetrics {
    * @param latencies   request latencies over the node's facade
    * @param gateway     the HTTP gateway's request counts
    * @param badRequests HTTP requests answered with a 4xx for their content (validation, size, auth)
+   * @param connections the HTTP gateway's connection counters
+   * @param memory      the process's memory (resident set, heap, libnd4j buffers)
    */
   record Inputs(Coordinator.NodeStatus status, Optional<ModelRegistry.ModelVersion> model,
-                RequestLatencies.Snapshot latencies, RequestBoard.Counts gateway, long badRequests) {}
+                RequestLatencies.Snapshot latencies, RequestBoard.Counts gateway, long badRequests,
+                ConnectionStats.Snapshot connections, NativeMemory.Snapshot memory) {}
 
   private long lastNanos = Long.MIN_VALUE;
   private long lastChainSteps;
@@ -108,6 +112,24 @@ final class PrometheusMetrics {
         g.retained());
     gauge(b, "http_running_requests", "Retained requests that have not finished.", g.running());
     gauge(b, "http_subscribers", "Open WebSocket and server-sent-event streams.", g.subscribers());
+
+    ConnectionStats.Snapshot c = in.connections();
+    gauge(b, "http_connections_open", "Open HTTP connections.", c.open());
+    counter(b, "http_connections_accepted_total", "HTTP connections accepted.", c.accepted());
+    counter(b, "http_connections_refused_total", "HTTP connections answered 503 at max-connections and closed.",
+        c.refused());
+    counter(b, "http_connections_header_timeouts_total",
+        "HTTP connections closed for not completing a request header within header-timeout.", c.headerTimeouts());
+
+    NativeMemory.Snapshot m = in.memory();
+    gauge(b, "process_resident_memory_bytes", "Resident set size of the node's process (/proc VmRSS).", m.rss());
+    gauge(b, "jvm_heap_used_bytes", "JVM heap in use.", m.heapUsed());
+    gauge(b, "jvm_heap_committed_bytes", "JVM heap committed.", m.heapCommitted());
+    gauge(b, "jvm_heap_max_bytes", "JVM heap limit (-Xmx).", m.heapMax());
+    gauge(b, "nd4j_offheap_bytes", "Bytes of libnd4j data buffers outside workspaces (its allocation counter).",
+        m.nd4j());
+    gauge(b, "process_threads", "Live JVM threads.", m.threads());
+    gauge(b, "process_open_fds", "Open file descriptors.", m.openFiles());
     return b.toString();
   }
 
