@@ -10,6 +10,7 @@ import io.scorestream.actors.RequestLatencies;
 import io.scorestream.actors.ScoreStream;
 import io.scorestream.config.ScoreStreamSettings;
 import io.scorestream.model.data.DataSpecs;
+import io.scorestream.model.memory.NativeMemory;
 import io.scorestream.streams.aeron.AeronGateway;
 import io.scorestream.streams.aeron.AeronSettings;
 import io.scorestream.streams.http.HttpGateway;
@@ -140,6 +141,7 @@ final class ServeCommand implements Callable<Integer> {
         + settings.samplers().size() + " sampler" + (settings.samplers().size() == 1 ? "" : "s")
         + (settings.trainer().enabled() ? ", trainer on " + settings.trainer().data() + " with checkpoints in "
             + settings.trainer().checkpointDir() : ", no trainer") + ")");
+    err.println(memoryBudget());
     // Ctrl-C: ask the loop below to stop, and hold the JVM until the gateways and the node have closed.
     Thread hook = new Thread(() -> {
       stop();
@@ -209,6 +211,22 @@ final class ServeCommand implements Callable<Integer> {
     return ConfigFactory.systemProperties().withFallback(serve).withFallback(ConfigFactory.load()).resolve();
   }
 
+  /**
+   * The memory the node may use, one line: the heap limit, the off-heap limits (JavaCPP's tracked bytes and
+   * physical bytes, libnd4j's primary-memory limit; 0 or none where unlimited) and what is in use at start.
+   */
+  static String memoryBudget() {
+    NativeMemory.Snapshot m = NativeMemory.snapshot();
+    long nd4jLimit = NativeMemory.nd4jLimit();
+    long physical = NativeMemory.javacppMaxPhysicalBytes();
+    return "serve: memory budget: heap max " + NativeMemory.mib(m.heapMax())
+        + ", off-heap: JavaCPP max " + NativeMemory.mib(NativeMemory.javacppMaxBytes())
+        + " (org.bytedeco.javacpp.maxbytes), physical max " + (physical > 0 ? NativeMemory.mib(physical) : "none")
+        + " (org.bytedeco.javacpp.maxphysicalbytes), libnd4j limit " + (nd4jLimit > 0 ? NativeMemory.mib(nd4jLimit)
+        : "none") + "; at start: RSS " + NativeMemory.mib(m.rss()) + ", heap " + NativeMemory.mib(m.heapUsed())
+        + ", libnd4j " + NativeMemory.mib(m.nd4j()) + " (RSS, heap and libnd4j bytes on /metrics)";
+  }
+
   private void printEndpoints(PrintStream out) {
     out.println("scorestream serve is up:");
     if (http != null) {
@@ -259,9 +277,10 @@ final class ServeCommand implements Callable<Integer> {
         String model = v.current().map(c -> "v" + c.version() + " (train step " + c.trainStep() + ")").orElse("-");
         status.draw(String.format(Locale.ROOT,
             "model %s | queue %d | active %d req, %d chains | %.0f chain-steps/s | done %d | p50 %.0f ms p99 %.0f ms"
-                + " | first preview p50 %.1f ms | aeron clients %d",
+                + " | first preview p50 %.1f ms | aeron clients %d | rss %.0f MiB",
             model, s.queuedRequests(), s.activeRequests(), s.activeChains(), rate, l.completed(), l.resultP50Ms(),
-            l.resultP99Ms(), l.firstPreviewP50Ms(), aeron == null ? 0 : aeron.stats().clients()));
+            l.resultP99Ms(), l.firstPreviewP50Ms(), aeron == null ? 0 : aeron.stats().clients(),
+            NativeMemory.rssBytes() / 1048576.0));
       } catch (Exception e) {
         status.message("status unavailable: " + e);
       }

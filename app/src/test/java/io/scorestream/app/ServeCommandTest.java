@@ -84,6 +84,15 @@ class ServeCommandTest {
   }
 
   @Test
+  void theMemoryBudgetNamesTheHeapAndOffHeapLimitsAndWhatIsInUse() {
+    String line = ServeCommand.memoryBudget();
+    long heapMaxMib = Runtime.getRuntime().maxMemory() / 1048576;
+    assertTrue(line.contains("heap max " + heapMaxMib + "."), line);
+    assertTrue(line.contains("JavaCPP max ") && line.contains("libnd4j limit") && line.contains("RSS "), line);
+    assertFalse(line.contains("n/a"), "every figure is read on Linux: " + line);
+  }
+
+  @Test
   void badServeOptionsAreRefusedBeforeAnythingStarts(@TempDir Path dir) {
     assertEquals(2, ScoreStreamCli.run("serve", "--model", dir.resolve("missing").toString()));
     assertEquals(2, ScoreStreamCli.run("serve", "--aeron-udp", "localhost", "--out", dir.toString()));
