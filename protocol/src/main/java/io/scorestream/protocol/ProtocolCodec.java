@@ -42,7 +42,7 @@ import io.scorestream.protocol.sbe.StatusRequestDecoder;
 import io.scorestream.protocol.sbe.StatusRequestEncoder;
 import io.scorestream.protocol.sbe.TriState;
 import java.nio.ByteOrder;
-import java.util.List;
+import java.util.Locale;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -59,9 +59,6 @@ import org.agrona.concurrent.UnsafeBuffer;
 public final class ProtocolCodec {
   private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
   private static final int HEADER = MessageHeaderEncoder.ENCODED_LENGTH;
-  private static final ErrorCode[] ERROR_CODES = ErrorCode.values();
-  private static final ProtocolErrorCode[] PROTOCOL_ERROR_CODES = ProtocolErrorCode.values();
-  private static final PreviewEncoding[] PREVIEW_ENCODINGS = PreviewEncoding.values();
 
   private final MessageHeaderEncoder headerEncoder = new MessageHeaderEncoder();
   private final MessageHeaderDecoder headerDecoder = new MessageHeaderDecoder();
@@ -167,7 +164,7 @@ public final class ProtocolCodec {
     }
     if (message instanceof Failed m) {
       return HEADER + failedEncoder.wrapAndApplyHeader(buffer, offset, headerEncoder).sessionId(m.sessionId())
-          .requestId(m.requestId()).code(io.scorestream.protocol.sbe.ErrorCode.get((short) m.code().ordinal()))
+          .requestId(m.requestId()).code(toWire(io.scorestream.protocol.sbe.ErrorCode.class, m.code()))
           .message(m.message()).encodedLength();
     }
     if (message instanceof Cancelled m) {
@@ -176,7 +173,7 @@ public final class ProtocolCodec {
     }
     if (message instanceof Rejected m) {
       return HEADER + rejectedEncoder.wrapAndApplyHeader(buffer, offset, headerEncoder).sessionId(m.sessionId())
-          .requestId(m.requestId()).code(io.scorestream.protocol.sbe.ErrorCode.get((short) m.code().ordinal()))
+          .requestId(m.requestId()).code(toWire(io.scorestream.protocol.sbe.ErrorCode.class, m.code()))
           .retryAfterNs(m.retryAfterNs()).message(m.message()).encodedLength();
     }
     if (message instanceof Cancel m) {
@@ -207,7 +204,7 @@ public final class ProtocolCodec {
     if (message instanceof ConnectRejected m) {
       return HEADER + connectRejectedEncoder.wrapAndApplyHeader(buffer, offset, headerEncoder)
           .correlationId(m.correlationId())
-          .code(io.scorestream.protocol.sbe.ErrorCode.get((short) m.code().ordinal())).message(m.message())
+          .code(toWire(io.scorestream.protocol.sbe.ErrorCode.class, m.code())).message(m.message())
           .encodedLength();
     }
     if (message instanceof Disconnect m) {
@@ -217,7 +214,7 @@ public final class ProtocolCodec {
     if (message instanceof ProtocolError m) {
       return HEADER + protocolErrorEncoder.wrapAndApplyHeader(buffer, offset, headerEncoder)
           .sessionId(m.sessionId())
-          .code(io.scorestream.protocol.sbe.ProtocolErrorCode.get((short) m.code().ordinal()))
+          .code(toWire(io.scorestream.protocol.sbe.ProtocolErrorCode.class, m.code()))
           .message(m.message()).encodedLength();
     }
     throw new IllegalArgumentException("not a protocol message: " + message);
@@ -228,16 +225,16 @@ public final class ProtocolCodec {
     GenerateRequestEncoder e = generateEncoder.wrapAndApplyHeader(buffer, offset, headerEncoder)
         .sessionId(m.sessionId()).requestId(m.requestId()).seed(m.seed()).count(m.count())
         .previewEvery(m.previewEvery()).deadlineNs(m.deadlineNs()).priority(m.priority())
-        .previewEncoding(io.scorestream.protocol.sbe.PreviewEncoding.get((short) m.previewEncoding().ordinal()))
-        .kind(SamplerKind.get(nameToWire(s.kind(), SamplerParams.KINDS)))
+        .previewEncoding(toWire(io.scorestream.protocol.sbe.PreviewEncoding.class, m.previewEncoding()))
+        .kind(nameToWire(SamplerKind.class, s.kind()))
         .steps(s.steps() == null ? GenerateRequestEncoder.stepsNullValue() : s.steps())
-        .predictor(Predictor.get(nameToWire(s.predictor(), SamplerParams.PREDICTORS)))
-        .corrector(Corrector.get(nameToWire(s.corrector(), SamplerParams.CORRECTORS)))
+        .predictor(nameToWire(Predictor.class, s.predictor()))
+        .corrector(nameToWire(Corrector.class, s.corrector()))
         .correctorSteps(s.correctorSteps() == null ? GenerateRequestEncoder.correctorStepsNullValue()
             : s.correctorSteps())
         .snr(orNaN(s.snr()))
         .denoise(s.denoise() == null ? TriState.DEFAULT : s.denoise() ? TriState.TRUE : TriState.FALSE)
-        .method(OdeMethod.get(nameToWire(s.method(), SamplerParams.METHODS)))
+        .method(nameToWire(OdeMethod.class, s.method()))
         .rtol(orNaN(s.rtol())).atol(orNaN(s.atol()))
         .levels(s.levels() == null ? GenerateRequestEncoder.levelsNullValue() : s.levels())
         .stepSize(orNaN(s.stepSize())).t(orNaN(s.t()))
@@ -249,7 +246,7 @@ public final class ProtocolCodec {
     PreviewEncoder e = previewEncoder.wrapAndApplyHeader(buffer, offset, headerEncoder).sessionId(m.sessionId())
         .requestId(m.requestId()).step(m.step()).totalSteps(m.totalSteps()).t(m.t()).sigma(m.sigma())
         .chains(m.chains()).dim(m.dim())
-        .encoding(io.scorestream.protocol.sbe.PreviewEncoding.get((short) m.encoding().ordinal()));
+        .encoding(toWire(io.scorestream.protocol.sbe.PreviewEncoding.class, m.encoding()));
     int ranges = m.encoding() == PreviewEncoding.QUANTIZED_8 ? m.dim() : 0;
     PreviewEncoder.DimRangeEncoder g = e.dimRangeCount(ranges);
     for (int d = 0; d < ranges; d++) g.next().min(m.minAt(d)).max(m.maxAt(d));
@@ -280,8 +277,17 @@ public final class ProtocolCodec {
     }
   }
 
-  private static short nameToWire(String name, List<String> names) {
-    return (short) (name == null ? 0 : names.indexOf(name) + 1);
+  /**
+   * The SBE constant of a protocol name, by name: "reverse-diffusion" is REVERSE_DIFFUSION, null is DEFAULT. Wire
+   * values are the schema's explicit ones; the order of any Java list plays no part (a golden-bytes test holds it).
+   */
+  static <E extends Enum<E>> E nameToWire(Class<E> type, String name) {
+    return Enum.valueOf(type, name == null ? "DEFAULT" : name.toUpperCase(Locale.ROOT).replace('-', '_'));
+  }
+
+  /** The SBE constant of the same name as a protocol enum constant. */
+  private static <E extends Enum<E>> E toWire(Class<E> type, Enum<?> value) {
+    return Enum.valueOf(type, value.name());
   }
 
   private static double orNaN(Double d) {
@@ -371,7 +377,7 @@ public final class ProtocolCodec {
       }
       case FailedDecoder.TEMPLATE_ID -> {
         FailedDecoder d = failedDecoder.wrap(view, HEADER, blockLength, version);
-        ErrorCode code = enumValue(ERROR_CODES, d.codeRaw(), "error code");
+        ErrorCode code = wireToEnum(ErrorCode.class, io.scorestream.protocol.sbe.ErrorCode::get, d.codeRaw(), "error code");
         text(d.limit());
         String message = d.message();
         end(d.limit());
@@ -386,7 +392,7 @@ public final class ProtocolCodec {
       }
       case RejectedDecoder.TEMPLATE_ID -> {
         RejectedDecoder d = rejectedDecoder.wrap(view, HEADER, blockLength, version);
-        ErrorCode code = enumValue(ERROR_CODES, d.codeRaw(), "error code");
+        ErrorCode code = wireToEnum(ErrorCode.class, io.scorestream.protocol.sbe.ErrorCode::get, d.codeRaw(), "error code");
         text(d.limit());
         String message = d.message();
         end(d.limit());
@@ -429,7 +435,7 @@ public final class ProtocolCodec {
       }
       case ConnectRejectedDecoder.TEMPLATE_ID -> {
         ConnectRejectedDecoder d = connectRejectedDecoder.wrap(view, HEADER, blockLength, version);
-        ErrorCode code = enumValue(ERROR_CODES, d.codeRaw(), "error code");
+        ErrorCode code = wireToEnum(ErrorCode.class, io.scorestream.protocol.sbe.ErrorCode::get, d.codeRaw(), "error code");
         text(d.limit());
         String message = d.message();
         end(d.limit());
@@ -444,7 +450,7 @@ public final class ProtocolCodec {
       }
       case ProtocolErrorDecoder.TEMPLATE_ID -> {
         ProtocolErrorDecoder d = protocolErrorDecoder.wrap(view, HEADER, blockLength, version);
-        ProtocolErrorCode code = enumValue(PROTOCOL_ERROR_CODES, d.codeRaw(), "protocol error code");
+        ProtocolErrorCode code = wireToEnum(ProtocolErrorCode.class, io.scorestream.protocol.sbe.ProtocolErrorCode::get, d.codeRaw(), "protocol error code");
         text(d.limit());
         String message = d.message();
         end(d.limit());
@@ -455,11 +461,11 @@ public final class ProtocolCodec {
   }
 
   private GenerateRequest decodeGenerate(GenerateRequestDecoder d) throws ProtocolException {
-    PreviewEncoding encoding = enumValue(PREVIEW_ENCODINGS, d.previewEncodingRaw(), "preview encoding");
-    String kind = wireToName(d.kindRaw(), SamplerParams.KINDS, "sampler kind");
-    String predictor = wireToName(d.predictorRaw(), SamplerParams.PREDICTORS, "predictor");
-    String corrector = wireToName(d.correctorRaw(), SamplerParams.CORRECTORS, "corrector");
-    String method = wireToName(d.methodRaw(), SamplerParams.METHODS, "ode method");
+    PreviewEncoding encoding = wireToEnum(PreviewEncoding.class, io.scorestream.protocol.sbe.PreviewEncoding::get, d.previewEncodingRaw(), "preview encoding");
+    String kind = wireToName(SamplerKind::get, d.kindRaw(), "sampler kind");
+    String predictor = wireToName(Predictor::get, d.predictorRaw(), "predictor");
+    String corrector = wireToName(Corrector::get, d.correctorRaw(), "corrector");
+    String method = wireToName(OdeMethod::get, d.methodRaw(), "ode method");
     Boolean denoise = switch (d.denoiseRaw()) {
       case 0 -> null;
       case 1 -> Boolean.TRUE;
@@ -477,7 +483,7 @@ public final class ProtocolCodec {
   }
 
   private Preview decodePreview(PreviewDecoder d) throws ProtocolException {
-    PreviewEncoding encoding = enumValue(PREVIEW_ENCODINGS, d.encodingRaw(), "preview encoding");
+    PreviewEncoding encoding = wireToEnum(PreviewEncoding.class, io.scorestream.protocol.sbe.PreviewEncoding::get, d.encodingRaw(), "preview encoding");
     int ranges = group(d.limit(), PreviewDecoder.DimRangeDecoder.sbeBlockLength());
     float[] min = new float[ranges];
     float[] max = new float[ranges];
@@ -567,15 +573,38 @@ public final class ProtocolCodec {
         + frameLength + "-byte frame");
   }
 
-  private static <E> E enumValue(E[] values, short raw, String what) throws ProtocolException {
-    if (raw < 0 || raw >= values.length) throw new ProtocolException(ProtocolErrorCode.BAD_VALUE, what + " " + raw);
-    return values[raw];
+  /** An SBE enum's lookup of a raw value ({@code X::get}). */
+  @FunctionalInterface
+  private interface WireEnum {
+    Enum<?> apply(short raw);
   }
 
-  private static String wireToName(short raw, List<String> names, String what) throws ProtocolException {
-    if (raw == 0) return null;
-    if (raw < 0 || raw > names.size()) throw new ProtocolException(ProtocolErrorCode.BAD_VALUE, what + " " + raw);
-    return names.get(raw - 1);
+  /** The protocol name of a raw SBE value, by the constant's name: REVERSE_DIFFUSION is "reverse-diffusion". */
+  private static String wireToName(WireEnum get, short raw, String what)
+      throws ProtocolException {
+    Enum<?> e = fromWire(get, raw, what);
+    return e.name().equals("DEFAULT") ? null : e.name().toLowerCase(Locale.ROOT).replace('_', '-');
+  }
+
+  /** The SBE constant of a raw value; an unknown value (or the null value) is BAD_VALUE. */
+  private static Enum<?> fromWire(WireEnum get, short raw, String what)
+      throws ProtocolException {
+    Enum<?> e;
+    try {
+      e = get.apply(raw);
+    } catch (IllegalArgumentException unknown) {
+      e = null;
+    }
+    if (e == null || e.name().equals("NULL_VAL")) {
+      throw new ProtocolException(ProtocolErrorCode.BAD_VALUE, what + " " + raw);
+    }
+    return e;
+  }
+
+  /** The protocol enum constant of the same name as the SBE constant of a raw value. */
+  private static <E extends Enum<E>> E wireToEnum(Class<E> type, WireEnum get,
+                                                  short raw, String what) throws ProtocolException {
+    return Enum.valueOf(type, fromWire(get, raw, what).name());
   }
 
   private static Integer optional(int v) {
