@@ -1,5 +1,6 @@
 package io.scorestream.actors;
 
+import io.scorestream.model.sample.SamplerSpec;
 import java.time.Duration;
 
 /**

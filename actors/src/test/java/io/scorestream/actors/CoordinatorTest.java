@@ -9,6 +9,7 @@ import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
 import io.scorestream.config.CoordinatorSettings;
 import io.scorestream.model.sample.SamplerProgram;
+import io.scorestream.model.sample.SamplerSpec;
 import io.scorestream.model.sde.Sde;
 import java.time.Duration;
 import java.util.List;

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
+import io.scorestream.model.sample.SamplerSpec;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;

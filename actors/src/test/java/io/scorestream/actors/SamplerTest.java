@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.TestProbe;
+import io.scorestream.model.sample.SamplerSpec;
 import io.scorestream.model.score.ScoreModel;
 import io.scorestream.model.sde.Sde;
 import java.util.ArrayList;

@@ -14,6 +14,7 @@ import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.stream.testkit.TestSubscriber;
 import akka.stream.testkit.javadsl.TestSink;
+import io.scorestream.model.sample.SamplerSpec;
 import io.scorestream.model.score.MlpConfig;
 import io.scorestream.model.score.MlpWeights;
 import io.scorestream.model.score.ScoreModel;
@@ -370,7 +371,7 @@ class ScoreStreamTest {
           TestNode.request("b2", 1, 1, SamplerSpec.pc(10, "leapfrog", "none", 0, 0.16)),
           TestNode.request("b3", 1, 1, SamplerSpec.pc(10, "euler-maruyama", "langevin", 1, -1.0)),
           TestNode.request("b4", 1, 1, new SamplerSpec("ddim", null, null, null, null, null, null, null, null, null, null,
-              null, null)),
+              null, null, null, null)),
           new GenerateRequest("b5", 1, 1, SamplerSpec.pc(10), 0, Duration.ofHours(5)),
           new GenerateRequest("b6", 1, 1, SamplerSpec.pc(10), -7, null));
       for (GenerateRequest r : bad) {

@@ -10,6 +10,7 @@ import akka.stream.javadsl.Sink;
 import com.typesafe.config.ConfigFactory;
 import io.scorestream.config.ScoreStreamSettings;
 import io.scorestream.model.sample.SamplerProgram;
+import io.scorestream.model.sample.SamplerSpec;
 import io.scorestream.model.sample.Sampling;
 import java.time.Duration;
 import java.util.List;

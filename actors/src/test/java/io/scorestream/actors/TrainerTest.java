@@ -15,6 +15,7 @@ import io.scorestream.config.ScoreStreamSettings;
 import io.scorestream.config.TrainerSettings;
 import io.scorestream.model.data.DataSource;
 import io.scorestream.model.data.DataSpecs;
+import io.scorestream.model.sample.SamplerSpec;
 import io.scorestream.model.score.MlpConfig;
 import io.scorestream.model.score.MlpWeights;
 import io.scorestream.model.sde.Sde;

@@ -1,15 +1,26 @@
 package io.scorestream.app;
 
-import io.scorestream.model.sample.Corrector;
-import io.scorestream.model.sample.Predictor;
 import io.scorestream.model.sample.SamplerProgram;
+import io.scorestream.model.sample.SamplerPrograms;
+import io.scorestream.model.sample.SamplerSpec;
 import io.scorestream.model.sde.Sde;
-import java.util.Locale;
 import picocli.CommandLine.Option;
 
-/** The sampler options shared by {@code sample} and {@code eval}, turned into a {@link SamplerProgram}. */
+/**
+ * The sampler options shared by {@code sample} and {@code eval}: a {@link SamplerSpec}, built into a program by
+ * {@link SamplerPrograms} exactly as the node builds a request's. An option left out means the same default as a
+ * request that leaves the field out.
+ */
 final class SamplerOptions {
-  @Option(names = "--sampler", defaultValue = "pc", description = "pc, ode, ald or langevin (default: ${DEFAULT-VALUE})")
+  /**
+   * The node's default step count ({@code scorestream.coordinator.default-steps}, read from the same configuration
+   * the node reads), so that leaving out --steps means what leaving out {@code steps} means in a request.
+   */
+  static final int DEFAULT_STEPS = com.typesafe.config.ConfigFactory.load().getInt("scorestream.coordinator.default-steps");
+  /** The command line's ceiling on steps (an offline run has no queue to protect). */
+  static final int MAX_STEPS = 10_000_000;
+
+  @Option(names = "--sampler", description = "pc, ode, ald or langevin (default: pc)")
   String sampler;
 
   @Option(names = "--predictor", description = "euler-maruyama, reverse-diffusion, ancestral or none "
@@ -19,65 +30,73 @@ final class SamplerOptions {
   @Option(names = "--corrector", description = "langevin, ald or none (default: langevin for VE, none otherwise)")
   String corrector;
 
-  @Option(names = "--corrector-steps", defaultValue = "1", description = "corrector steps per step (default: ${DEFAULT-VALUE})")
-  int correctorSteps;
+  @Option(names = "--corrector-steps", description = "corrector steps per step (default: 1 with a corrector)")
+  Integer correctorSteps;
 
-  @Option(names = "--snr", defaultValue = "0.16", description = "corrector signal-to-noise ratio (default: ${DEFAULT-VALUE})")
-  double snr;
+  @Option(names = "--snr", description = "corrector signal-to-noise ratio (default: 0.16)")
+  Double snr;
 
-  @Option(names = "--steps", defaultValue = "1000",
-      description = "steps (pc, fixed-step ode, langevin); levels x steps-per-level for ald (default: ${DEFAULT-VALUE})")
-  int steps;
+  @Option(names = "--steps", description = "pc: predictor steps; ode: fixed solver steps (rk45: the initial 100); "
+      + "ald: steps per noise level (default: default-steps / levels); langevin: steps (default: the node's "
+      + "scorestream.coordinator.default-steps, 500)")
+  Integer steps;
 
   @Option(names = "--no-denoise", description = "skip the final Tweedie denoising step")
   boolean noDenoise;
 
-  @Option(names = "--ode-method", defaultValue = "rk45", description = "rk45, euler or heun (default: ${DEFAULT-VALUE})")
+  @Option(names = "--ode-method", description = "rk45, euler or heun (default: rk45)")
   String odeMethod;
 
-  @Option(names = "--rtol", defaultValue = "1e-5", description = "RK45 relative tolerance (default: ${DEFAULT-VALUE})")
-  double rtol;
+  @Option(names = "--rtol", description = "RK45 relative tolerance (default: 1e-5)")
+  Double rtol;
 
-  @Option(names = "--atol", defaultValue = "1e-5", description = "RK45 absolute tolerance (default: ${DEFAULT-VALUE})")
-  double atol;
+  @Option(names = "--atol", description = "RK45 absolute tolerance (default: 1e-5)")
+  Double atol;
 
-  @Option(names = "--levels", defaultValue = "10", description = "ald: noise levels (default: ${DEFAULT-VALUE})")
-  int levels;
+  @Option(names = "--levels", description = "ald: noise levels (default: 10)")
+  Integer levels;
 
   @Option(names = "--sigma-max", description = "ald: largest sigma (default: the SDE's prior std)")
   Double sigmaMax;
 
-  @Option(names = "--sigma-min", defaultValue = "0.05", description = "ald: smallest sigma (default: ${DEFAULT-VALUE})")
-  double sigmaMin;
+  @Option(names = "--sigma-min", description = "ald: smallest sigma (default: 0.05)")
+  Double sigmaMin;
 
-  @Option(names = "--step-scale", defaultValue = "0.003", description = "ald: eps in alpha_i = eps sigma_i^2 / sigma_L^2 (default: ${DEFAULT-VALUE})")
-  double stepScale;
+  @Option(names = "--step-scale", description = "ald: eps in alpha_i = eps sigma_i^2 / sigma_L^2 (default: 0.003)")
+  Double stepScale;
 
-  @Option(names = "--langevin-step", defaultValue = "0.01", description = "langevin: fixed step eps (default: ${DEFAULT-VALUE})")
-  double langevinStep;
+  @Option(names = "--langevin-step", description = "langevin: the step eps (default: 0.1 std(t)^2)")
+  Double langevinStep;
 
+  /** The spec these options state. */
+  SamplerSpec spec() {
+    String kind = sampler == null ? null : sampler.trim().toLowerCase(java.util.Locale.ROOT);
+    Double stepSize = "ald".equals(kind) ? stepScale : "langevin".equals(kind) ? langevinStep : null;
+    String method = "ode".equals(kind) ? odeMethod : null;
+    return new SamplerSpec(kind, steps, predictor, corrector, correctorSteps, snr, noDenoise ? Boolean.FALSE : null,
+        method, rtol, atol, levels, stepSize, null, sigmaMax, sigmaMin);
+  }
+
+  /** The program, with a bad parameter reported under its option's name (e.g. "--steps must be ..."). */
   SamplerProgram program(Sde sde) {
-    if (steps <= 0) throw new IllegalArgumentException("--steps must be > 0, got " + steps);
-    boolean denoise = !noDenoise;
-    switch (sampler.toLowerCase(Locale.ROOT)) {
-      case "pc": {
-        SamplerProgram.PredictorCorrector d = SamplerProgram.PredictorCorrector.defaults(sde, steps);
-        Predictor p = predictor == null ? d.predictor() : Predictor.named(predictor);
-        Corrector c = corrector == null ? d.corrector() : Corrector.named(corrector);
-        return new SamplerProgram.PredictorCorrector(steps, p, c, c == Corrector.NONE ? 0 : correctorSteps, snr, denoise);
-      }
-      case "ode":
-        return new SamplerProgram.ProbabilityFlow(SamplerProgram.OdeMethod.named(odeMethod), steps, rtol, atol, denoise);
-      case "ald": {
-        if (levels <= 0) throw new IllegalArgumentException("--levels must be > 0, got " + levels);
-        double top = sigmaMax != null ? sigmaMax : sde.kind() == Sde.Kind.VE ? sde.priorStd() : sde.std(1.0);
-        return new SamplerProgram.AnnealedLangevin(top, sigmaMin, levels, Math.max(1, steps / levels), stepScale,
-            denoise, true);
-      }
-      case "langevin":
-        return new SamplerProgram.Langevin(sde.tEps(), steps, langevinStep, true);
-      default:
-        throw new IllegalArgumentException("unknown sampler '" + sampler + "' (expected pc, ode, ald or langevin)");
+    try {
+      return SamplerPrograms.build(spec(), sde, new SamplerPrograms.Limits(DEFAULT_STEPS, MAX_STEPS));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(optionNames(e.getMessage()), e);
     }
+  }
+
+  private static final java.util.Map<String, String> OPTION_OF = java.util.Map.of(
+      "steps", "--steps", "correctorSteps", "--corrector-steps", "levels", "--levels", "snr", "--snr",
+      "stepSize", "--step-scale / --langevin-step", "rtol", "--rtol", "atol", "--atol");
+
+  /** The builder's field names at the start of a message as the command line's options. */
+  static String optionNames(String message) {
+    if (message == null) return null;
+    String out = message;
+    for (var e : OPTION_OF.entrySet()) {
+      out = out.replaceAll("(^|[ (])" + e.getKey() + "(?=[ ,)])", "$1" + java.util.regex.Matcher.quoteReplacement(e.getValue()));
+    }
+    return out;
   }
 }

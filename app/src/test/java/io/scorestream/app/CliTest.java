@@ -67,7 +67,7 @@ class CliTest {
     assertBadInput("unknown sampler 'warp'", "sample", "--model", "analytic:gmm8", "--sampler", "warp", "--out", out);
     assertBadInput("unknown predictor", "sample", "--model", "analytic:gmm8", "--predictor", "euler", "--out", out);
     assertBadInput("unknown SDE 'vv'", "sample", "--model", "analytic:gmm8", "--sde", "vv", "--out", out);
-    assertBadInput("--steps must be > 0", "sample", "--model", "analytic:gmm8", "--steps", "0", "--out", out);
+    assertBadInput("--steps must be in [1, ", "sample", "--model", "analytic:gmm8", "--steps", "0", "--out", out);
     assertBadInput("--n must be > 0", "sample", "--model", "analytic:gmm8", "--n", "-3", "--out", out);
     assertBadInput("no such checkpoint", "sample", "--model", dir.resolve("missing").toString(), "--out", out);
 

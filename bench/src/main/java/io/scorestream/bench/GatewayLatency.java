@@ -6,7 +6,7 @@ import io.scorestream.actors.GenerateRequest;
 import io.scorestream.actors.InitialModel;
 import io.scorestream.actors.Programs;
 import io.scorestream.actors.SampleEvent;
-import io.scorestream.actors.SamplerSpec;
+import io.scorestream.model.sample.SamplerSpec;
 import io.scorestream.protocol.SamplerParams;
 import io.scorestream.protocol.Terminal;
 import io.scorestream.protocol.client.ClientContext;

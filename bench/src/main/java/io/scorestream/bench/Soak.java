@@ -6,9 +6,9 @@ import akka.stream.javadsl.Sink;
 import com.typesafe.config.Config;
 import io.scorestream.actors.GenerateRequest;
 import io.scorestream.actors.SampleEvent;
-import io.scorestream.actors.SamplerSpec;
 import io.scorestream.actors.Trainer;
 import io.scorestream.model.memory.NativeMemory;
+import io.scorestream.model.sample.SamplerSpec;
 import io.scorestream.protocol.SamplerParams;
 import io.scorestream.protocol.client.ClientContext;
 import io.scorestream.protocol.client.RequestHandle;
@@ -201,14 +201,48 @@ public final class Soak {
       if (resp.statusCode() != 202 || !m.find()) throw new IllegalStateException(resp.statusCode() + " " + resp.body());
       HttpRequest events = HttpRequest.newBuilder(URI.create(base + "/v1/samples/" + m.group(1) + "/events"))
           .header("Accept", "text/event-stream").GET().build();
-      return web.sendAsync(events, HttpResponse.BodyHandlers.ofLines());
-    }).thenAccept(resp -> {
-      String last = resp.body().map(EVENT::matcher).filter(Matcher::find).map(x -> x.group(1))
-          .filter(t -> !t.equals("accepted") && !t.equals("preview")).findFirst().orElse("none");
-      end(last.equals("completed"));
+      return web.sendAsync(events, HttpResponse.BodyHandlers.fromLineSubscriber(new TerminalEvent()));
     }).whenComplete((done, error) -> {
       if (error != null) errors.incrementAndGet();
     });
+  }
+
+  /**
+   * Reads a request's server-sent events line by line as they arrive (without holding a thread) and counts its end
+   * at the first terminal event.
+   */
+  private final class TerminalEvent implements java.util.concurrent.Flow.Subscriber<String> {
+    private java.util.concurrent.Flow.Subscription subscription;
+    private boolean ended;
+
+    @Override
+    public void onSubscribe(java.util.concurrent.Flow.Subscription s) {
+      subscription = s;
+      s.request(Long.MAX_VALUE);
+    }
+
+    @Override
+    public void onNext(String line) {
+      Matcher m = EVENT.matcher(line);
+      if (ended || !m.find()) return;
+      String type = m.group(1);
+      if (type.equals("accepted") || type.equals("preview")) return;
+      ended = true;
+      end(type.equals("completed"));
+      subscription.cancel();
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      if (!ended) errors.incrementAndGet();
+      ended = true;
+    }
+
+    @Override
+    public void onComplete() {
+      if (!ended) other.incrementAndGet();
+      ended = true;
+    }
   }
 
   private void end(boolean ok) {

@@ -2,11 +2,11 @@ package io.scorestream.bench;
 
 import io.scorestream.actors.InitialModel;
 import io.scorestream.actors.Programs;
-import io.scorestream.actors.SamplerSpec;
 import io.scorestream.config.ScoreStreamSettings;
 import io.scorestream.model.noise.RowKeys;
 import io.scorestream.model.sample.ChainBatch;
 import io.scorestream.model.sample.SamplerProgram;
+import io.scorestream.model.sample.SamplerSpec;
 import io.scorestream.model.score.ComputeThreads;
 import io.scorestream.model.score.ScoreModel;
 import java.time.Duration;

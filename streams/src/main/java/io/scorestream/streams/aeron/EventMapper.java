@@ -1,7 +1,7 @@
 package io.scorestream.streams.aeron;
 
 import io.scorestream.actors.SampleEvent;
-import io.scorestream.actors.SamplerSpec;
+import io.scorestream.model.sample.SamplerSpec;
 import io.scorestream.protocol.Accepted;
 import io.scorestream.protocol.Cancelled;
 import io.scorestream.protocol.Completed;
@@ -31,7 +31,7 @@ final class EventMapper {
   static io.scorestream.actors.GenerateRequest toNode(GenerateRequest m, String nodeId) {
     SamplerParams s = m.sampler();
     SamplerSpec spec = new SamplerSpec(s.kind(), s.steps(), s.predictor(), s.corrector(), s.correctorSteps(),
-        s.snr(), s.denoise(), s.method(), s.rtol(), s.atol(), s.levels(), s.stepSize(), s.t());
+        s.snr(), s.denoise(), s.method(), s.rtol(), s.atol(), s.levels(), s.stepSize(), s.t(), null, null);
     Duration deadline = m.deadlineNs() == 0 ? null : Duration.ofNanos(m.deadlineNs());
     return new io.scorestream.actors.GenerateRequest(nodeId, m.count(), m.seed(), spec, m.previewEvery(), deadline);
   }

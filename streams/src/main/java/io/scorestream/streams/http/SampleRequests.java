@@ -1,7 +1,7 @@
 package io.scorestream.streams.http;
 
 import io.scorestream.actors.GenerateRequest;
-import io.scorestream.actors.SamplerSpec;
+import io.scorestream.model.sample.SamplerSpec;
 import io.scorestream.protocol.json.JsonShapeException;
 import io.scorestream.protocol.json.SampleRequest;
 import java.time.Duration;
@@ -40,7 +40,7 @@ final class SampleRequests {
     }
     SamplerSpec spec = new SamplerSpec(body.sampler(), body.steps(), body.predictor(), body.corrector(),
         body.correctorSteps(), body.snr(), body.denoise(), body.method(), body.rtol(), body.atol(), body.levels(),
-        body.stepSize(), body.t());
+        body.stepSize(), body.t(), null, null);
     return new GenerateRequest(id, body.count(), seed, spec,
         body.previewEvery() == null ? GenerateRequest.DEFAULT_PREVIEW : body.previewEvery(),
         body.deadlineMs() == null ? null : Duration.ofMillis(body.deadlineMs()));
@@ -53,7 +53,7 @@ final class SampleRequests {
   static String fieldOf(String nodeMessage) {
     if (nodeMessage == null) return null;
     String m = nodeMessage.trim();
-    if (m.startsWith("unknown sampler kind")) return "sampler";
+    if (m.startsWith("unknown sampler ")) return "sampler";
     int end = 0;
     while (end < m.length() && Character.isLetter(m.charAt(end))) end++;
     String word = m.substring(0, end);

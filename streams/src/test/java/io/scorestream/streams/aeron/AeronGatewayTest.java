@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.scorestream.actors.SamplerSpec;
 import io.scorestream.actors.ScoreStream;
+import io.scorestream.model.sample.SamplerSpec;
 import io.scorestream.protocol.Accepted;
 import io.scorestream.protocol.Cancelled;
 import io.scorestream.protocol.Completed;

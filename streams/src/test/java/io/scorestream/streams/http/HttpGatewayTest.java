@@ -13,7 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.scorestream.actors.GenerateRequest;
 import io.scorestream.actors.Result;
-import io.scorestream.actors.SamplerSpec;
+import io.scorestream.model.sample.SamplerSpec;
 import io.scorestream.protocol.json.EventJson;
 import io.scorestream.protocol.json.Json;
 import io.scorestream.protocol.json.SampleStatus;

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.scorestream.actors.SamplerSpec;
+import io.scorestream.model.sample.SamplerSpec;
 import io.scorestream.protocol.json.EventJson;
 import java.net.URI;
 import java.net.http.HttpRequest;
