@@ -23,8 +23,8 @@ class AeronSettingsTest {
     assertEquals("", s.sharedSecret());
     assertEquals(Duration.ofSeconds(10), s.clientLivenessTimeout());
     assertEquals(Duration.ofSeconds(1), s.heartbeatInterval());
-    assertEquals(1 << 20, s.maxMessageLength());
-    assertEquals(16 << 20, s.termLength());
+    assertEquals(256 << 10, s.maxMessageLength());
+    assertEquals(2 << 20, s.termLength());
     assertEquals(256, s.maxClients());
     assertEquals(Duration.ofMillis(1), s.idleMaxPark());
   }
