@@ -65,8 +65,8 @@ public final class SamplerPrograms {
     SamplerProgram.PredictorCorrector d = SamplerProgram.PredictorCorrector.defaults(sde, steps);
     Predictor predictor = s.predictor() == null ? d.predictor() : Predictor.named(s.predictor());
     Corrector corrector = s.corrector() == null ? d.corrector() : Corrector.named(s.corrector());
-    int correctorSteps = corrector == Corrector.NONE ? 0
-        : s.correctorSteps() != null ? s.correctorSteps() : Math.max(1, d.correctorSteps());
+    int correctorSteps = s.correctorSteps() != null ? s.correctorSteps()
+        : corrector == Corrector.NONE ? 0 : Math.max(1, d.correctorSteps());
     if (correctorSteps < 0 || correctorSteps > 100) {
       throw new IllegalArgumentException("correctorSteps must be in [0, 100], got " + correctorSteps);
     }
