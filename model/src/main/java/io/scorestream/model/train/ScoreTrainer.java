@@ -165,13 +165,6 @@ public final class ScoreTrainer {
     return a;
   }
 
-  /** Native bytes of the step arenas (SameDiff's intermediates, reused step after step). */
-  public long arenaBytes() {
-    long b = 0;
-    for (StepArena a : arenas.values()) b += a.bytes();
-    return b;
-  }
-
   /**
    * Frees the native memory this trainer holds (arenas, optimizer state, EMA, scratch, the graph's parameters); it
    * cannot step afterwards. Copies handed out before (weights, snapshots, state) stay valid.

@@ -35,7 +35,6 @@ final class StepArena implements SessionMemMgr {
   private final Map<Key, ArrayDeque<INDArray>> free = new HashMap<>();
   private final List<INDArray> inUse = new ArrayList<>();
   private final Set<INDArray> owned = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
-  private long ownedBytes;
   private boolean closed;
 
   /** Installs a fresh arena as the memory manager of sd's session on the calling thread, creating the session. */
@@ -64,21 +63,6 @@ final class StepArena implements SessionMemMgr {
     inUse.clear();
   }
 
-  /** Whether a was handed out by this arena (and so must not be closed by anyone else). */
-  boolean owns(INDArray a) {
-    return owned.contains(a);
-  }
-
-  /** Bytes of all arrays this arena holds, in use or free. */
-  long bytes() {
-    return ownedBytes;
-  }
-
-  /** Arrays this arena holds, in use or free. */
-  int arrays() {
-    return owned.size();
-  }
-
   private static Key keyOf(INDArray a) {
     return new Key(a.dataType(), a.ordering(), a.shape());
   }
@@ -105,7 +89,6 @@ final class StepArena implements SessionMemMgr {
     if (a == null) {
       a = Nd4j.createUninitializedDetached(key.type(), key.order(), key.shape());
       owned.add(a);
-      ownedBytes += a.length() * key.type().width();
     }
     inUse.add(a);
     return a;
@@ -136,6 +119,5 @@ final class StepArena implements SessionMemMgr {
     owned.clear();
     free.clear();
     inUse.clear();
-    ownedBytes = 0;
   }
 }

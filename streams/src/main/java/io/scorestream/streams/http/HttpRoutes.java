@@ -1,6 +1,5 @@
 package io.scorestream.streams.http;
 
-import io.scorestream.model.memory.NativeMemory;
 import akka.NotUsed;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.ActorSystem;
@@ -43,6 +42,7 @@ import io.scorestream.actors.GenerateRequest;
 import io.scorestream.actors.ModelRegistry;
 import io.scorestream.actors.SampleEvent;
 import io.scorestream.actors.ScoreStream;
+import io.scorestream.model.memory.NativeMemory;
 import io.scorestream.protocol.json.CancelAccepted;
 import io.scorestream.protocol.json.ErrorBody;
 import io.scorestream.protocol.json.EventJson;

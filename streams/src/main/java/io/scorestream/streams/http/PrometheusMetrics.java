@@ -1,9 +1,9 @@
 package io.scorestream.streams.http;
 
-import io.scorestream.model.memory.NativeMemory;
 import io.scorestream.actors.Coordinator;
 import io.scorestream.actors.ModelRegistry;
 import io.scorestream.actors.RequestLatencies;
+import io.scorestream.model.memory.NativeMemory;
 import java.util.Locale;
 import java.util.Optional;
 
