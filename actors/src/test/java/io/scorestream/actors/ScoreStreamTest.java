@@ -405,8 +405,10 @@ class ScoreStreamTest {
       int last = 0;
       for (SampleEvent.Preview p : previews) {
         assertEquals(4, p.chains());
-        // The first preview follows the first tick; then one every preview-every steps.
-        assertEquals(0, p == previews.get(0) ? p.step() - 1 : p.step() % 10, "step " + p.step());
+        // Previews come after the first tick and then every preview-every steps. The session conflates previews
+        // its reader has not taken yet, so the first-tick preview may be superseded by the step-10 one before
+        // this reader asks (seen in a CI run); any preview that arrives is at one of those steps.
+        assertTrue(p.step() == 1 || p.step() % 10 == 0, "step " + p.step());
         assertTrue(p.step() > last, "steps increase");
         last = p.step();
         assertArrayEquals(offline.get(p.step()), p.denoised(), "preview at step " + p.step());
