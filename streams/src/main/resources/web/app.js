@@ -8,6 +8,8 @@
   const canvas = $('canvas');
   const ctx = canvas.getContext('2d');
   const MIN_HALF_WIDTH = 6; // gmm8's modes sit at radius 4 with std 0.5
+  // The few-step solvers' own step counts (the node's defaults when a request names none); the others start at 1000.
+  const FEW_STEP_DEFAULTS = { 'ddim': 50, 'dpmpp-2m': 20, 'dpmpp-2m-sde': 50, 'edm': 18 };
   let socket = null;
   let requestId = null;
   let previewsDrawn = 0;
@@ -193,6 +195,9 @@
       body.levels = 10; // steps is the total over the noise ladder
       body.steps = Math.max(1, Math.round(steps / 10));
       body.previewEvery = Math.max(1, Math.round(steps / 100));
+    } else if (sampler in FEW_STEP_DEFAULTS) {
+      body.steps = steps;
+      body.previewEvery = 1; // few steps: show each
     } else {
       body.previewEvery = 1; // adaptive RK45 takes few steps; show each
     }
@@ -237,6 +242,10 @@
   }
 
   $('controls').addEventListener('submit', generate);
+  $('sampler').addEventListener('change', () => {
+    const kind = $('sampler').value;
+    $('steps').value = kind in FEW_STEP_DEFAULTS ? FEW_STEP_DEFAULTS[kind] : 1000;
+  });
   $('cancel').addEventListener('click', cancel);
   drawAxes();
   setState('idle');

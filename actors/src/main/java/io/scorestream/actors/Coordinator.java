@@ -9,6 +9,7 @@ import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.javadsl.TimerScheduler;
 import io.scorestream.config.CoordinatorSettings;
 import io.scorestream.model.sample.SamplerProgram;
+import io.scorestream.model.sample.SamplerPrograms;
 import io.scorestream.model.sde.Sde;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -167,11 +168,19 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   }
 
   public static Behavior<Command> create(CoordinatorSettings settings, Sde sde, int dim) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new Coordinator(ctx, timers, settings, sde, dim)));
+    return create(settings, sde, dim, null);
+  }
+
+  /** A coordinator whose annealed Langevin requests default to the served model's ladder (null: the SDE's). */
+  public static Behavior<Command> create(CoordinatorSettings settings, Sde sde, int dim, double[] aldSigmaRange) {
+    SamplerPrograms.Limits limits = Programs.limits(settings, aldSigmaRange);
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
+        new Coordinator(ctx, timers, settings, limits, sde, dim)));
   }
 
   private final TimerScheduler<Command> timers;
   private final CoordinatorSettings settings;
+  private final SamplerPrograms.Limits limits;
   private final Sde sde;
   private final int dim;
   private final TreeMap<Integer, Slot> slots = new TreeMap<>();
@@ -182,10 +191,11 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   private long ended;
 
   private Coordinator(ActorContext<Command> ctx, TimerScheduler<Command> timers, CoordinatorSettings settings,
-                      Sde sde, int dim) {
+                      SamplerPrograms.Limits limits, Sde sde, int dim) {
     super(ctx);
     this.timers = timers;
     this.settings = settings;
+    this.limits = limits;
     this.sde = sde;
     this.dim = dim;
   }
@@ -230,7 +240,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     }
     SamplerProgram program;
     try {
-      program = Programs.build(r.sampler(), sde, settings);
+      program = Programs.build(r.sampler(), sde, limits);
     } catch (ScoreStreamException e) {
       return reject(s, e.code(), e.detail(), null);
     }

@@ -18,9 +18,17 @@ import java.nio.file.Path;
  * @param sde         its SDE (every later version must have the same)
  * @param dim         its data dimension
  * @param weights     the MLP weights a trainer starts from, or null for an analytic model
+ * @param aldSigmaRange the model's own annealed Langevin ladder {sigma_1, sigma_L} (a mixture's paper ladder), or
+ *                    null for its SDE's
  */
 public record InitialModel(String description, long trainStep, ModelRegistry.ModelFactory factory, Sde sde, int dim,
-                           MlpWeights weights) {
+                           MlpWeights weights, double[] aldSigmaRange) {
+
+  /** A model with its SDE's annealed Langevin ladder. */
+  public InitialModel(String description, long trainStep, ModelRegistry.ModelFactory factory, Sde sde, int dim,
+                      MlpWeights weights) {
+    this(description, trainStep, factory, sde, dim, weights, null);
+  }
 
   /** Resolves {@code analytic:NAME}, {@code init:SEED} or {@code checkpoint:DIR}. */
   public static InitialModel from(ModelSettings m) {
@@ -44,7 +52,7 @@ public record InitialModel(String description, long trainStep, ModelRegistry.Mod
   /** The exact score of a Gaussian mixture under sde. */
   public static InitialModel analytic(GaussianMixture mixture, Sde sde) {
     return new InitialModel("analytic " + mixture.name() + " over " + sde.describe(), -1,
-        ModelRegistry.analytic(mixture, sde), sde, mixture.dim(), null);
+        ModelRegistry.analytic(mixture, sde), sde, mixture.dim(), null, mixture.paperLadder().orElse(null));
   }
 
   /** Any model factory; sde and dim must be those of the models it builds. */

@@ -13,9 +13,14 @@ import io.scorestream.model.sde.Sde;
 public final class Programs {
   private Programs() {}
 
-  /** The step limits of the node's coordinator. */
+  /** The step limits of the node's coordinator, with the SDE's ALD ladder. */
   public static SamplerPrograms.Limits limits(CoordinatorSettings settings) {
-    return new SamplerPrograms.Limits(settings.defaultSteps(), settings.maxSteps());
+    return limits(settings, null);
+  }
+
+  /** The step limits of the node's coordinator and the served model's ALD ladder (null: its SDE's). */
+  public static SamplerPrograms.Limits limits(CoordinatorSettings settings, double[] aldSigmaRange) {
+    return new SamplerPrograms.Limits(settings.defaultSteps(), settings.maxSteps(), aldSigmaRange);
   }
 
   /**
@@ -24,8 +29,17 @@ public final class Programs {
    * @throws ScoreStreamException INVALID_ARGUMENT naming the bad parameter
    */
   public static SamplerProgram build(SamplerSpec spec, Sde sde, CoordinatorSettings settings) {
+    return build(spec, sde, limits(settings));
+  }
+
+  /**
+   * The program of spec under sde within limits.
+   *
+   * @throws ScoreStreamException INVALID_ARGUMENT naming the bad parameter
+   */
+  public static SamplerProgram build(SamplerSpec spec, Sde sde, SamplerPrograms.Limits limits) {
     try {
-      return SamplerPrograms.build(spec, sde, limits(settings));
+      return SamplerPrograms.build(spec, sde, limits);
     } catch (IllegalArgumentException e) {
       throw new ScoreStreamException(ErrorCode.INVALID_ARGUMENT, e.getMessage());
     }

@@ -42,20 +42,24 @@ class ScoreStreamTest {
 
   @Test
   void manyConcurrentRequestsCompleteWithMixedNoiseLevels() throws Exception {
-    // 200 requests of 50 to 500 steps over six sampler kinds, on two samplers.
+    // 200 requests of 50 to 500 steps over eight sampler kinds, on two samplers; the few-step solvers' results are
+    // the offline chains exactly (their registers and noise are per row, whatever rows they shared ticks with).
+    InitialModel model = TestModels.analytic("ve");
     try (TestNode node = TestNode.start(KIT, "scorestream.samplers = [\"cpu:0\", \"cpu:1\"]\n"
-        + "scorestream.coordinator.split-min-chains = 4\n", TestModels.analytic("ve"))) {
+        + "scorestream.coordinator.split-min-chains = 4\n", model)) {
       Random rng = new Random(20240601L);
       List<GenerateRequest> requests = new ArrayList<>();
       for (int i = 0; i < 200; i++) {
         int steps = 50 + rng.nextInt(451);
-        SamplerSpec spec = switch (i % 6) {
+        SamplerSpec spec = switch (i % 8) {
           case 0 -> SamplerSpec.pc(steps);
           case 1 -> SamplerSpec.pc(steps, "ancestral", "none", 0, 0.16);
           case 2 -> SamplerSpec.pc(steps / 2, "euler-maruyama", "ald", 1, 0.1);
           case 3 -> SamplerSpec.ode("heun", steps / 2);
           case 4 -> SamplerSpec.rk45(1e-3, 1e-3);
-          default -> SamplerSpec.ald(10, steps / 10, 0.003);
+          case 5 -> SamplerSpec.ald(10, steps / 10, 0.003);
+          case 6 -> SamplerSpec.fewStep("dpmpp-2m-sde", steps / 10).withFewStep(0.8, "logsnr", null);
+          default -> SamplerSpec.fewStep("edm", steps / 20).withFewStep(null, null, 10.0);
         };
         int count = 1 + rng.nextInt(6);
         requests.add(new GenerateRequest("r" + i, count, 1000 + i, spec, i % 3 == 0 ? 25 : 0, null));
@@ -72,6 +76,10 @@ class ScoreStreamTest {
         assertTrue(allFinite(res.samples()), "non-finite samples in " + r.requestId());
         assertEquals(List.of(1L), res.modelVersions());
         assertTrue(res.networkCalls() >= r.count(), "each chain made at least one call");
+        if (i % 8 >= 6) {
+          assertArrayEquals(TestNode.offline(model.factory(), node.program(r.sampler()), r.count(), r.seed()),
+              res.samples(), "served = offline for " + r.sampler().kind() + " in " + r.requestId());
+        }
       }
       Sampler.Status s0 = node.samplerStatus(0);
       Sampler.Status s1 = node.samplerStatus(1);
@@ -370,8 +378,7 @@ class ScoreStreamTest {
           TestNode.request("b1", 1, 1, SamplerSpec.pc(1_000_000)),
           TestNode.request("b2", 1, 1, SamplerSpec.pc(10, "leapfrog", "none", 0, 0.16)),
           TestNode.request("b3", 1, 1, SamplerSpec.pc(10, "euler-maruyama", "langevin", 1, -1.0)),
-          TestNode.request("b4", 1, 1, new SamplerSpec("ddim", null, null, null, null, null, null, null, null, null, null,
-              null, null, null, null)),
+          TestNode.request("b4", 1, 1, SamplerSpec.fewStep("plms", null)),
           new GenerateRequest("b5", 1, 1, SamplerSpec.pc(10), 0, Duration.ofHours(5)),
           new GenerateRequest("b6", 1, 1, SamplerSpec.pc(10), -7, null));
       for (GenerateRequest r : bad) {

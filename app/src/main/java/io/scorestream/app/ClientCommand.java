@@ -61,41 +61,9 @@ final class ClientCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "1", description = "noise seed (default: ${DEFAULT-VALUE})")
   long seed;
 
-  @Option(names = "--sampler", description = "pc, ode, ald or langevin (default: the node's, pc)")
-  String sampler;
-
-  @Option(names = "--steps", description = "steps (default: the node's)")
-  Integer steps;
-
-  @Option(names = "--predictor", description = "euler-maruyama, reverse-diffusion, ancestral or none")
-  String predictor;
-
-  @Option(names = "--corrector", description = "langevin, ald or none")
-  String corrector;
-
-  @Option(names = "--corrector-steps", description = "corrector steps per step")
-  Integer correctorSteps;
-
-  @Option(names = "--snr", description = "corrector signal-to-noise ratio")
-  Double snr;
-
-  @Option(names = "--ode-method", description = "rk45, euler or heun (with --sampler ode)")
-  String odeMethod;
-
-  @Option(names = "--rtol", description = "RK45 relative tolerance")
-  Double rtol;
-
-  @Option(names = "--atol", description = "RK45 absolute tolerance")
-  Double atol;
-
-  @Option(names = "--levels", description = "ald: noise levels")
-  Integer levels;
-
-  @Option(names = "--step-size", description = "ald: eps of alpha_i = eps sigma_i^2 / sigma_L^2; langevin: the step")
-  Double stepSize;
-
-  @Option(names = "--no-denoise", description = "skip the final Tweedie denoising step")
-  boolean noDenoise;
+  /** The same sampler options as sample and eval: what they leave out, the node fills with its defaults. */
+  @picocli.CommandLine.Mixin
+  SamplerOptions sampler = new SamplerOptions();
 
   @Option(names = "--preview-every", defaultValue = "10",
       description = "a preview every this many steps, 0 for none (default: ${DEFAULT-VALUE})")
@@ -171,8 +139,7 @@ final class ClientCommand implements Callable<Integer> {
       default -> throw new IllegalArgumentException("--preview-encoding must be 8bit or float, got '" + previewEncoding
           + "'");
     };
-    SamplerParams params = new SamplerParams(lower(sampler), steps, lower(predictor), lower(corrector),
-        correctorSteps, snr, noDenoise ? Boolean.FALSE : null, lower(odeMethod), rtol, atol, levels, stepSize, null);
+    SamplerParams params = SamplerOptions.toWire(sampler.spec());
     GenerateRequest r = GenerateRequest.of(count, seed, params).withPreviewEvery(previewEvery)
         .withPreviewEncoding(encoding);
     if (deadline != null) {
@@ -180,10 +147,6 @@ final class ClientCommand implements Callable<Integer> {
       r = r.withDeadlineNs(deadline.toNanos());
     }
     return r;
-  }
-
-  private static String lower(String s) {
-    return s == null ? null : s.toLowerCase(Locale.ROOT);
   }
 
   private int finish(RequestHandle handle, Terminal end) {

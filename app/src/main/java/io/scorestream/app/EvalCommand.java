@@ -81,7 +81,7 @@ final class EvalCommand implements Callable<Integer> {
     }
     if (loaded.mixture().isPresent() && loaded.model().dim() == 2) {
       GaussianMixture m = loaded.mixture().get();
-      SamplerProgram program = options.program(loaded.model().sde());
+      SamplerProgram program = options.program(loaded.model().sde(), loaded.aldSigmaRange());
       double[][] xs = loaded.normalization().invert(
           Sampling.run(loaded.model(), program, samples, seed, null, null).samples().toDoubleMatrix());
       double ed = EnergyDistance.of(xs, m.sample(samples, seed + 7));

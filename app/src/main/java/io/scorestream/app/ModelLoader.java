@@ -19,7 +19,12 @@ final class ModelLoader {
    * A model ready to sample, with the normalisation its outputs live in and, when known, the exact mixture that
    * generated its data (for the analytic oracle, or a checkpoint trained on a mixture toy).
    */
-  record Loaded(ScoreModel model, Normalization normalization, Optional<GaussianMixture> mixture, String dataSpec) {}
+  record Loaded(ScoreModel model, Normalization normalization, Optional<GaussianMixture> mixture, String dataSpec) {
+    /** The model's own ALD ladder: an analytic mixture's paper ladder, as the node's, or null for the SDE's. */
+    double[] aldSigmaRange() {
+      return model instanceof AnalyticScoreModel a ? a.mixture().paperLadder().orElse(null) : null;
+    }
+  }
 
   static Loaded load(String spec, String sdeName) {
     if (spec.startsWith("analytic:")) {

@@ -38,7 +38,7 @@ final class SampleCommand implements Callable<Integer> {
   public Integer call() {
     if (n <= 0) throw new IllegalArgumentException("--n must be > 0, got " + n);
     ModelLoader.Loaded loaded = ModelLoader.load(model, sde);
-    SamplerProgram program = options.program(loaded.model().sde());
+    SamplerProgram program = options.program(loaded.model().sde(), loaded.aldSigmaRange());
     System.err.println("sampling " + n + " chains of " + program.describe() + " on " + loaded.model().describe());
     ProgressBar bar = new ProgressBar(program.nominalCalls(), "calls");
     long t0 = System.nanoTime();

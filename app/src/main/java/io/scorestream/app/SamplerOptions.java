@@ -20,7 +20,8 @@ final class SamplerOptions {
   /** The command line's ceiling on steps (an offline run has no queue to protect). */
   static final int MAX_STEPS = 10_000_000;
 
-  @Option(names = "--sampler", description = "pc, ode, ald or langevin (default: pc)")
+  @Option(names = "--sampler", description = "pc, ode, ald, langevin, ddim, dpmpp-2m, dpmpp-2m-sde or edm "
+      + "(default: pc)")
   String sampler;
 
   @Option(names = "--predictor", description = "euler-maruyama, reverse-diffusion, ancestral or none "
@@ -37,8 +38,8 @@ final class SamplerOptions {
   Double snr;
 
   @Option(names = "--steps", description = "pc: predictor steps; ode: fixed solver steps (rk45: the initial 100); "
-      + "ald: steps per noise level (default: default-steps / levels); langevin: steps (default: the node's "
-      + "scorestream.coordinator.default-steps, 500)")
+      + "langevin: steps (default for these: the node's scorestream.coordinator.default-steps, 500); ald: steps per "
+      + "noise level (default: NCSN's 100); ddim 50, dpmpp-2m 20, dpmpp-2m-sde 50, edm 18 by default")
   Integer steps;
 
   @Option(names = "--no-denoise", description = "skip the final Tweedie denoising step")
@@ -53,16 +54,30 @@ final class SamplerOptions {
   @Option(names = "--atol", description = "RK45 absolute tolerance (default: 1e-5)")
   Double atol;
 
+  @Option(names = "--schedule", description = "ddim, dpmpp-*, edm: uniform (in t), karras (rho 7 in sigma) or "
+      + "logsnr (default: uniform for ddim, karras otherwise)")
+  String schedule;
+
+  @Option(names = "--eta", description = "ddim: 0 deterministic .. 1 DDPM-like (default 0); dpmpp-2m-sde: noise "
+      + "(default 1)")
+  Double eta;
+
+  @Option(names = "--churn", description = "edm: S_churn, the noise re-injected per step (default 0)")
+  Double churn;
+
   @Option(names = "--levels", description = "ald: noise levels (default: 10)")
   Integer levels;
 
-  @Option(names = "--sigma-max", description = "ald: largest sigma (default: the SDE's prior std)")
+  @Option(names = "--sigma-max", description = "ald: largest sigma = std/m (default: the model's paper ladder, "
+      + "20 for analytic:ncsn-gmm, else the SDE's sigma(1))")
   Double sigmaMax;
 
-  @Option(names = "--sigma-min", description = "ald: smallest sigma (default: 0.05)")
+  @Option(names = "--sigma-min", description = "ald: smallest sigma (default: 1 for analytic:ncsn-gmm, else "
+      + "max(sigma(eps), 0.05))")
   Double sigmaMin;
 
-  @Option(names = "--step-scale", description = "ald: eps in alpha_i = eps sigma_i^2 / sigma_L^2 (default: 0.003)")
+  @Option(names = "--step-scale", description = "ald: eps in alpha_i = eps sigma_i^2 / sigma_L^2 (default: "
+      + "0.1 sigma_L^2)")
   Double stepScale;
 
   @Option(names = "--langevin-step", description = "langevin: the step eps (default: 0.1 std(t)^2)")
@@ -73,14 +88,34 @@ final class SamplerOptions {
     String kind = sampler == null ? null : sampler.trim().toLowerCase(java.util.Locale.ROOT);
     Double stepSize = "ald".equals(kind) ? stepScale : "langevin".equals(kind) ? langevinStep : null;
     String method = "ode".equals(kind) ? odeMethod : null;
-    return new SamplerSpec(kind, steps, predictor, corrector, correctorSteps, snr, noDenoise ? Boolean.FALSE : null,
-        method, rtol, atol, levels, stepSize, null, sigmaMax, sigmaMin);
+    return new SamplerSpec(kind, steps, lower(predictor), lower(corrector), correctorSteps, snr,
+        noDenoise ? Boolean.FALSE : null, lower(method), rtol, atol, levels, stepSize, null, sigmaMax, sigmaMin, eta,
+        lower(schedule), churn);
   }
 
-  /** The program, with a bad parameter reported under its option's name (e.g. "--steps must be ..."). */
+  private static String lower(String s) {
+    return s == null ? null : s.trim().toLowerCase(java.util.Locale.ROOT);
+  }
+
+  /** The wire form of a spec, field for field (the Aeron client sends what sample would run). */
+  static io.scorestream.protocol.SamplerParams toWire(SamplerSpec s) {
+    return new io.scorestream.protocol.SamplerParams(s.kind(), s.steps(), s.predictor(), s.corrector(),
+        s.correctorSteps(), s.snr(), s.denoise(), s.method(), s.rtol(), s.atol(), s.levels(), s.stepSize(), s.t(),
+        s.eta(), s.schedule(), s.churn(), s.sigmaMax(), s.sigmaMin());
+  }
+
+  /** The program under sde with the SDE's ALD ladder (see {@link #program(Sde, double[])}). */
   SamplerProgram program(Sde sde) {
+    return program(sde, null);
+  }
+
+  /**
+   * The program under sde, with the model's ALD ladder (null: the SDE's), and a bad parameter reported under its
+   * option's name (e.g. "--steps must be ...").
+   */
+  SamplerProgram program(Sde sde, double[] aldSigmaRange) {
     try {
-      return SamplerPrograms.build(spec(), sde, new SamplerPrograms.Limits(DEFAULT_STEPS, MAX_STEPS));
+      return SamplerPrograms.build(spec(), sde, new SamplerPrograms.Limits(DEFAULT_STEPS, MAX_STEPS, aldSigmaRange));
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(optionNames(e.getMessage()), e);
     }
@@ -88,7 +123,8 @@ final class SamplerOptions {
 
   private static final java.util.Map<String, String> OPTION_OF = java.util.Map.of(
       "steps", "--steps", "correctorSteps", "--corrector-steps", "levels", "--levels", "snr", "--snr",
-      "stepSize", "--step-scale / --langevin-step", "rtol", "--rtol", "atol", "--atol");
+      "stepSize", "--step-scale / --langevin-step", "rtol", "--rtol", "atol", "--atol", "sigmaMax", "--sigma-max",
+      "sigmaMin", "--sigma-min");
 
   /** The builder's field names at the start of a message as the command line's options. */
   static String optionNames(String message) {

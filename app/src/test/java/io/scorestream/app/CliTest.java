@@ -52,6 +52,28 @@ class CliTest {
     assertEquals(65, lines.size());
   }
 
+  /**
+   * The NCSN toy experiment from the command line with no sampler flags beyond --sampler ald: 0.8 of the mass in the
+   * (5,5) mode (Song and Ermon 2019, figure 3) whatever the SDE, since ALD runs NCSN's ladder on the VE clock.
+   */
+  @Test
+  void annealedLangevinDefaultsReproduceTheNcsnToyWeightForEverySde(@TempDir Path dir) throws IOException {
+    for (String sde : new String[] {null, "ve", "subvp"}) {
+      Path out = dir.resolve("ald-" + sde + ".csv");
+      String[] args = {"sample", "--model", "analytic:ncsn-gmm", "--sampler", "ald", "--n", "10000", "--out",
+          out.toString()};
+      if (sde != null) args = concat(args, "--sde", sde);
+      assertEquals(0, run(args)[0], "exit status with --sde " + sde);
+      var lines = Files.readAllLines(out);
+      assertEquals(10_001, lines.size());
+      long near55 = lines.stream().skip(1).map(l -> l.split(","))
+          .filter(v -> Double.parseDouble(v[0]) + Double.parseDouble(v[1]) > 0).count();
+      assertEquals(0.8, near55 / 10_000.0, 0.02, "weight of the (5,5) mode with --sde " + sde);
+    }
+    assertBadInput("outside", "sample", "--model", "analytic:ncsn-gmm", "--sampler", "ald", "--sde", "ve",
+        "--sigma-max", "100", "--n", "4", "--out", dir.resolve("x.csv").toString());
+  }
+
   @Test
   void writesAScatterPlot(@TempDir Path dir) {
     Path png = dir.resolve("s.png");

@@ -39,17 +39,22 @@ class SamplerOptionsTest {
         new Case(new String[] {"--steps", "200"}, SamplerSpec.pc(200)),
         new Case(new String[] {"--sampler", "pc", "--steps", "300", "--predictor", "ancestral", "--corrector",
             "langevin", "--corrector-steps", "2", "--snr", "0.1"}, SamplerSpec.pc(300, "ancestral", "langevin", 2, 0.1)),
-        new Case(new String[] {"--sampler", "ode"}, new SamplerSpec("ode", null, null, null, null, null, null, null,
-            null, null, null, null, null, null, null)),
+        new Case(new String[] {"--sampler", "ode"}, SamplerSpec.fewStep("ode", null)),
         new Case(new String[] {"--sampler", "ode", "--ode-method", "heun", "--steps", "50"}, SamplerSpec.ode("heun", 50)),
         new Case(new String[] {"--sampler", "ode", "--rtol", "1e-4", "--atol", "1e-6"}, SamplerSpec.rk45(1e-4, 1e-6)),
-        new Case(new String[] {"--sampler", "ald"}, new SamplerSpec("ald", null, null, null, null, null, null, null,
-            null, null, null, null, null, null, null)),
+        new Case(new String[] {"--sampler", "ald"}, SamplerSpec.fewStep("ald", null)),
         new Case(new String[] {"--sampler", "ald", "--levels", "10", "--steps", "100", "--step-scale", "0.01"},
             SamplerSpec.ald(10, 100, 0.01)),
-        new Case(new String[] {"--sampler", "langevin", "--steps", "40"}, new SamplerSpec("langevin", 40, null, null,
-            null, null, null, null, null, null, null, null, null, null, null)),
-        new Case(new String[] {"--sampler", "pc", "--no-denoise", "--steps", "10"}, SamplerSpec.pc(10).withDenoise(false)));
+        new Case(new String[] {"--sampler", "langevin", "--steps", "40"}, SamplerSpec.fewStep("langevin", 40)),
+        new Case(new String[] {"--sampler", "pc", "--no-denoise", "--steps", "10"}, SamplerSpec.pc(10).withDenoise(false)),
+        new Case(new String[] {"--sampler", "ddim"}, SamplerSpec.fewStep("ddim", null)),
+        new Case(new String[] {"--sampler", "ddim", "--steps", "25", "--eta", "0.5", "--schedule", "logsnr"},
+            SamplerSpec.fewStep("ddim", 25).withFewStep(0.5, "logsnr", null)),
+        new Case(new String[] {"--sampler", "dpmpp-2m"}, SamplerSpec.fewStep("dpmpp-2m", null)),
+        new Case(new String[] {"--sampler", "dpmpp-2m-sde", "--steps", "30", "--eta", "0.8"},
+            SamplerSpec.fewStep("dpmpp-2m-sde", 30).withFewStep(0.8, null, null)),
+        new Case(new String[] {"--sampler", "edm", "--churn", "10", "--schedule", "uniform", "--no-denoise"},
+            SamplerSpec.fewStep("edm", null).withFewStep(null, "uniform", 10.0).withDenoise(false)));
     for (String name : List.of("ve", "vp", "subvp")) {
       Sde sde = Sde.named(name);
       for (Case c : cases) {
@@ -63,6 +68,9 @@ class SamplerOptionsTest {
     SamplerProgram p = cli(Sde.named("vp"), "--sampler", "pc");
     assertEquals(NODE.coordinator().defaultSteps(), ((SamplerProgram.PredictorCorrector) p).steps());
     SamplerProgram.AnnealedLangevin ald = (SamplerProgram.AnnealedLangevin) cli(Sde.named("ve"), "--sampler", "ald");
-    assertEquals(NODE.coordinator().defaultSteps() / ald.levels(), ald.stepsPerLevel(), "ald --steps is per level");
+    assertEquals(100, ald.stepsPerLevel(), "ald --steps is per level, NCSN's T = 100 by default");
+    assertEquals(10, ald.levels());
+    SamplerProgram.FewStep edm = (SamplerProgram.FewStep) cli(Sde.named("vp"), "--sampler", "edm");
+    assertEquals(18, edm.steps(), "edm: Karras et al.'s 18 steps");
   }
 }

@@ -426,7 +426,7 @@ public final class GatewayLatency {
     @Override
     public void send(Probe p) {
       String body = Json.write(new SampleRequest(chains, p.seed, null, "pc", steps, null, null, null, null, null, null,
-          null, null, null, null, null, previewEvery, null));
+          null, null, null, null, null, null, null, null, null, null, previewEvery, null));
       HttpRequest post = HttpRequest.newBuilder(URI.create(base + "/v1/samples")).timeout(HANG_GUARD)
           .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build();
       http.sendAsync(post, HttpResponse.BodyHandlers.ofString()).thenCompose(response -> {

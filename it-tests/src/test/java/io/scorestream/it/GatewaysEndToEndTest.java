@@ -97,29 +97,48 @@ class GatewaysEndToEndTest {
   }
 
   /** One request, as each path spells it: the node's GenerateRequest, the SBE message, the JSON body. */
-  record Ask(int count, long seed, String method, int steps, int previewEvery) {
+  record Ask(int count, long seed, String kind, String method, int steps, int previewEvery, Double eta,
+             String schedule, Double churn) {
     /** The node's per-SDE predictor-corrector default (VP: Euler-Maruyama). */
     static Ask pc(int count, long seed, int steps, int previewEvery) {
-      return new Ask(count, seed, null, steps, previewEvery);
+      return new Ask(count, seed, "pc", null, steps, previewEvery, null, null, null);
     }
 
     /** The probability-flow ODE with Heun's method. */
     static Ask heun(int count, long seed, int steps, int previewEvery) {
-      return new Ask(count, seed, "heun", steps, previewEvery);
+      return new Ask(count, seed, "ode", "heun", steps, previewEvery, null, null, null);
+    }
+
+    /** A few-step solver (ddim | dpmpp-2m | dpmpp-2m-sde | edm) with the given fields (null: its defaults). */
+    static Ask fewStep(String kind, int count, long seed, int steps, int previewEvery, Double eta, String schedule,
+                       Double churn) {
+      return new Ask(count, seed, kind, null, steps, previewEvery, eta, schedule, churn);
     }
 
     GenerateRequest node() {
-      SamplerSpec s = method == null ? SamplerSpec.pc(steps) : SamplerSpec.ode(method, steps);
+      SamplerSpec s = switch (kind) {
+        case "pc" -> SamplerSpec.pc(steps);
+        case "ode" -> SamplerSpec.ode(method, steps);
+        default -> SamplerSpec.fewStep(kind, steps).withFewStep(eta, schedule, churn);
+      };
       return GenerateRequest.of(count, seed, s).withPreviewEvery(previewEvery);
     }
 
     io.scorestream.protocol.GenerateRequest wire() {
-      SamplerParams p = method == null ? SamplerParams.pc(steps) : SamplerParams.ode(method, steps);
+      SamplerParams p = switch (kind) {
+        case "pc" -> SamplerParams.pc(steps);
+        case "ode" -> SamplerParams.ode(method, steps);
+        default -> SamplerParams.fewStep(kind, steps).withFewStep(eta, schedule, churn);
+      };
       return io.scorestream.protocol.GenerateRequest.of(count, seed, p).withPreviewEvery(previewEvery);
     }
 
     String json() {
-      String sampler = method == null ? "\"sampler\": \"pc\"" : "\"sampler\": \"ode\", \"method\": \"" + method + "\"";
+      StringBuilder sampler = new StringBuilder("\"sampler\": \"" + kind + "\"");
+      if (method != null) sampler.append(", \"method\": \"").append(method).append('"');
+      if (eta != null) sampler.append(", \"eta\": ").append(eta);
+      if (schedule != null) sampler.append(", \"schedule\": \"").append(schedule).append('"');
+      if (churn != null) sampler.append(", \"churn\": ").append(churn);
       return String.format(Locale.ROOT, "{\"count\": %d, \"seed\": %d, %s, \"steps\": %d, \"previewEvery\": %d}",
           count, seed, sampler, steps, previewEvery);
     }
@@ -299,7 +318,11 @@ class GatewaysEndToEndTest {
   // ---------------------------------------------------------------------------------------------------- tests
 
   static Stream<Ask> samplers() {
-    return Stream.of(Ask.pc(64, 42, 60, 10), Ask.heun(64, 43, 60, 10));
+    // The few-step solvers carry their new fields on every wire: noise (eta, churn), registers and a schedule.
+    return Stream.of(Ask.pc(64, 42, 60, 10), Ask.heun(64, 43, 60, 10),
+        Ask.fewStep("dpmpp-2m-sde", 64, 44, 20, 5, 0.7, "logsnr", null),
+        Ask.fewStep("edm", 64, 45, 12, 4, null, "karras", 15.0),
+        Ask.fewStep("ddim", 64, 46, 25, 5, 0.5, "uniform", null));
   }
 
   @ParameterizedTest

@@ -238,6 +238,9 @@ public final class ProtocolCodec {
         .rtol(orNaN(s.rtol())).atol(orNaN(s.atol()))
         .levels(s.levels() == null ? GenerateRequestEncoder.levelsNullValue() : s.levels())
         .stepSize(orNaN(s.stepSize())).t(orNaN(s.t()))
+        .eta(orNaN(s.eta()))
+        .schedule(nameToWire(io.scorestream.protocol.sbe.Schedule.class, s.schedule()))
+        .churn(orNaN(s.churn())).sigmaMax(orNaN(s.sigmaMax())).sigmaMin(orNaN(s.sigmaMin()))
         .sde(m.sde());
     return HEADER + e.encodedLength();
   }
@@ -474,7 +477,9 @@ public final class ProtocolCodec {
     };
     SamplerParams sampler = new SamplerParams(kind, optional(d.steps()), predictor, corrector,
         optional(d.correctorSteps()), optional(d.snr()), denoise, method, optional(d.rtol()), optional(d.atol()),
-        optional(d.levels()), optional(d.stepSize()), optional(d.t()));
+        optional(d.levels()), optional(d.stepSize()), optional(d.t()), optional(d.eta()),
+        wireToName(io.scorestream.protocol.sbe.Schedule::get, d.scheduleRaw(), "schedule"), optional(d.churn()),
+        optional(d.sigmaMax()), optional(d.sigmaMin()));
     text(d.limit());
     String sde = d.sde();
     end(d.limit());

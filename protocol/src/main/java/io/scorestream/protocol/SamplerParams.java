@@ -7,17 +7,22 @@ import java.util.List;
  * default". Names are checked here against the values the wire can carry; the node validates the combination.
  *
  * <ul>
- *   <li>kind: pc | ode | ald | langevin</li>
+ *   <li>kind: pc | ode | ald | langevin | ddim | dpmpp-2m | dpmpp-2m-sde | edm</li>
+ *   <li>schedule (ddim, dpmpp-*, edm): uniform | karras | logsnr</li>
  *   <li>predictor: euler-maruyama | reverse-diffusion | ancestral | none; corrector: langevin | ald | none</li>
  *   <li>method (ode): rk45 | euler | heun</li>
  * </ul>
  */
 public record SamplerParams(String kind, Integer steps, String predictor, String corrector, Integer correctorSteps,
                             Double snr, Boolean denoise, String method, Double rtol, Double atol, Integer levels,
-                            Double stepSize, Double t) {
+                            Double stepSize, Double t, Double eta, String schedule, Double churn, Double sigmaMax,
+                            Double sigmaMin) {
 
-  /** Sampler kinds in wire order (index + 1 is the wire value; 0 is the default). */
-  public static final List<String> KINDS = List.of("pc", "ode", "ald", "langevin");
+  /** Sampler kinds (the wire maps each by name to the schema's constant). */
+  public static final List<String> KINDS = List.of("pc", "ode", "ald", "langevin", "ddim", "dpmpp-2m", "dpmpp-2m-sde",
+      "edm");
+  /** Time-step schedules of the few-step samplers. */
+  public static final List<String> SCHEDULES = List.of("uniform", "karras", "logsnr");
   /** Predictors in wire order. */
   public static final List<String> PREDICTORS = List.of("euler-maruyama", "reverse-diffusion", "ancestral", "none");
   /** Correctors in wire order. */
@@ -30,6 +35,7 @@ public record SamplerParams(String kind, Integer steps, String predictor, String
     check(predictor, PREDICTORS, "predictor");
     check(corrector, CORRECTORS, "corrector");
     check(method, METHODS, "method");
+    check(schedule, SCHEDULES, "schedule");
     // Integer.MIN_VALUE and NaN are the wire's "absent"; a present value must not collide with them.
     if (steps != null && steps == Integer.MIN_VALUE) steps = null;
     if (correctorSteps != null && correctorSteps == Integer.MIN_VALUE) correctorSteps = null;
@@ -39,6 +45,35 @@ public record SamplerParams(String kind, Integer steps, String predictor, String
     if (atol != null && atol.isNaN()) atol = null;
     if (stepSize != null && stepSize.isNaN()) stepSize = null;
     if (t != null && t.isNaN()) t = null;
+    if (eta != null && eta.isNaN()) eta = null;
+    if (churn != null && churn.isNaN()) churn = null;
+    if (sigmaMax != null && sigmaMax.isNaN()) sigmaMax = null;
+    if (sigmaMin != null && sigmaMin.isNaN()) sigmaMin = null;
+  }
+
+  /** The fields of schema version 1 (the rest: the node's defaults). */
+  public SamplerParams(String kind, Integer steps, String predictor, String corrector, Integer correctorSteps,
+                       Double snr, Boolean denoise, String method, Double rtol, Double atol, Integer levels,
+                       Double stepSize, Double t) {
+    this(kind, steps, predictor, corrector, correctorSteps, snr, denoise, method, rtol, atol, levels, stepSize, t,
+        null, null, null, null, null);
+  }
+
+  /** A few-step solver (ddim | dpmpp-2m | dpmpp-2m-sde | edm) with its defaults apart from steps. */
+  public static SamplerParams fewStep(String kind, Integer steps) {
+    return new SamplerParams(kind, steps, null, null, null, null, null, null, null, null, null, null, null);
+  }
+
+  /** A copy with these few-step fields (null: the solver's default). */
+  public SamplerParams withFewStep(Double eta, String schedule, Double churn) {
+    return new SamplerParams(kind, steps, predictor, corrector, correctorSteps, snr, denoise, method, rtol, atol, levels,
+        stepSize, t, eta, schedule, churn, sigmaMax, sigmaMin);
+  }
+
+  /** A copy with these ALD ladder ends (null: the model's default). */
+  public SamplerParams withLadder(Double sigmaMax, Double sigmaMin) {
+    return new SamplerParams(kind, steps, predictor, corrector, correctorSteps, snr, denoise, method, rtol, atol, levels,
+        stepSize, t, eta, schedule, churn, sigmaMax, sigmaMin);
   }
 
   /** The node's default sampler with its default steps. */
@@ -81,7 +116,7 @@ public record SamplerParams(String kind, Integer steps, String predictor, String
   /** A copy with the final denoising step on or off. */
   public SamplerParams withDenoise(boolean on) {
     return new SamplerParams(kind, steps, predictor, corrector, correctorSteps, snr, on, method, rtol, atol, levels,
-        stepSize, t);
+        stepSize, t, eta, schedule, churn, sigmaMax, sigmaMin);
   }
 
   private static void check(String value, List<String> allowed, String what) {

@@ -40,6 +40,9 @@ final class Samples {
     m.add(GenerateRequest.of(8, 9, SamplerParams.pc(10, "euler-maruyama", "none", 0, 0.1)).withIds(5, 8));
     m.add(GenerateRequest.of(8, 9, SamplerParams.ode("heun", 20)).withIds(5, 9));
     m.add(GenerateRequest.of(8, 9, SamplerParams.ode("euler", 20)).withIds(5, 10));
+    m.add(GenerateRequest.of(8, 9, SamplerParams.fewStep("ddim", 50).withFewStep(0.3, "karras", null)).withIds(5, 11));
+    m.add(GenerateRequest.of(8, 9, SamplerParams.fewStep("edm", null).withFewStep(null, null, 5.0)).withIds(5, 12));
+    m.add(GenerateRequest.of(8, 9, SamplerParams.ald(10, 100, 0.1).withLadder(20.0, 1.0)).withIds(5, 13));
     m.add(new Cancel(5, 2));
     m.add(new StatusRequest(5, 77));
     m.add(new ConnectAck(11, 5, 1_000_000_000L, 10_000_000_000L, 1 << 20, 2, "vp"));

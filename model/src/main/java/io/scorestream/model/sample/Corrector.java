@@ -55,11 +55,9 @@ public enum Corrector {
     this.label = label;
   }
 
-  /** alpha_i of algorithm 5: 1 - beta_i for the VP family, 1 for VE. */
+  /** alpha_i of algorithm 5, the SDE's own ({@link Sde#correctorAlpha}): 1 for VE, 1 - beta_i for the VP family. */
   static double alpha(Sde sde, double t, double dt) {
-    if (sde.kind() == Sde.Kind.VE) return 1.0;
-    double[] fg = sde.discretize(t, dt);
-    return 1 - fg[1] * fg[1];
+    return sde.correctorAlpha(t, dt);
   }
 
   /** Whether the step depends on the chain's score and noise norms. */

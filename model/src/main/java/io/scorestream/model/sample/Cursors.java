@@ -101,6 +101,7 @@ final class Cursors {
   static final class FixedStepOde extends ChainCursor {
     private final SamplerProgram.ProbabilityFlow program;
     private final Sde sde;
+    private final Sde.Reverse ode;
     private final boolean heun;
     private int stepIndex;
     private int stage;
@@ -110,6 +111,7 @@ final class Cursors {
       this.program = program;
       this.sde = sde;
       this.heun = program.method() == SamplerProgram.OdeMethod.HEUN;
+      this.ode = sde.reverse(true);
     }
 
     private double h() {
@@ -127,9 +129,8 @@ final class Cursors {
       time = stage == 0 ? t0 : t0 + h();
       if (heun) {
         store = stage;
-        p = sde.driftCoeff(time);
-        double g = sde.diffusion(time);
-        q = -0.5 * g * g;
+        p = ode.stateCoeff(time);
+        q = ode.scoreCoeff(time);
         if (stage == 1) {
           mix = new double[] {h()};
         }
@@ -146,8 +147,7 @@ final class Cursors {
       }
       double h = h();
       if (!heun) {
-        double g = sde.diffusion(time);
-        setUpdate(new Affine(1 + h * sde.driftCoeff(time), -0.5 * g * g * h, 0));
+        setUpdate(new Affine(1 + h * ode.stateCoeff(time), h * ode.scoreCoeff(time), 0));
         advance();
       } else if (stage == 0) {
         setUpdate(Affine.IDENTITY);
@@ -179,6 +179,7 @@ final class Cursors {
   static final class DormandPrince extends ChainCursor {
     private final SamplerProgram.ProbabilityFlow program;
     private final Sde sde;
+    private final Sde.Reverse ode;
     private final double tEnd;
     private double t = 1.0;
     private double h;
@@ -190,6 +191,7 @@ final class Cursors {
     DormandPrince(SamplerProgram.ProbabilityFlow program, Sde sde) {
       this.program = program;
       this.sde = sde;
+      this.ode = sde.reverse(true);
       this.tEnd = sde.tEps();
       this.h = -Math.min(0.01, 1.0 - tEnd);
     }
@@ -204,9 +206,8 @@ final class Cursors {
       int s = Math.max(stage, 0);
       time = stage < 0 ? t : t + DormandPrinceTableau.C[s] * h;
       store = s;
-      p = sde.driftCoeff(time);
-      double g = sde.diffusion(time);
-      q = -0.5 * g * g;
+      p = ode.stateCoeff(time);
+      q = ode.scoreCoeff(time);
       if (s > 0) {
         mix = new double[s];
         for (int j = 0; j < s; j++) mix[j] = h * DormandPrinceTableau.A[s][j];
@@ -262,12 +263,13 @@ final class Cursors {
     @Override public int totalSteps() { return Math.max(accepted + 1, program.steps()); }
   }
 
-  /** Annealed Langevin dynamics over a geometric sigma ladder. */
+  /** Annealed Langevin dynamics over a geometric sigma ladder, in the VE variable y = x / m (see the program). */
   static final class Ald extends ChainCursor {
     private final SamplerProgram.AnnealedLangevin program;
     private final Sde sde;
     private final double[] sigmas;
     private final double[] times;
+    private final double[] means;
     private int level;
     private int inner;
     private boolean finished;
@@ -277,7 +279,11 @@ final class Cursors {
       this.sde = sde;
       this.sigmas = NoiseLadders.geometricSigmas(program.sigmaMax(), program.sigmaMin(), program.levels());
       this.times = new double[sigmas.length];
-      for (int i = 0; i < sigmas.length; i++) times[i] = sde.timeForStd(sigmas[i]);
+      this.means = new double[sigmas.length];
+      for (int i = 0; i < sigmas.length; i++) {
+        times[i] = Math.min(1.0, Math.max(sde.tEps(), sde.timeForSigma(sigmas[i])));
+        means[i] = sde.meanCoeff(times[i]);
+      }
     }
 
     @Override
@@ -301,7 +307,10 @@ final class Cursors {
       }
       double sigmaL = sigmas[sigmas.length - 1];
       double alpha = program.stepScale() * sigmas[level] * sigmas[level] / (sigmaL * sigmaL);
-      setUpdate(new Affine(1, alpha, Math.sqrt(2 * alpha)));
+      double m = means[level];
+      boolean lastOfLevel = inner + 1 == program.stepsPerLevel();
+      double r = lastOfLevel && level + 1 < sigmas.length ? means[level + 1] / m : 1.0;
+      setUpdate(new Affine(r, r * alpha * m * m, r * m * Math.sqrt(2 * alpha)));
       if (++inner == program.stepsPerLevel()) {
         inner = 0;
         level++;
@@ -345,5 +354,225 @@ final class Cursors {
     @Override public int step() { return stepIndex; }
 
     @Override public int totalSteps() { return program.steps(); }
+  }
+
+  /** The shared clock of the few-step solvers: t_i of the program's schedule and the VE quantities there. */
+  private abstract static class FewStepCursor extends ChainCursor {
+    final SamplerProgram.FewStep program;
+    final Sde sde;
+    /** The step about to be taken (N: the final denoising tick). */
+    int stepIndex;
+    boolean finished;
+
+    FewStepCursor(SamplerProgram.FewStep program, Sde sde) {
+      this.program = program;
+      this.sde = sde;
+    }
+
+    final double timeAt(int i) {
+      return program.schedule().time(sde, i, program.steps());
+    }
+
+    final boolean denoising() {
+      return stepIndex == program.steps();
+    }
+
+    /** Takes the final Tweedie step D = (x + std^2 s) / m at the current time. */
+    final void denoise() {
+      setUpdate(Affine.tweedie(sde.meanCoeff(time), sde.std(time)));
+      finished = true;
+    }
+
+    final void advance() {
+      stepIndex++;
+      if (denoising() && !program.denoise()) finished = true;
+    }
+
+    @Override public final boolean done() { return finished; }
+
+    @Override public final int step() { return Math.min(stepIndex, program.steps()); }
+
+    @Override public final int totalSteps() { return program.steps(); }
+  }
+
+  /** DDIM with eta (see {@link SamplerProgram.Solver#DDIM}): one call a step. */
+  static final class Ddim extends FewStepCursor {
+    Ddim(SamplerProgram.FewStep program, Sde sde) {
+      super(program, sde);
+    }
+
+    @Override
+    protected void plan() {
+      resetPlan();
+      time = timeAt(stepIndex);
+      needsNoise = !denoising() && program.eta() > 0;
+    }
+
+    @Override
+    protected void update(double scoreNorm, double noiseNorm, double errorNorm) {
+      ticks++;
+      if (denoising()) {
+        denoise();
+        return;
+      }
+      double tNext = timeAt(stepIndex + 1);
+      double m = sde.meanCoeff(time);
+      double sd = sde.std(time);
+      double sigma = sde.sigma(time);
+      double mNext = sde.meanCoeff(tNext);
+      double sigmaNext = sde.sigma(tNext);
+      double eta = program.eta();
+      double up = Math.min(sigmaNext,
+          eta * Math.sqrt(Math.max(sigmaNext * sigmaNext * (sigma * sigma - sigmaNext * sigmaNext), 0) / (sigma * sigma)));
+      double down = Math.sqrt(Math.max(sigmaNext * sigmaNext - up * up, 0));
+      // x' = m' [(x + sd^2 s) / m - sigma_down sd s] + m' sigma_up z, since (x / m - D) / sigma = -sd s.
+      setUpdate(new Affine(mNext / m, mNext * sd * (sigma - down), mNext * up));
+      advance();
+    }
+  }
+
+  /**
+   * DPM-Solver++(2M) and its SDE variant (see {@link SamplerProgram.Solver#DPMPP_2M}): one call a step; the
+   * denoiser of each step is kept in register (step mod 2) for the next.
+   */
+  static final class DpmSolver extends FewStepCursor {
+    private final double eta;
+    private double hPrev = Double.NaN;
+
+    DpmSolver(SamplerProgram.FewStep program, Sde sde) {
+      super(program, sde);
+      this.eta = program.solver() == SamplerProgram.Solver.DPMPP_2M_SDE ? program.eta() : 0.0;
+    }
+
+    @Override
+    protected void plan() {
+      resetPlan();
+      time = timeAt(stepIndex);
+      if (denoising()) return;
+      // K_(i mod 2) = D = (x + std^2 s) / m
+      double m = sde.meanCoeff(time);
+      double sd = sde.std(time);
+      store = stepIndex % 2;
+      p = 1 / m;
+      q = sd * sd / m;
+      needsNoise = eta > 0;
+    }
+
+    @Override
+    protected void update(double scoreNorm, double noiseNorm, double errorNorm) {
+      ticks++;
+      if (denoising()) {
+        denoise();
+        return;
+      }
+      double tNext = timeAt(stepIndex + 1);
+      double m = sde.meanCoeff(time);
+      double sd = sde.std(time);
+      double sigma = sde.sigma(time);
+      double mNext = sde.meanCoeff(tNext);
+      double sigmaNext = sde.sigma(tNext);
+      double h = Math.log(sigma / sigmaNext);          // lambda' - lambda, lambda = -log sigma
+      double etaH = eta * h;
+      double e = -Math.expm1(-h - etaH);               // 1 - e^(-(1 + eta) h)
+      double decay = sigmaNext / sigma * Math.exp(-etaH);
+      double w = e;
+      double wPrev = 0;
+      if (!Double.isNaN(hPrev)) {
+        double r = hPrev / h;
+        w = e * (1 + 0.5 / r);
+        wPrev = -0.5 * e / r;
+      }
+      double k = mNext / m;
+      setUpdate(new Affine(k * (decay + w), k * w * sd * sd,
+          eta > 0 ? mNext * sigmaNext * Math.sqrt(-Math.expm1(-2 * etaH)) : 0));
+      if (wPrev != 0) {
+        gamma = new double[2];
+        gamma[(stepIndex + 1) % 2] = mNext * wPrev;
+      }
+      hPrev = h;
+      advance();
+    }
+  }
+
+  /**
+   * EDM's Heun sampler with churn (see {@link SamplerProgram.Solver#EDM_HEUN}): two calls a step. Stage 0 evaluates
+   * at the step's start t-hat and keeps K_0 = (r - 1) x + m' (sigma' - sigma-hat) d with r = m' / m-hat, so that
+   * stage 1's input x + K_0 is the Euler step's end m' (x / m-hat + (sigma' - sigma-hat) d); stage 1 applies the
+   * trapezoidal rule and, when the next step churns, its noise.
+   */
+  static final class EdmHeun extends FewStepCursor {
+    private final double churnGamma;
+    private int stage;
+    /** The start time of the current step: t_i, or t-hat_i after churn. */
+    private double start = 1.0;
+    private double nextStart;
+    private boolean churnNext;
+
+    EdmHeun(SamplerProgram.FewStep program, Sde sde) {
+      super(program, sde);
+      this.churnGamma = Math.min(program.churn() / program.steps(), Math.sqrt(2) - 1);
+    }
+
+    @Override
+    protected void plan() {
+      resetPlan();
+      if (denoising()) {
+        time = timeAt(stepIndex);
+        return;
+      }
+      double tNext = timeAt(stepIndex + 1);
+      double mNext = sde.meanCoeff(tNext);
+      double sigmaNext = sde.sigma(tNext);
+      if (stage == 0) {
+        time = start;
+        double r = mNext / sde.meanCoeff(start);
+        store = 0;
+        p = r - 1;
+        q = -mNext * (sigmaNext - sde.sigma(start)) * sde.std(start);   // m' (sigma' - sigma-hat) d, d = -std s
+      } else {
+        time = tNext;
+        mix = new double[] {1.0};
+        churnNext = churnGamma > 0 && stepIndex + 1 < program.steps();
+        nextStart = tNext;
+        if (churnNext) {
+          double hat = Math.min(sigmaNext * (1 + churnGamma), sde.sigma(1.0));
+          nextStart = Math.min(1.0, sde.timeForSigma(hat));
+          churnNext = nextStart > tNext;
+          if (!churnNext) nextStart = tNext;
+        }
+        needsNoise = churnNext;
+      }
+    }
+
+    @Override
+    protected void update(double scoreNorm, double noiseNorm, double errorNorm) {
+      ticks++;
+      if (denoising()) {
+        denoise();
+        return;
+      }
+      if (stage == 0) {
+        setUpdate(Affine.IDENTITY);
+        stage = 1;
+        return;
+      }
+      double tNext = time;
+      double mNext = sde.meanCoeff(tNext);
+      double sigmaNext = sde.sigma(tNext);
+      double r = mNext / sde.meanCoeff(start);
+      double delta = sigmaNext - sde.sigma(start);
+      // x' = (r + 1) / 2 x + K_0 / 2 - m' delta std' s / 2, then to the next step's t-hat with its churn noise.
+      double k = churnNext ? sde.meanCoeff(nextStart) / mNext : 1.0;
+      double noise = 0;
+      if (churnNext) {
+        double hat = sde.sigma(nextStart);
+        noise = sde.meanCoeff(nextStart) * Math.sqrt(Math.max(hat * hat - sigmaNext * sigmaNext, 0));
+      }
+      setUpdate(new Affine(k * 0.5 * (r + 1), -k * 0.5 * mNext * delta * sde.std(tNext), noise));
+      gamma = new double[] {k * 0.5};
+      start = nextStart;
+      stage = 0;
+      advance();
+    }
   }
 }

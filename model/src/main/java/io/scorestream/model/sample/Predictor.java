@@ -8,21 +8,24 @@ import java.util.Locale;
  * one step from t down to tNext written as the per-row affine update x' = a x + b s + c z (see {@link Affine}).
  */
 public enum Predictor {
-  /** Euler-Maruyama on the reverse SDE: x' = x - [a(t) x - g^2 s] dt + g sqrt(dt) z with dt = t - tNext. */
+  /**
+   * Euler-Maruyama on the reverse SDE ({@link Sde#reverse}): x' = x - [a(t) x + b(t) s] dt + g sqrt(dt) z with
+   * dt = t - tNext, a = f's coefficient, b = -g^2.
+   */
   EULER_MARUYAMA("euler-maruyama") {
     @Override
     public Affine coefficients(Sde sde, double t, double tNext) {
       double dt = t - tNext;
-      double g = sde.diffusion(t);
-      return new Affine(1 - sde.driftCoeff(t) * dt, g * g * dt, g * Math.sqrt(dt));
+      Sde.Reverse rev = sde.reverse(false);
+      return new Affine(1 - rev.stateCoeff(t) * dt, -rev.scoreCoeff(t) * dt, rev.diffusion(t) * Math.sqrt(dt));
     }
   },
-  /** Reverse diffusion (Song et al. 2021, eq. 46-47): x' = x - f_d x + G^2 s + G z from the SDE's discretisation. */
+  /** Reverse diffusion (Song et al. 2021, eq. 46-47): the reverse of the SDE's discretisation, x' = x - f_d x + G^2 s + G z. */
   REVERSE_DIFFUSION("reverse-diffusion") {
     @Override
     public Affine coefficients(Sde sde, double t, double tNext) {
-      double[] fg = sde.discretize(t, t - tNext);
-      return new Affine(1 - fg[0], fg[1] * fg[1], fg[1]);
+      double[] c = sde.reverse(false).discretize(t, t - tNext);
+      return new Affine(c[0], c[1], c[2]);
     }
   },
   /**

@@ -1,5 +1,6 @@
 package io.scorestream.model.sample;
 
+import io.scorestream.model.sde.Schedule;
 import io.scorestream.model.sde.Sde;
 import java.util.Locale;
 
@@ -18,10 +19,6 @@ import java.util.Locale;
 public final class SamplerPrograms {
   /** Tolerances of the adaptive RK45 probability-flow solver when a spec names none (score_sde's 1e-5). */
   public static final double DEFAULT_TOLERANCE = 1e-5;
-  /** Noise levels of annealed Langevin dynamics when a spec names none (NCSN's ladder is 10 long). */
-  public static final int DEFAULT_ALD_LEVELS = 10;
-  /** Step scale eps of annealed Langevin dynamics when a spec names none. */
-  public static final double DEFAULT_ALD_EPS = 0.003;
   /** Fixed-level Langevin step, as a fraction of std(t)^2, when a spec names none (stable below 1). */
   public static final double DEFAULT_LANGEVIN_FRACTION = 0.1;
   /** Solver steps of RK45 when a spec names none: its initial step count (it adapts from there). */
@@ -30,16 +27,36 @@ public final class SamplerPrograms {
   private SamplerPrograms() {}
 
   /**
-   * The step limits a builder enforces: the steps a spec gets when it names none, and the most it may ask for.
+   * What a builder takes from where it runs: the step limits of the node or command line, and the served model's
+   * own annealed Langevin ladder.
    *
-   * @param defaultSteps steps when the spec names none (per level for ALD: defaultSteps / levels)
-   * @param maxSteps     most steps (levels x steps for ALD, steps x (correctorSteps + 1) up to twice this for PC)
+   * @param defaultSteps  steps when a pc, ode or langevin spec names none
+   * @param maxSteps      most steps (levels x steps for ALD, steps x (correctorSteps + 1) up to twice this for PC)
+   * @param aldSigmaRange {sigma_1, sigma_L} of the model's paper ({@code GaussianMixture#paperLadder}), or null
+   *                      for the SDE's ({@link Sde#aldSigmaRange})
    */
-  public record Limits(int defaultSteps, int maxSteps) {
+  public record Limits(int defaultSteps, int maxSteps, double[] aldSigmaRange) {
     public Limits {
       if (defaultSteps < 1 || maxSteps < defaultSteps) {
         throw new IllegalArgumentException("need 1 <= defaultSteps <= maxSteps, got " + defaultSteps + ", " + maxSteps);
       }
+      if (aldSigmaRange != null) {
+        if (aldSigmaRange.length != 2 || !(aldSigmaRange[1] > 0) || !(aldSigmaRange[0] >= aldSigmaRange[1])) {
+          throw new IllegalArgumentException("an ALD range is {sigma_1 >= sigma_L > 0}, got "
+              + java.util.Arrays.toString(aldSigmaRange));
+        }
+        aldSigmaRange = aldSigmaRange.clone();
+      }
+    }
+
+    /** Limits with the SDE's own ALD ladder. */
+    public Limits(int defaultSteps, int maxSteps) {
+      this(defaultSteps, maxSteps, null);
+    }
+
+    /** The ALD ladder {sigma_1, sigma_L} under sde. */
+    public double[] aldSigmas(Sde sde) {
+      return aldSigmaRange != null ? aldSigmaRange.clone() : sde.aldSigmaRange();
     }
   }
 
@@ -55,9 +72,34 @@ public final class SamplerPrograms {
       case "ode" -> ode(spec, limits);
       case "ald" -> ald(spec, sde, limits);
       case "langevin" -> langevin(spec, sde, limits);
-      default -> throw new IllegalArgumentException("unknown sampler '" + spec.kind()
-          + "' (expected pc, ode, ald or langevin)");
+      default -> {
+        SamplerProgram.Solver solver = SamplerProgram.Solver.ofKind(kind);
+        if (solver == null) {
+          throw new IllegalArgumentException("unknown sampler '" + spec.kind()
+              + "' (expected pc, ode, ald, langevin, ddim, dpmpp-2m, dpmpp-2m-sde or edm)");
+        }
+        yield fewStep(solver, spec, limits);
+      }
     };
+  }
+
+  private static SamplerProgram fewStep(SamplerProgram.Solver solver, SamplerSpec s, Limits limits) {
+    int steps = s.steps() == null ? Math.min(solver.defaultSteps(), limits.maxSteps()) : steps(s.steps(), limits, "steps");
+    Schedule schedule = s.schedule() == null ? solver.defaultSchedule() : Schedule.named(s.schedule());
+    if (s.eta() != null && !solver.usesEta()) {
+      throw new IllegalArgumentException("eta applies to ddim and dpmpp-2m-sde, not " + solver.label());
+    }
+    if (s.churn() != null && solver != SamplerProgram.Solver.EDM_HEUN) {
+      throw new IllegalArgumentException("churn applies to edm, not " + solver.label());
+    }
+    double eta = s.eta() == null ? solver.defaultEta() : s.eta();
+    if (!(eta >= 0 && eta <= 1)) throw new IllegalArgumentException("eta must be in [0, 1], got " + eta);
+    double churn = s.churn() == null ? 0.0 : s.churn();
+    if (!(churn >= 0) || !Double.isFinite(churn)) {
+      throw new IllegalArgumentException("churn must be a finite number >= 0, got " + churn);
+    }
+    boolean denoise = s.denoise() == null || s.denoise();
+    return new SamplerProgram.FewStep(solver, steps, schedule, eta, churn, denoise);
   }
 
   private static SamplerProgram pc(SamplerSpec s, Sde sde, Limits limits) {
@@ -94,21 +136,30 @@ public final class SamplerPrograms {
   }
 
   private static SamplerProgram ald(SamplerSpec s, Sde sde, Limits limits) {
-    int levels = s.levels() == null ? DEFAULT_ALD_LEVELS : s.levels();
+    int levels = s.levels() == null ? SamplerProgram.AnnealedLangevin.DEFAULT_LEVELS : s.levels();
     if (levels < 1) throw new IllegalArgumentException("levels must be > 0, got " + levels);
-    int perLevel = s.steps() == null ? Math.max(1, limits.defaultSteps() / levels) : s.steps();
+    int perLevel = s.steps() == null ? SamplerProgram.AnnealedLangevin.DEFAULT_STEPS_PER_LEVEL : s.steps();
     if (perLevel < 1) throw new IllegalArgumentException("steps (per level) must be > 0, got " + perLevel);
     if ((long) levels * perLevel > limits.maxSteps()) {
       throw new IllegalArgumentException("levels x steps = " + (long) levels * perLevel + " exceeds max-steps "
           + limits.maxSteps());
     }
-    SamplerProgram.AnnealedLangevin d = SamplerProgram.AnnealedLangevin.defaults(sde, levels, perLevel);
-    double eps = s.stepSize() == null ? DEFAULT_ALD_EPS : s.stepSize();
+    double[] ladder = limits.aldSigmas(sde);
+    double sigmaMax = s.sigmaMax() == null ? ladder[0] : s.sigmaMax();
+    double sigmaMin = s.sigmaMin() == null ? Math.min(ladder[1], sigmaMax) : s.sigmaMin();
+    requireFinitePositive(sigmaMax, "sigmaMax");
+    requireFinitePositive(sigmaMin, "sigmaMin");
+    if (sigmaMin > sigmaMax) {
+      throw new IllegalArgumentException("sigmaMin must not exceed sigmaMax, got " + sigmaMin + " > " + sigmaMax);
+    }
+    double eps = s.stepSize() == null
+        ? SamplerProgram.AnnealedLangevin.DEFAULT_STEP_FRACTION * sigmaMin * sigmaMin : s.stepSize();
     requireFinitePositive(eps, "stepSize");
-    boolean denoise = s.denoise() == null ? d.denoise() : s.denoise();
-    double sigmaMax = s.sigmaMax() == null ? d.sigmaMax() : s.sigmaMax();
-    double sigmaMin = s.sigmaMin() == null ? d.sigmaMin() : s.sigmaMin();
-    return new SamplerProgram.AnnealedLangevin(sigmaMax, sigmaMin, levels, perLevel, eps, denoise, true);
+    boolean denoise = s.denoise() == null || s.denoise();
+    SamplerProgram.AnnealedLangevin p =
+        new SamplerProgram.AnnealedLangevin(sigmaMax, sigmaMin, levels, perLevel, eps, denoise, true);
+    p.checkWithin(sde);
+    return p;
   }
 
   private static SamplerProgram langevin(SamplerSpec s, Sde sde, Limits limits) {

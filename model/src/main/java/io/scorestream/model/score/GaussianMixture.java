@@ -56,6 +56,15 @@ public record GaussianMixture(String name, double[] weights, double[][] means, d
     }
   }
 
+  /**
+   * The sigma ladder {sigma_1, sigma_L} of the paper that introduced the mixture, when it has one: ncsn-gmm's is
+   * NCSN's toy ladder 20 .. 1 (Song and Ermon 2019, section 3.3). Annealed Langevin dynamics uses it by default, so
+   * the paper's experiment is what {@code --sampler ald} runs.
+   */
+  public java.util.Optional<double[]> paperLadder() {
+    return name.equals("ncsn-gmm") ? java.util.Optional.of(new double[] {20, 1}) : java.util.Optional.empty();
+  }
+
   public int dim() { return means[0].length; }
 
   public int components() { return weights.length; }

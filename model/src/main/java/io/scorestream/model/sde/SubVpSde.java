@@ -25,6 +25,19 @@ public final class SubVpSde extends VpSde {
     return timeForIntegratedBeta(-Math.log1p(-sigma));
   }
 
+  /** Solves sigma(t) = (1 - exp(-B)) / exp(-B/2) = 2 sinh(B/2) = sigma: B(t) = 2 asinh(sigma / 2). */
+  @Override
+  public double timeForSigma(double sigma) {
+    double h = sigma / 2;
+    return timeForIntegratedBeta(2 * Math.log(h + Math.sqrt(h * h + 1)));
+  }
+
+  /** sigma(t) = 2 sinh(B(t) / 2). */
+  @Override
+  public double sigma(double t) {
+    return 2 * Math.sinh(0.5 * integratedBeta(t));
+  }
+
   /** Euler-Maruyama discretisation; sub-VP has no classical discrete counterpart. */
   @Override
   public double[] discretize(double t, double dt) {

@@ -18,11 +18,14 @@ public final class VeSde extends Sde {
     this.logRatio = Math.log(sigmaMax / sigmaMin);
   }
 
+  /** The parameter sigma_min = sigma(0) (samplers stop at sigma(eps), a hair above it). */
   public double sigmaMin() { return sigmaMin; }
 
+  /** The parameter sigma_max = sigma(1). */
   public double sigmaMax() { return sigmaMax; }
 
-  /** sigma(t) = sigma_min (sigma_max / sigma_min)^t. */
+  /** sigma(t) = sigma_min (sigma_max / sigma_min)^t (m = 1, so this is also std(t)). */
+  @Override
   public double sigma(double t) {
     return sigmaMin * Math.exp(t * logRatio);
   }
@@ -50,6 +53,8 @@ public final class VeSde extends Sde {
   }
 
   @Override public double timeForStd(double sigma) { return Math.log(sigma / sigmaMin) / logRatio; }
+
+  @Override public double timeForSigma(double sigma) { return timeForStd(sigma); }
 
   @Override public double networkCondition(double t) { return Math.log(sigma(t)); }
 

@@ -50,6 +50,30 @@ public class VpSde extends Sde {
     return timeForIntegratedBeta(-Math.log1p(-sigma * sigma));
   }
 
+  /** Solves sigma(t) = sqrt(exp(B(t)) - 1) = sigma: B(t) = log(1 + sigma^2). */
+  @Override
+  public double timeForSigma(double sigma) {
+    return timeForIntegratedBeta(Math.log1p(sigma * sigma));
+  }
+
+  /** sigma(t) = sqrt(exp(B(t)) - 1), computed without cancellation at small t. */
+  @Override
+  public double sigma(double t) {
+    return Math.sqrt(Math.expm1(integratedBeta(t)));
+  }
+
+  /** alpha_i = 1 - beta_i with beta_i = beta(t) dt, score_sde's {@code sde.alphas} (algorithm 5). */
+  @Override
+  public double correctorAlpha(double t, double dt) {
+    return 1 - Math.min(beta(t) * dt, 0.999);
+  }
+
+  /** Euler-Maruyama without corrector, score_sde's continuous DDPM++ configs. */
+  @Override
+  public PcDefaults pcDefaults() {
+    return new PcDefaults("euler-maruyama", "none", 0, 0.16);
+  }
+
   /** The t >= 0 with B(t) = target. */
   protected double timeForIntegratedBeta(double target) {
     double a = 0.5 * (betaMax - betaMin);

@@ -17,8 +17,10 @@ import java.util.Set;
  *   <li>{@code pc}: steps, predictor (euler-maruyama | reverse-diffusion | ancestral | none), corrector
  *       (langevin | ald | none), correctorSteps, snr, denoise</li>
  *   <li>{@code ode}: method (rk45 | euler | heun), steps (fixed-step methods), rtol, atol, denoise</li>
- *   <li>{@code ald}: levels, steps (per level), stepSize, denoise</li>
+ *   <li>{@code ald}: levels, steps (per level), stepSize, sigmaMax, sigmaMin, denoise</li>
  *   <li>{@code langevin}: t, steps, stepSize</li>
+ *   <li>{@code ddim} (eta), {@code dpmpp-2m}, {@code dpmpp-2m-sde} (eta), {@code edm} (churn): steps, schedule
+ *       (uniform | karras | logsnr), denoise</li>
  * </ul>
  * {@link #parse} checks the shape (types, presence, finiteness, signs, known names) and names the field at fault;
  * limits that depend on the node (largest count, most steps, the node's SDE) are the gateway's to check.
@@ -26,21 +28,26 @@ import java.util.Set;
  * @param count        number of samples (chains), >= 1; required
  * @param seed         noise seed; absent: the gateway draws one and reports it
  * @param sde          ve | vp | subvp; when present it must be the node's SDE
- * @param sampler      pc | ode | ald | langevin; absent: pc with the node's per-SDE defaults
+ * @param sampler      pc | ode | ald | langevin | ddim | dpmpp-2m | dpmpp-2m-sde | edm; absent: pc with the node's
+ *                     per-SDE defaults
  * @param previewEvery a preview every this many steps, >= 0 (0: none); absent: the node's default
  * @param deadlineMs   how long the request may run after admission, > 0; absent: the node's default
  */
 public record SampleRequest(Integer count, Long seed, String sde, String sampler, Integer steps, String predictor,
                             String corrector, Integer correctorSteps, Double snr, Boolean denoise, String method,
-                            Double rtol, Double atol, Integer levels, Double stepSize, Double t, Integer previewEvery,
+                            Double rtol, Double atol, Integer levels, Double stepSize, Double t, Double eta,
+                            String schedule, Double churn, Double sigmaMax, Double sigmaMin, Integer previewEvery,
                             Long deadlineMs) {
 
   /** The field names a body may carry, in documentation order. */
   public static final List<String> FIELDS = List.of("count", "seed", "sde", "sampler", "steps", "predictor",
-      "corrector", "correctorSteps", "snr", "denoise", "method", "rtol", "atol", "levels", "stepSize", "t",
-      "previewEvery", "deadlineMs");
+      "corrector", "correctorSteps", "snr", "denoise", "method", "rtol", "atol", "levels", "stepSize", "t", "eta",
+      "schedule", "churn", "sigmaMax", "sigmaMin", "previewEvery", "deadlineMs");
   /** The sampler kinds. */
-  public static final List<String> SAMPLERS = List.of("pc", "ode", "ald", "langevin");
+  public static final List<String> SAMPLERS = List.of("pc", "ode", "ald", "langevin", "ddim", "dpmpp-2m",
+      "dpmpp-2m-sde", "edm");
+  /** The time-step schedules of the few-step samplers. */
+  public static final List<String> SCHEDULES = List.of("uniform", "karras", "logsnr");
   /** The SDE names. */
   public static final List<String> SDES = List.of("ve", "vp", "subvp");
   private static final Set<String> PREDICTORS = Set.of("euler-maruyama", "reverse-diffusion", "ancestral", "none");
@@ -50,7 +57,7 @@ public record SampleRequest(Integer count, Long seed, String sde, String sampler
   /** A request with only count, seed and sampler kind set (the rest: node defaults). */
   public static SampleRequest of(int count, long seed, String sampler, Integer steps) {
     return new SampleRequest(count, seed, null, sampler, steps, null, null, null, null, null, null, null, null, null,
-        null, null, null, null);
+        null, null, null, null, null, null, null, null, null);
   }
 
   /**
@@ -102,10 +109,15 @@ public record SampleRequest(Integer count, Long seed, String sde, String sampler
     Integer levels = integer(obj, "levels", 1);
     Double stepSize = positive(obj, "stepSize");
     Double t = positive(obj, "t");
+    Double eta = nonNegative(obj, "eta");
+    String schedule = name(obj, "schedule", Set.copyOf(SCHEDULES));
+    Double churn = nonNegative(obj, "churn");
+    Double sigmaMax = positive(obj, "sigmaMax");
+    Double sigmaMin = positive(obj, "sigmaMin");
     Integer previewEvery = integer(obj, "previewEvery", 0);
     Long deadlineMs = longValue(obj, "deadlineMs", 1);
     return new SampleRequest(count, seed, sde, sampler, steps, predictor, corrector, correctorSteps, snr, denoise,
-        method, rtol, atol, levels, stepSize, t, previewEvery, deadlineMs);
+        method, rtol, atol, levels, stepSize, t, eta, schedule, churn, sigmaMax, sigmaMin, previewEvery, deadlineMs);
   }
 
   private static JsonNode present(ObjectNode obj, String field) {
@@ -142,6 +154,15 @@ public record SampleRequest(Integer count, Long seed, String sde, String sampler
     if (!n.isNumber()) throw invalid(field, field + " must be a number, got " + shown(n));
     double v = n.doubleValue();
     if (!Double.isFinite(v) || !(v > 0)) throw invalid(field, field + " must be a finite number > 0, got " + shown(n));
+    return v;
+  }
+
+  private static Double nonNegative(ObjectNode obj, String field) {
+    JsonNode n = present(obj, field);
+    if (n == null) return null;
+    if (!n.isNumber()) throw invalid(field, field + " must be a number, got " + shown(n));
+    double v = n.doubleValue();
+    if (!Double.isFinite(v) || !(v >= 0)) throw invalid(field, field + " must be a finite number >= 0, got " + shown(n));
     return v;
   }
 

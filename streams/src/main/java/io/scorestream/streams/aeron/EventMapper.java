@@ -31,7 +31,8 @@ final class EventMapper {
   static io.scorestream.actors.GenerateRequest toNode(GenerateRequest m, String nodeId) {
     SamplerParams s = m.sampler();
     SamplerSpec spec = new SamplerSpec(s.kind(), s.steps(), s.predictor(), s.corrector(), s.correctorSteps(),
-        s.snr(), s.denoise(), s.method(), s.rtol(), s.atol(), s.levels(), s.stepSize(), s.t(), null, null);
+        s.snr(), s.denoise(), s.method(), s.rtol(), s.atol(), s.levels(), s.stepSize(), s.t(), s.sigmaMax(),
+        s.sigmaMin(), s.eta(), s.schedule(), s.churn());
     Duration deadline = m.deadlineNs() == 0 ? null : Duration.ofNanos(m.deadlineNs());
     return new io.scorestream.actors.GenerateRequest(nodeId, m.count(), m.seed(), spec, m.previewEvery(), deadline);
   }

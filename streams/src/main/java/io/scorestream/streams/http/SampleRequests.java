@@ -40,7 +40,7 @@ final class SampleRequests {
     }
     SamplerSpec spec = new SamplerSpec(body.sampler(), body.steps(), body.predictor(), body.corrector(),
         body.correctorSteps(), body.snr(), body.denoise(), body.method(), body.rtol(), body.atol(), body.levels(),
-        body.stepSize(), body.t(), null, null);
+        body.stepSize(), body.t(), body.sigmaMax(), body.sigmaMin(), body.eta(), body.schedule(), body.churn());
     return new GenerateRequest(id, body.count(), seed, spec,
         body.previewEvery() == null ? GenerateRequest.DEFAULT_PREVIEW : body.previewEvery(),
         body.deadlineMs() == null ? null : Duration.ofMillis(body.deadlineMs()));

@@ -66,7 +66,7 @@ class HttpValidationTest {
       new Bad("{\"count\": 4, \"deadlineMs\": 0}", 400, "INVALID_ARGUMENT", "deadlineMs"),
       new Bad("{\"count\": 4, \"sde\": \"brownian\"}", 400, "INVALID_ARGUMENT", "sde"),
       new Bad("{\"count\": 4, \"sde\": \"ve\"}", 400, "INVALID_ARGUMENT", "sde"),
-      new Bad("{\"count\": 4, \"sampler\": \"ddim\"}", 400, "INVALID_ARGUMENT", "sampler"),
+      new Bad("{\"count\": 4, \"sampler\": \"plms\"}", 400, "INVALID_ARGUMENT", "sampler"),
       new Bad("{\"count\": 4, \"predictor\": \"leapfrog\"}", 400, "INVALID_ARGUMENT", "predictor"),
       new Bad("{\"count\": 4, \"stpes\": 10}", 400, "UNKNOWN_FIELD", "stpes"),
       new Bad("{\"count\": 4, \"count\": 5}", 400, "MALFORMED_JSON", "count"),
