@@ -395,8 +395,38 @@ final class Cursors {
     @Override public final int totalSteps() { return program.steps(); }
   }
 
+  /** The VE-clock quantities of one step from t to tNext: m, std and sigma = std / m at both ends. */
+  record Step(double t, double tNext, double m, double sd, double sigma, double mNext, double sdNext,
+              double sigmaNext) {
+    static Step of(Sde sde, double t, double tNext) {
+      return new Step(t, tNext, sde.meanCoeff(t), sde.std(t), sde.sigma(t), sde.meanCoeff(tNext), sde.std(tNext),
+          sde.sigma(tNext));
+    }
+  }
+
+  /** A solver with one network call a step: each tick takes the step from t_i to t_(i+1), or the final denoise. */
+  private abstract static class OneCallCursor extends FewStepCursor {
+    OneCallCursor(SamplerProgram.FewStep program, Sde sde) {
+      super(program, sde);
+    }
+
+    /** Writes the update of the step (setUpdate, and registers through gamma). */
+    abstract void take(Step step);
+
+    @Override
+    protected final void update(double scoreNorm, double noiseNorm, double errorNorm) {
+      ticks++;
+      if (denoising()) {
+        denoise();
+        return;
+      }
+      take(Step.of(sde, time, timeAt(stepIndex + 1)));
+      advance();
+    }
+  }
+
   /** DDIM with eta (see {@link SamplerProgram.Solver#DDIM}): one call a step. */
-  static final class Ddim extends FewStepCursor {
+  static final class Ddim extends OneCallCursor {
     Ddim(SamplerProgram.FewStep program, Sde sde) {
       super(program, sde);
     }
@@ -409,25 +439,15 @@ final class Cursors {
     }
 
     @Override
-    protected void update(double scoreNorm, double noiseNorm, double errorNorm) {
-      ticks++;
-      if (denoising()) {
-        denoise();
-        return;
-      }
-      double tNext = timeAt(stepIndex + 1);
-      double m = sde.meanCoeff(time);
-      double sd = sde.std(time);
-      double sigma = sde.sigma(time);
-      double mNext = sde.meanCoeff(tNext);
-      double sigmaNext = sde.sigma(tNext);
+    void take(Step st) {
+      double sigma = st.sigma();
+      double sigmaNext = st.sigmaNext();
       double eta = program.eta();
       double up = Math.min(sigmaNext,
           eta * Math.sqrt(Math.max(sigmaNext * sigmaNext * (sigma * sigma - sigmaNext * sigmaNext), 0) / (sigma * sigma)));
       double down = Math.sqrt(Math.max(sigmaNext * sigmaNext - up * up, 0));
       // x' = m' [(x + sd^2 s) / m - sigma_down sd s] + m' sigma_up z, since (x / m - D) / sigma = -sd s.
-      setUpdate(new Affine(mNext / m, mNext * sd * (sigma - down), mNext * up));
-      advance();
+      setUpdate(new Affine(st.mNext() / st.m(), st.mNext() * st.sd() * (sigma - down), st.mNext() * up));
     }
   }
 
@@ -435,7 +455,7 @@ final class Cursors {
    * DPM-Solver++(2M) and its SDE variant (see {@link SamplerProgram.Solver#DPMPP_2M}): one call a step; the
    * denoiser of each step is kept in register (step mod 2) for the next.
    */
-  static final class DpmSolver extends FewStepCursor {
+  static final class DpmSolver extends OneCallCursor {
     private final double eta;
     private double hPrev = Double.NaN;
 
@@ -459,18 +479,11 @@ final class Cursors {
     }
 
     @Override
-    protected void update(double scoreNorm, double noiseNorm, double errorNorm) {
-      ticks++;
-      if (denoising()) {
-        denoise();
-        return;
-      }
-      double tNext = timeAt(stepIndex + 1);
-      double m = sde.meanCoeff(time);
-      double sd = sde.std(time);
-      double sigma = sde.sigma(time);
-      double mNext = sde.meanCoeff(tNext);
-      double sigmaNext = sde.sigma(tNext);
+    void take(Step st) {
+      double sd = st.sd();
+      double sigma = st.sigma();
+      double mNext = st.mNext();
+      double sigmaNext = st.sigmaNext();
       double h = Math.log(sigma / sigmaNext);          // lambda' - lambda, lambda = -log sigma
       double etaH = eta * h;
       double e = -Math.expm1(-h - etaH);               // 1 - e^(-(1 + eta) h)
@@ -482,7 +495,7 @@ final class Cursors {
         w = e * (1 + 0.5 / r);
         wPrev = -0.5 * e / r;
       }
-      double k = mNext / m;
+      double k = mNext / st.m();
       setUpdate(new Affine(k * (decay + w), k * w * sd * sd,
           eta > 0 ? mNext * sigmaNext * Math.sqrt(-Math.expm1(-2 * etaH)) : 0));
       if (wPrev != 0) {
@@ -490,7 +503,6 @@ final class Cursors {
         gamma[(stepIndex + 1) % 2] = mNext * wPrev;
       }
       hPrev = h;
-      advance();
     }
   }
 
