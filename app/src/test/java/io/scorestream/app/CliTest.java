@@ -74,6 +74,25 @@ class CliTest {
         "--sigma-max", "100", "--n", "4", "--out", dir.resolve("x.csv").toString());
   }
 
+  /** The default sampler from the command line (pc, 500 steps, the SDE's own predictor and corrector) on gmm8. */
+  @Test
+  void predictorCorrectorDefaultsMeetTheGmm8WeightsForEverySde(@TempDir Path dir) throws IOException {
+    io.scorestream.model.score.GaussianMixture gmm8 = io.scorestream.model.score.GaussianMixture.named("gmm8");
+    double[] eighth = new double[8];
+    java.util.Arrays.fill(eighth, 1.0 / 8);
+    for (String sde : new String[] {"ve", "vp", "subvp"}) {
+      Path out = dir.resolve("pc-" + sde + ".csv");
+      assertEquals(0, run("sample", "--model", "analytic:gmm8", "--sde", sde, "--n", "10000", "--out",
+          out.toString())[0]);
+      double[][] x = Files.readAllLines(out).stream().skip(1)
+          .map(l -> java.util.Arrays.stream(l.split(",")).mapToDouble(Double::parseDouble).toArray())
+          .toArray(double[][]::new);
+      var stats = io.scorestream.model.eval.MixtureStats.of(gmm8, x);
+      assertTrue(stats.maxWeightError(eighth) <= 0.02, sde + ": mode weights "
+          + java.util.Arrays.toString(stats.modeWeights()));
+    }
+  }
+
   @Test
   void writesAScatterPlot(@TempDir Path dir) {
     Path png = dir.resolve("s.png");

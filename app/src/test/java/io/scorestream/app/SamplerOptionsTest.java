@@ -64,6 +64,22 @@ class SamplerOptionsTest {
   }
 
   @Test
+  void annealedLangevinOnAnAnalyticMixtureUsesItsPaperLadderOnBoth() {
+    for (String name : List.of("ve", "vp", "subvp")) {
+      ModelLoader.Loaded loaded = ModelLoader.load("analytic:ncsn-gmm", name);
+      SamplerOptions o = new SamplerOptions();
+      new CommandLine(o).parseArgs("--sampler", "ald");
+      SamplerProgram cli = o.program(loaded.model().sde(), loaded.aldSigmaRange());
+      io.scorestream.actors.InitialModel served = io.scorestream.actors.InitialModel.analytic(
+          io.scorestream.model.score.GaussianMixture.named("ncsn-gmm"), loaded.model().sde());
+      SamplerProgram node = Programs.build(SamplerSpec.fewStep("ald", null), served.sde(),
+          Programs.limits(NODE.coordinator(), served.aldSigmaRange()));
+      assertEquals(node, cli, name);
+      assertEquals(new SamplerProgram.AnnealedLangevin(20, 1, 10, 100, 0.1, true, true), cli, name);
+    }
+  }
+
+  @Test
   void leavingOutTheStepsMeansTheNodesDefault() {
     SamplerProgram p = cli(Sde.named("vp"), "--sampler", "pc");
     assertEquals(NODE.coordinator().defaultSteps(), ((SamplerProgram.PredictorCorrector) p).steps());

@@ -101,6 +101,22 @@ class FewStepSamplerTest {
   }
 
   @Test
+  void ddimWithEtaOneIsTheAncestralSampler() {
+    // Song, Meng and Ermon 2021, section 4.1: eta = 1 is the posterior step q(x_t' | x_t, x0-hat), which the
+    // ancestral predictor takes (for VP, Ho et al. 2020, eq. 7); both draw the same per-chain noise, so the chains
+    // agree up to rounding on every SDE.
+    for (String name : List.of("ve", "vp", "subvp")) {
+      Sde sde = Sde.named(name);
+      ScoreModel m = new AnalyticScoreModel(GMM8, sde);
+      double[][] ddim = Sampling.run(m, build("ddim", 40, 1.0, null, sde), 500, 11, null, null).samples()
+          .toDoubleMatrix();
+      double[][] ancestral = Sampling.run(m, new SamplerProgram.PredictorCorrector(40, Predictor.ANCESTRAL,
+          Corrector.NONE, 0, 0.16, true), 500, 11, null, null).samples().toDoubleMatrix();
+      for (int i = 0; i < ddim.length; i++) assertArrayEquals(ancestral[i], ddim[i], 1e-9, name + " chain " + i);
+    }
+  }
+
+  @Test
   void chainsAreTheSameAloneAndInAMixedBatch() {
     Sde vp = Sde.named("vp");
     ScoreModel m = new AnalyticScoreModel(GMM8, vp);
