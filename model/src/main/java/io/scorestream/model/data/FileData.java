@@ -15,7 +15,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -122,9 +121,6 @@ public final class FileData implements DataSource {
   // ---------------------------------------------------------------- NPY
 
   private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
-  private static final Pattern DESCR = Pattern.compile("['\"]descr['\"]\\s*:\\s*['\"]([^'\"]*)['\"]");
-  private static final Pattern FORTRAN = Pattern.compile("['\"]fortran_order['\"]\\s*:\\s*(\\w+)");
-  private static final Pattern SHAPE = Pattern.compile("['\"]shape['\"]\\s*:\\s*\\(([^)]*)\\)");
 
   /**
    * Loads a NumPy .npy file (format 1.0 or 2.0, also 3.0): dtype {@code <f4, <f8, <i4} or {@code <i8}, C order,
@@ -138,136 +134,30 @@ public final class FileData implements DataSource {
   /** The raw (un-normalised) n x d matrix of a .npy file, validated as in {@link #npy(Path, String)}. */
   public static double[][] readNpy(Path p) {
     checkReadable(p);
-    byte[] bytes;
-    try {
-      bytes = Files.readAllBytes(p);
-    } catch (IOException e) {
-      throw new DataException("cannot read " + p + ": " + e.getMessage(), e);
-    } catch (OutOfMemoryError e) {
-      throw new DataException(p + ": file too large to load", e);
+    Npy a = Npy.read(p);
+    if (a.dtype().endsWith("u1")) {
+      throw new DataException(p + ": unsupported dtype '" + a.dtype() + "' (expected <f4, <f8, <i4 or <i8)");
     }
-    for (int i = 0; i < MAGIC.length; i++) {
-      if (i >= bytes.length || bytes[i] != MAGIC[i]) throw new DataException(p + ": not an NPY file (bad magic)");
-    }
-    if (bytes.length < 8) throw new DataException(p + ": truncated NPY header");
-    int major = bytes[6] & 0xff;
-    int minor = bytes[7] & 0xff;
-    ByteBuffer buf = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
-    long headerLen;
-    int headerStart;
-    if (major == 1) {
-      if (bytes.length < 10) throw new DataException(p + ": truncated NPY header");
-      headerLen = buf.getShort(8) & 0xffffL;
-      headerStart = 10;
-    } else if (major == 2 || major == 3) {
-      if (bytes.length < 12) throw new DataException(p + ": truncated NPY header");
-      headerLen = buf.getInt(8) & 0xffffffffL;
-      headerStart = 12;
-    } else {
-      throw new DataException(p + ": unsupported NPY format version " + major + "." + minor + " (expected 1.0 or 2.0)");
-    }
-    if (headerStart + headerLen > bytes.length) {
-      throw new DataException(p + ": truncated NPY header (declares " + headerLen + " bytes, file has "
-          + (bytes.length - headerStart) + ")");
-    }
-    String header = new String(bytes, headerStart, (int) headerLen,
-        major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
-    int dataStart = headerStart + (int) headerLen;
-
-    Matcher dm = DESCR.matcher(header);
-    if (!dm.find()) throw new DataException(p + ": NPY header has no 'descr': " + header.trim());
-    String descr = dm.group(1);
-    int itemSize;
-    switch (descr) {
-      case "<f4":
-      case "<i4":
-        itemSize = 4;
-        break;
-      case "<f8":
-      case "<i8":
-        itemSize = 8;
-        break;
-      default:
-        throw new DataException(p + ": unsupported dtype '" + descr + "' (expected <f4, <f8, <i4 or <i8)");
-    }
-    Matcher fm = FORTRAN.matcher(header);
-    if (!fm.find()) throw new DataException(p + ": NPY header has no 'fortran_order': " + header.trim());
-    if (!fm.group(1).equals("False")) {
-      throw new DataException(p + ": fortran_order " + fm.group(1) + " is not supported (save in C order)");
-    }
-    Matcher sm = SHAPE.matcher(header);
-    if (!sm.find()) throw new DataException(p + ": NPY header has no 'shape': " + header.trim());
-    long[] shape = parseShape(p, sm.group(1));
-    String shapeText = "(" + sm.group(1).trim() + ")";
+    long[] shape = a.shape();
     if (shape.length != 1 && shape.length != 2) {
-      throw new DataException(p + ": expected a 1-D or 2-D array, got shape " + shapeText);
+      throw new DataException(p + ": expected a 1-D or 2-D array, got shape " + a.shapeText());
     }
     long n = shape[0];
     long d = shape.length == 2 ? shape[1] : 1;
-    if (n == 0 || d == 0) throw new DataException(p + ": empty array of shape " + shapeText);
-    long count;
-    long need;
-    try {
-      count = Math.multiplyExact(n, d);
-      need = Math.multiplyExact(count, (long) itemSize);
-    } catch (ArithmeticException e) {
-      throw new DataException(p + ": shape " + shapeText + " is too large");
-    }
-    if (n > Integer.MAX_VALUE - 8 || d > Integer.MAX_VALUE - 8) {
-      throw new DataException(p + ": shape " + shapeText + " is too large");
-    }
-    long have = bytes.length - (long) dataStart;
-    if (have < need) {
-      throw new DataException(p + ": truncated data (shape " + shapeText + " " + descr + " needs " + need
-          + " bytes, file has " + have + ")");
-    }
-    buf.position(dataStart);
+    if (n == 0 || d == 0) throw new DataException(p + ": empty array of shape " + a.shapeText());
     double[][] out = new double[(int) n][(int) d];
+    double[] v = a.values();
     for (int i = 0; i < n; i++) {
       for (int j = 0; j < d; j++) {
-        double v;
-        switch (descr) {
-          case "<f4":
-            v = buf.getFloat();
-            break;
-          case "<f8":
-            v = buf.getDouble();
-            break;
-          case "<i4":
-            v = buf.getInt();
-            break;
-          default:
-            v = buf.getLong();
-            break;
-        }
-        if (!Double.isFinite(v)) {
+        double x = v[(int) (i * d + j)];
+        if (!Double.isFinite(x)) {
           throw new DataException(p + ": element [" + i + ", " + j + "] is "
-              + (Double.isNaN(v) ? "NaN" : v > 0 ? "Inf" : "-Inf") + " (row " + i + ", column " + j + ", 0-based)");
+              + (Double.isNaN(x) ? "NaN" : x > 0 ? "Inf" : "-Inf") + " (row " + i + ", column " + j + ", 0-based)");
         }
-        out[i][j] = v;
+        out[i][j] = x;
       }
     }
     return out;
-  }
-
-  private static long[] parseShape(Path p, String text) {
-    String t = text.trim();
-    if (t.isEmpty()) return new long[0];
-    String[] parts = t.split(",");
-    List<Long> dims = new ArrayList<>();
-    for (String part : parts) {
-      String s = part.trim();
-      if (s.isEmpty()) continue; // trailing comma of a 1-tuple
-      if (s.endsWith("L") || s.endsWith("l")) s = s.substring(0, s.length() - 1);
-      try {
-        long v = Long.parseLong(s);
-        if (v < 0) throw new NumberFormatException();
-        dims.add(v);
-      } catch (NumberFormatException e) {
-        throw new DataException(p + ": bad shape (" + t + ") in NPY header");
-      }
-    }
-    return dims.stream().mapToLong(Long::longValue).toArray();
   }
 
   /**
