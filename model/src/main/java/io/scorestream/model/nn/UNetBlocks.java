@@ -45,10 +45,16 @@ public final class UNetBlocks {
   /** A 3 x 3 (or k x k) convolution with SAME padding, weights [k, k, in, out] and bias [out]. */
   public static SDVariable conv(SameDiff sd, String name, SDVariable x, int in, int out, int k, double gain,
                                 long seed, DataType type) {
+    return conv(sd, name, x, in, out, k, 1, gain, seed, type);
+  }
+
+  /** A k x k convolution with the given stride (2 halves H and W) and SAME padding. */
+  public static SDVariable conv(SameDiff sd, String name, SDVariable x, int in, int out, int k, int stride,
+                                double gain, long seed, DataType type) {
     double std = gain * Math.sqrt(2.0 / (in * k * k));
     SDVariable w = sd.var(name + "/w", normal(type, std, seed, k, k, in, out));
     SDVariable b = sd.var(name + "/b", Nd4j.zeros(type, out));
-    Conv2DConfig c = Conv2DConfig.builder().kH(k).kW(k).sH(1).sW(1).paddingMode(PaddingMode.SAME)
+    Conv2DConfig c = Conv2DConfig.builder().kH(k).kW(k).sH(stride).sW(stride).paddingMode(PaddingMode.SAME)
         .dataFormat("NCHW").build();
     return sd.cnn().conv2d(x, w, b, c);
   }
