@@ -15,7 +15,9 @@ import org.nd4j.linalg.factory.Nd4j;
  *   <li>{@link #fourierEmbedding}: the Gaussian Fourier features of the noise condition, [sin 2 pi W c, cos 2 pi W c]
  *       with fixed W ~ N(0, scale^2) (Tancik et al. 2020; Song et al. 2021, NCSN++);</li>
  *   <li>{@link #resBlock}: the DDPM / NCSN++ residual block, h = conv(SiLU(GN(x))) + Dense(emb),
- *       h = conv(SiLU(GN(h))), out = h + skip(x) with a 1 x 1 convolution when the channels change.</li>
+ *       h = conv(SiLU(GN(h))), out = h + skip(x) with a 1 x 1 convolution when the channels change;</li>
+ *   <li>{@link #attention}: DDPM's self-attention block over the H W positions, x + proj(V softmax(K^T Q / sqrt C))
+ *       with Q, K, V 1 x 1 convolutions of GN(x), for the lowest resolution.</li>
  * </ul>
  * Parameters are variables named under the block's name, initialised from a seed (He-normal convolutions, the
  * second one scaled by 0.1 so that a fresh block is close to its skip path). Not thread-safe (a SameDiff graph).
@@ -76,6 +78,26 @@ public final class UNetBlocks {
         seed + 2, type);
     SDVariable skip = in == out ? x : conv(sd, name + "/skip", x, in, out, 1, 1.0, seed + 3, type);
     return h.add(skip);
+  }
+
+  /**
+   * Self-attention of x [B, C, H, W] over its H W positions (Ho et al. 2020's AttnBlock; Vaswani et al. 2017):
+   * h = GN(x); q, k, v = 1 x 1 convolutions of h, as [B, C, HW]; a = softmax over keys of k^T q / sqrt(C),
+   * [B, HW(keys), HW(queries)]; out = x + proj(v a), proj a 1 x 1 convolution at gain 0.1.
+   */
+  public static SDVariable attention(SameDiff sd, String name, SDVariable x, int channels, int height, int width,
+                                     int groups, long seed) {
+    DataType type = x.dataType();
+    SDVariable h = GroupNorm.build(sd, name + "/gn", x, channels, groups);
+    int hw = height * width;
+    SDVariable q = conv(sd, name + "/q", h, channels, channels, 1, 1.0, seed, type).reshape(-1, channels, hw);
+    SDVariable k = conv(sd, name + "/k", h, channels, channels, 1, 1.0, seed + 1, type).reshape(-1, channels, hw);
+    SDVariable v = conv(sd, name + "/v", h, channels, channels, 1, 1.0, seed + 2, type).reshape(-1, channels, hw);
+    // logits[b, j, i] = k_j . q_i / sqrt(C): keys along dimension 1, normalised by the softmax over it.
+    SDVariable logits = sd.mmul(k, q, true, false, false).div(Math.sqrt(channels));
+    SDVariable a = sd.nn().softmax(logits, 1);
+    SDVariable out = sd.mmul(v, a, false, false, false).reshape(-1, channels, height, width);
+    return x.add(conv(sd, name + "/proj", out, channels, channels, 1, 0.1, seed + 3, type));
   }
 
   private static INDArray normal(DataType type, double std, long seed, long... shape) {

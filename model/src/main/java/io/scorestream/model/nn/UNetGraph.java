@@ -14,7 +14,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * SameDiff graph (Ronneberger et al. 2015; the DDPM / NCSN++ layout of Ho et al. 2020 and Song et al. 2021, at toy
  * width): Gaussian Fourier features of the noise condition through a two-layer MLP; a 3 x 3 stem; a residual block
  * at full resolution, a stride-2 convolution, a residual block at half resolution with twice the channels, a middle
- * block, nearest-neighbour upsampling, the full-resolution skip concatenated, a residual block and a 3 x 3 head;
+ * block (optionally followed by self-attention over the half-resolution positions), nearest-neighbour upsampling, the full-resolution skip concatenated, a residual block and a 3 x 3 head;
  * the output times a per-row scale is the score (as the MLP's: 1 / sigma for VE, -1 / std for VP).
  *
  * <p>Placeholders: {@code x} [B, C, H, W], {@code cond} [B, 1], {@code scale} [B, 1], {@code z} [B, C, H, W] (the
@@ -32,8 +32,14 @@ public record UNetGraph(int channels, int height, int width, int base, int group
   public static final String LOSS = "loss";
   public static final String SCORE = "score";
 
-  /** Builds the graph with parameters initialised from seed. */
+  /** Builds the graph, without attention, with parameters initialised from seed. */
   public static UNetGraph create(int channels, int height, int width, int base, int groups, long seed) {
+    return create(channels, height, width, base, groups, false, seed);
+  }
+
+  /** Builds the graph with parameters initialised from seed; attention adds self-attention after the middle block. */
+  public static UNetGraph create(int channels, int height, int width, int base, int groups, boolean attention,
+                                 long seed) {
     if (height % 2 != 0 || width % 2 != 0) throw new IllegalArgumentException("H and W must be even, got " + height
         + " x " + width);
     if (base % groups != 0) throw new IllegalArgumentException("base channels " + base + " not a multiple of "
@@ -54,6 +60,7 @@ public record UNetGraph(int channels, int height, int width, int base, int group
     SDVariable d = UNetBlocks.conv(sd, "downsample", h1, base, base, 3, 2, 1.0, seed + 20, t);
     SDVariable h2 = UNetBlocks.resBlock(sd, "down2", d, base, 2 * base, e, emb, groups, seed + 30);
     SDVariable m = UNetBlocks.resBlock(sd, "mid", h2, 2 * base, 2 * base, e, emb, groups, seed + 40);
+    if (attention) m = UNetBlocks.attention(sd, "mid/attn", m, 2 * base, height / 2, width / 2, groups, seed + 45);
     SDVariable u = sd.cnn().upsampling2d(m, 2, 2, true);
     SDVariable cat = sd.concat(1, u, h1);
     SDVariable h3 = UNetBlocks.resBlock(sd, "up1", cat, 3 * base, base, e, emb, groups, seed + 50);

@@ -77,6 +77,40 @@ class UNetBlocksTest {
   }
 
   @Test
+  void attentionGradientsAgreeWithCentralDifferencesAndItsWeightsSumToOne() {
+    SameDiff sd = SameDiff.create();
+    SDVariable x = sd.var("x", random(4, B, OUT, 3, 2));
+    SDVariable y = UNetBlocks.attention(sd, "attn", x, OUT, 3, 2, 2, 11);
+    SDVariable r = sd.constant("r", random(5, B, OUT, 3, 2));
+    y.mul(r).sum().rename("loss");
+    sd.setLossVariables("loss");
+    List<String> names = List.of("x", "attn/gn/gamma", "attn/q/w", "attn/k/w", "attn/v/w", "attn/v/b", "attn/proj/w",
+        "attn/proj/b");
+    Map<String, INDArray> grads = sd.calculateGradients(Map.of(), names.toArray(String[]::new));
+    double h = 1e-6;
+    for (String name : names) {
+      INDArray p = sd.getVariable(name).getArr();
+      INDArray g = grads.get(name);
+      for (long i = 0; i < p.length(); i += Math.max(1, p.length() / 12)) {
+        double keep = p.getDouble(i);
+        p.putScalar(i, keep + h);
+        double up = loss(sd);
+        p.putScalar(i, keep - h);
+        double down = loss(sd);
+        p.putScalar(i, keep);
+        double numeric = (up - down) / (2 * h);
+        assertEquals(numeric, g.getDouble(i), 1e-5 * Math.max(1, Math.abs(numeric)), name + "[" + i + "]");
+      }
+    }
+    // The softmax's weights over the keys of each query sum to one.
+    String softmax = sd.ops()[java.util.Arrays.stream(sd.ops()).map(o -> o.opName()).toList().indexOf("softmax")]
+        .outputVariable().name();
+    INDArray a = sd.outputSingle(Map.of(), softmax);
+    INDArray sums = a.sum(1);
+    for (long i = 0; i < sums.length(); i++) assertEquals(1.0, sums.getDouble(i), 1e-12);
+  }
+
+  @Test
   void fourierFeaturesAreSinesAndCosinesOfTheCondition() {
     SameDiff sd = SameDiff.create();
     SDVariable c = sd.constant("c", Nd4j.createFromArray(new double[][] {{0.0}, {0.3}, {-1.2}}));

@@ -91,6 +91,20 @@ class UNetGraphTest {
         + net.parameterCount() + " weights)");
   }
 
+  @Test
+  void withAttentionTheScoreKeepsTheImageShapeAndTheLossItsStartingValue() {
+    LabelledImages heldout = LabelledImages.idx(MnistPaths.DIR.resolve("heldout-images-idx3-ubyte"), null);
+    UNetGraph plain = UNetGraph.create(1, 28, 28, 8, 4, 3);
+    UNetGraph attn = UNetGraph.create(1, 28, 28, 8, 4, true, 3);
+    Map<String, INDArray> eval = batch(heldout, 99);
+    assertArrayEquals(new long[] {BATCH, 1, 28, 28}, attn.sd().outputSingle(eval, UNetGraph.SCORE).shape());
+    // Attention adds 4 (16 x 16 + 16) + 2 x 16 weights, and its 0.1-gain projection starts near the identity, so a
+    // fresh network's loss barely moves.
+    org.junit.jupiter.api.Assertions.assertEquals(4 * (16 * 16 + 16) + 2 * 16,
+        attn.parameterCount() - plain.parameterCount());
+    org.junit.jupiter.api.Assertions.assertEquals(plain.loss(eval), attn.loss(eval), 0.05);
+  }
+
   /** Where the MNIST digits are installed (the same as MnistDigitsTest's). */
   static final class MnistPaths {
     static final Path DIR = Path.of(System.getProperty("scorestream.mnist", "mnist/data"));
