@@ -395,12 +395,10 @@ final class Cursors {
     @Override public final int totalSteps() { return program.steps(); }
   }
 
-  /** The VE-clock quantities of one step from t to tNext: m, std and sigma = std / m at both ends. */
-  record Step(double t, double tNext, double m, double sd, double sigma, double mNext, double sdNext,
-              double sigmaNext) {
+  /** The VE-clock quantities of one step from t to tNext that the one-call solvers read: m, std, sigma = std / m. */
+  record Step(double m, double sd, double sigma, double mNext, double sigmaNext) {
     static Step of(Sde sde, double t, double tNext) {
-      return new Step(t, tNext, sde.meanCoeff(t), sde.std(t), sde.sigma(t), sde.meanCoeff(tNext), sde.std(tNext),
-          sde.sigma(tNext));
+      return new Step(sde.meanCoeff(t), sde.std(t), sde.sigma(t), sde.meanCoeff(tNext), sde.sigma(tNext));
     }
   }
 
