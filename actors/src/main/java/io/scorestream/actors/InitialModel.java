@@ -3,7 +3,7 @@ package io.scorestream.actors;
 import io.scorestream.config.ModelSettings;
 import io.scorestream.model.score.GaussianMixture;
 import io.scorestream.model.score.MlpConfig;
-import io.scorestream.model.score.MlpWeights;
+import io.scorestream.model.score.NetworkWeights;
 import io.scorestream.model.score.ScoreModel;
 import io.scorestream.model.sde.Sde;
 import io.scorestream.model.train.Checkpoint;
@@ -22,11 +22,11 @@ import java.nio.file.Path;
  *                    null for its SDE's
  */
 public record InitialModel(String description, long trainStep, ModelRegistry.ModelFactory factory, Sde sde, int dim,
-                           MlpWeights weights, double[] aldSigmaRange) {
+                           NetworkWeights weights, double[] aldSigmaRange) {
 
   /** A model with its SDE's annealed Langevin ladder. */
   public InitialModel(String description, long trainStep, ModelRegistry.ModelFactory factory, Sde sde, int dim,
-                      MlpWeights weights) {
+                      NetworkWeights weights) {
     this(description, trainStep, factory, sde, dim, weights, null);
   }
 
@@ -37,14 +37,14 @@ public record InitialModel(String description, long trainStep, ModelRegistry.Mod
       case INIT -> {
         Sde sde = Sde.named(m.sde());
         long seed = Long.parseLong(m.sourceArgument());
-        MlpWeights w = MlpWeights.initialize(MlpConfig.reference(m.dim()), seed);
-        yield new InitialModel("fresh reference MLP (seed " + seed + ")", 0, ModelRegistry.mlp(w, sde), sde, m.dim(),
+        NetworkWeights w = NetworkWeights.initialize(MlpConfig.reference(m.dim()), seed);
+        yield new InitialModel("fresh reference MLP (seed " + seed + ")", 0, ModelRegistry.network(w, sde), sde, m.dim(),
             w);
       }
       case CHECKPOINT -> {
         Checkpoint c = Checkpoint.read(Path.of(m.sourceArgument()));
         yield new InitialModel("checkpoint " + m.sourceArgument() + " step " + c.step() + " (ema)", c.step(),
-            ModelRegistry.mlp(c.ema(), c.sde()), c.sde(), c.ema().config().dim(), c.ema());
+            ModelRegistry.network(c.ema(), c.sde()), c.sde(), c.ema().config().dim(), c.ema());
       }
     };
   }

@@ -9,8 +9,7 @@ import akka.actor.typed.javadsl.Receive;
 import io.scorestream.config.RegistrySettings;
 import io.scorestream.model.score.AnalyticScoreModel;
 import io.scorestream.model.score.GaussianMixture;
-import io.scorestream.model.score.MlpScoreModel;
-import io.scorestream.model.score.MlpWeights;
+import io.scorestream.model.score.NetworkWeights;
 import io.scorestream.model.score.ScoreModel;
 import io.scorestream.model.score.WeightsSnapshot;
 import io.scorestream.model.sde.Sde;
@@ -75,16 +74,17 @@ public final class ModelRegistry extends AbstractBehavior<ModelRegistry.Command>
   }
 
   /**
-   * A factory over a heap snapshot of MLP weights: each model it builds has native arrays of its own, freed when its
-   * sampler closes it, so a version that nobody serves holds no native memory.
+   * A factory over a heap snapshot of a network's weights (any {@link io.scorestream.model.score.NetworkConfig}): each
+   * model it builds has native arrays of its own, freed when its sampler closes it, so a version that nobody serves
+   * holds no native memory.
    */
-  public static ModelFactory mlp(WeightsSnapshot weights, Sde sde) {
-    return () -> MlpScoreModel.owning(weights.toWeights(), sde);
+  public static ModelFactory network(WeightsSnapshot weights, Sde sde) {
+    return () -> weights.model(sde);
   }
 
-  /** {@link #mlp(WeightsSnapshot, Sde)} over a copy of weights (which are not retained). */
-  public static ModelFactory mlp(MlpWeights weights, Sde sde) {
-    return mlp(WeightsSnapshot.of(weights), sde);
+  /** {@link #network(WeightsSnapshot, Sde)} over a copy of weights (which are not retained). */
+  public static ModelFactory network(NetworkWeights weights, Sde sde) {
+    return network(WeightsSnapshot.of(weights), sde);
   }
 
   public static Behavior<Command> create(RegistrySettings settings) {

@@ -18,7 +18,7 @@ import io.scorestream.config.TrainerSettings;
 import io.scorestream.model.data.DataSource;
 import io.scorestream.model.data.DataSpecs;
 import io.scorestream.model.data.Normalization;
-import io.scorestream.model.score.MlpWeights;
+import io.scorestream.model.score.NetworkWeights;
 import io.scorestream.model.score.WeightsSnapshot;
 import io.scorestream.model.sde.Sde;
 import io.scorestream.model.train.Checkpoint;
@@ -89,7 +89,7 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
    * @param init initial weights (used when there is no checkpoint to resume from)
    * @param sde  the SDE of the served model
    */
-  public static Behavior<Command> create(TrainerSettings settings, MlpWeights init, Sde sde,
+  public static Behavior<Command> create(TrainerSettings settings, NetworkWeights init, Sde sde,
                                          ActorRef<ModelRegistry.Command> registry) {
     return Behaviors.setup(outer -> {
       DataSource data = DataSpecs.parse(settings.data(), settings.normalization());
@@ -99,7 +99,7 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
   }
 
   /** A trainer over a given data source and stream of batches (the batches must have the data's width). */
-  public static Behavior<Command> create(TrainerSettings settings, MlpWeights init, Sde sde,
+  public static Behavior<Command> create(TrainerSettings settings, NetworkWeights init, Sde sde,
                                          ActorRef<ModelRegistry.Command> registry, DataSource data,
                                          BatchSource batches) {
     return Behaviors.supervise(Behaviors.<Command>setup(
@@ -149,7 +149,7 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
   private boolean finished;
   private long batches;
 
-  private Trainer(ActorContext<Command> ctx, TrainerSettings settings, MlpWeights init, Sde sde,
+  private Trainer(ActorContext<Command> ctx, TrainerSettings settings, NetworkWeights init, Sde sde,
                   ActorRef<ModelRegistry.Command> registry, DataSource data, BatchSource batches) {
     super(ctx);
     this.settings = settings;
@@ -252,7 +252,7 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
   }
 
   private void publish(WeightsSnapshot ema, String description, long step) {
-    registry.tell(new ModelRegistry.Publish(description, step, ModelRegistry.mlp(ema, trainer.sde()), null));
+    registry.tell(new ModelRegistry.Publish(description, step, ModelRegistry.network(ema, trainer.sde()), null));
     published++;
     lastPublishedStep = step;
   }

@@ -16,7 +16,7 @@ import akka.stream.testkit.TestSubscriber;
 import akka.stream.testkit.javadsl.TestSink;
 import io.scorestream.model.sample.SamplerSpec;
 import io.scorestream.model.score.MlpConfig;
-import io.scorestream.model.score.MlpWeights;
+import io.scorestream.model.score.NetworkWeights;
 import io.scorestream.model.score.ScoreModel;
 import io.scorestream.model.sde.Sde;
 import java.time.Duration;
@@ -308,10 +308,10 @@ class ScoreStreamTest {
   @Test
   void weightSwapMidRunIsPickedUpAtStepBoundary() throws Exception {
     Sde vp = Sde.named("vp");
-    MlpWeights w1 = MlpWeights.initialize(MlpConfig.reference(2), 1);
-    MlpWeights w2 = MlpWeights.initialize(MlpConfig.reference(2), 2);
-    ModelRegistry.ModelFactory v1 = ModelRegistry.mlp(w1, vp);
-    ModelRegistry.ModelFactory v2 = ModelRegistry.mlp(w2, vp);
+    NetworkWeights w1 = NetworkWeights.initialize(MlpConfig.reference(2), 1);
+    NetworkWeights w2 = NetworkWeights.initialize(MlpConfig.reference(2), 2);
+    ModelRegistry.ModelFactory v1 = ModelRegistry.network(w1, vp);
+    ModelRegistry.ModelFactory v2 = ModelRegistry.network(w2, vp);
     TestModels.Gate gate = new TestModels.Gate(20);
     InitialModel initial = new InitialModel("mlp seed 1", 0, TestModels.hooked(v1, gate), vp, 2, w1);
     try (TestNode node = TestNode.start(KIT, ONE_SAMPLER, initial)) {

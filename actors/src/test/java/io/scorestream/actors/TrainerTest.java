@@ -17,7 +17,7 @@ import io.scorestream.model.data.DataSource;
 import io.scorestream.model.data.DataSpecs;
 import io.scorestream.model.sample.SamplerSpec;
 import io.scorestream.model.score.MlpConfig;
-import io.scorestream.model.score.MlpWeights;
+import io.scorestream.model.score.NetworkWeights;
 import io.scorestream.model.sde.Sde;
 import io.scorestream.model.train.Checkpoint;
 import java.nio.file.Files;
@@ -45,11 +45,11 @@ class TrainerTest {
         .withSteps(32, publishEvery, checkpointEvery, maxSteps);
   }
 
-  private static MlpWeights init(long seed) {
-    return MlpWeights.initialize(MlpConfig.reference(2), seed);
+  private static NetworkWeights init(long seed) {
+    return NetworkWeights.initialize(MlpConfig.reference(2), seed);
   }
 
-  private static ActorRef<Trainer.Command> spawn(TrainerSettings s, MlpWeights init,
+  private static ActorRef<Trainer.Command> spawn(TrainerSettings s, NetworkWeights init,
                                                  ActorRef<ModelRegistry.Command> registry,
                                                  Trainer.BatchSource batches) {
     return KIT.spawn(Trainer.create(s, init, VP, registry, GMM8, batches), "trainer-" + COUNT.incrementAndGet(),
@@ -111,10 +111,10 @@ class TrainerTest {
     ActorRef<Trainer.Command> third = spawn(trainer(straight, 100, 100, 8), init(0), registry, plain());
     awaitFinished(third);
     KIT.stop(third);
-    MlpWeights a = Checkpoint.read(dir).ema();
-    MlpWeights b = Checkpoint.read(straight).ema();
+    NetworkWeights a = Checkpoint.read(dir).ema();
+    NetworkWeights b = Checkpoint.read(straight).ema();
     assertEquals(8, Checkpoint.read(dir).step());
-    for (String name : MlpWeights.names(a.config())) {
+    for (String name : NetworkWeights.names(a.config())) {
       assertArrayEquals(flat(b.get(name)), flat(a.get(name)), name);
     }
   }
@@ -198,9 +198,9 @@ class TrainerTest {
 
   @Test
   void trainerWeightsArePickedUpMidRunAndNamedInResults(@TempDir Path tmp) throws Exception {
-    MlpWeights w = init(7);
+    NetworkWeights w = init(7);
     TestModels.Gate gate = new TestModels.Gate(10);
-    InitialModel initial = new InitialModel("mlp seed 7", 0, TestModels.hooked(ModelRegistry.mlp(w, VP), gate), VP,
+    InitialModel initial = new InitialModel("mlp seed 7", 0, TestModels.hooked(ModelRegistry.network(w, VP), gate), VP,
         2, w);
     try (TestNode node = TestNode.start(KIT, "scorestream.samplers = [\"cpu:0\"]", initial)) {
       CompletionStage<Result> running = node.api.generate(

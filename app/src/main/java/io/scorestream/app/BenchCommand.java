@@ -5,7 +5,7 @@ import io.scorestream.model.sample.ChainBatch;
 import io.scorestream.model.sample.SamplerProgram;
 import io.scorestream.model.score.MlpConfig;
 import io.scorestream.model.score.MlpScoreModel;
-import io.scorestream.model.score.MlpWeights;
+import io.scorestream.model.score.NetworkWeights;
 import io.scorestream.model.sde.Sde;
 import io.scorestream.model.train.MlpGraph;
 import io.scorestream.model.train.Objective;
@@ -38,7 +38,7 @@ final class BenchCommand implements Callable<Integer> {
   public Integer call() {
     Sde s = Sde.named(sde);
     MlpConfig config = MlpConfig.reference(2);
-    MlpScoreModel model = new MlpScoreModel(MlpWeights.initialize(config, 0), s);
+    MlpScoreModel model = new MlpScoreModel(NetworkWeights.initialize(config, 0), s);
     double gemm = gemmGflops();
     System.out.printf(Locale.ROOT, "machine gemm_gflops=%.1f (float32 [4096x256]x[256x256], %d ND4J threads)%n",
         gemm, Runtime.getRuntime().availableProcessors());
@@ -94,7 +94,7 @@ final class BenchCommand implements Callable<Integer> {
   }
 
   private double sameDiffForwardUs(MlpConfig config, Sde s) {
-    MlpGraph g = new MlpGraph(MlpWeights.initialize(config, 0), Objective.DSM, true);
+    MlpGraph g = new MlpGraph(NetworkWeights.initialize(config, 0), Objective.DSM, true);
     Map<String, INDArray> feed = new HashMap<>();
     feed.put("x", Nd4j.rand(DataType.FLOAT, 1, 2));
     feed.put("cond", Nd4j.valueArrayOf(new long[] {1, 1}, 0.5f));

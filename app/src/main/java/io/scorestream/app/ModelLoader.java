@@ -3,7 +3,6 @@ package io.scorestream.app;
 import io.scorestream.model.data.Normalization;
 import io.scorestream.model.score.AnalyticScoreModel;
 import io.scorestream.model.score.GaussianMixture;
-import io.scorestream.model.score.MlpScoreModel;
 import io.scorestream.model.score.ScoreModel;
 import io.scorestream.model.sde.Sde;
 import io.scorestream.model.sde.VeSde;
@@ -42,7 +41,7 @@ final class ModelLoader {
     if (c.dataSpec().startsWith("toy:") && GaussianMixture.NAMES.contains(c.dataSpec().substring(4))) {
       mixture = Optional.of(GaussianMixture.named(c.dataSpec().substring(4)));
     }
-    return new Loaded(new MlpScoreModel(c.ema(), c.sde()), c.normalization(), mixture, c.dataSpec());
+    return new Loaded(c.ema().model(c.sde()), c.normalization(), mixture, c.dataSpec());
   }
 
   /**

@@ -7,8 +7,8 @@ import io.scorestream.model.sample.SamplerProgram;
 import io.scorestream.model.sample.Sampling;
 import io.scorestream.model.score.GaussianMixture;
 import io.scorestream.model.score.MlpConfig;
-import io.scorestream.model.score.MlpScoreModel;
-import io.scorestream.model.score.MlpWeights;
+import io.scorestream.model.score.ScoreModel;
+import io.scorestream.model.score.NetworkWeights;
 import io.scorestream.model.sde.Sde;
 import io.scorestream.model.sde.VeSde;
 import io.scorestream.model.train.Checkpoint;
@@ -110,11 +110,11 @@ final class TrainCommand implements Callable<Integer> {
       TrainConfig tc = new TrainConfig(objective, likelihoodWeighting, batch, lr, warmup, gradClip, ema, seed, 100,
           rademacher(), true);
       MlpConfig mc = new MlpConfig(source.dim(), width, depth, 32, 16.0);
-      trainer = new ScoreTrainer(MlpWeights.initialize(mc, seed), s, tc, source);
+      trainer = new ScoreTrainer(NetworkWeights.initialize(mc, seed), s, tc, source);
     }
     Files.createDirectories(out);
     System.err.printf(Locale.ROOT, "training %s on %s with %s, %s loss, batch %d, %d steps -> %s%n",
-        "mlp(" + trainer.config().width() + "x" + trainer.config().depth() + ")", source.describe(),
+        trainer.config().describe(), source.describe(),
         trainer.sde().describe(), trainer.trainConfig().objective().label(), trainer.trainConfig().batchSize(), steps, out);
     Path lossCsv = out.resolve("loss.csv");
     List<double[]> history = readLoss(lossCsv, trainer.step());
@@ -159,7 +159,7 @@ final class TrainCommand implements Callable<Integer> {
 
   /** Samples the EMA model and draws the scatter that tells at a glance whether training worked. */
   private void previewSamples(ScoreTrainer trainer) {
-    MlpScoreModel model = new MlpScoreModel(trainer.emaWeights(), trainer.sde());
+    ScoreModel model = trainer.emaWeights().model(trainer.sde());
     SamplerProgram program = SamplerProgram.PredictorCorrector.defaults(trainer.sde(), 500);
     Sampling.Result r = Sampling.run(model, program, 2000, seed, null, null);
     double[][] samples = trainer.data().normalization().invert(r.samples().toDoubleMatrix());

@@ -5,7 +5,7 @@ import io.scorestream.model.memory.NativeMemory;
 import io.scorestream.model.score.HostArrays;
 import io.scorestream.model.score.MlpConfig;
 import io.scorestream.model.score.MlpScoreModel;
-import io.scorestream.model.score.MlpWeights;
+import io.scorestream.model.score.NetworkWeights;
 import io.scorestream.model.sde.Sde;
 import io.scorestream.model.train.Objective;
 import io.scorestream.model.train.ScoreTrainer;
@@ -51,7 +51,7 @@ public final class MemoryProbe {
   }
 
   private static void train(int steps) throws Exception {
-    ScoreTrainer trainer = new ScoreTrainer(MlpWeights.initialize(MlpConfig.reference(2), 0), Sde.named("vp"),
+    ScoreTrainer trainer = new ScoreTrainer(NetworkWeights.initialize(MlpConfig.reference(2), 0), Sde.named("vp"),
         TrainConfig.defaults(Objective.DSM, 0).withBatchSize(512), DataSpecs.parse("toy:gmm8", "standard"));
     for (int i = 0; i < 5; i++) trainer.trainStep();
     System.gc();
@@ -82,7 +82,7 @@ public final class MemoryProbe {
 
   private static void swaps(int swaps) throws Exception {
     Sde sde = Sde.named("vp");
-    MlpWeights w = MlpWeights.initialize(MlpConfig.reference(2), 0);
+    NetworkWeights w = NetworkWeights.initialize(MlpConfig.reference(2), 0);
     SplittableRandom rng = new SplittableRandom(1);
     long t0 = System.nanoTime();
     for (int v = 1; v <= swaps; v++) {

@@ -11,7 +11,7 @@ import io.scorestream.model.score.AnalyticScoreModel;
 import io.scorestream.model.score.GaussianMixture;
 import io.scorestream.model.score.MlpConfig;
 import io.scorestream.model.score.MlpScoreModel;
-import io.scorestream.model.score.MlpWeights;
+import io.scorestream.model.score.NetworkWeights;
 import io.scorestream.model.score.ScoreModel;
 import io.scorestream.model.sde.Sde;
 import io.scorestream.model.train.Checkpoint;
@@ -170,7 +170,7 @@ public final class NfeTable {
       return new MlpScoreModel(c.ema(), c.sde());
     }
     long t0 = System.nanoTime();
-    ScoreTrainer trainer = new ScoreTrainer(MlpWeights.initialize(MlpConfig.reference(2), 0), sde,
+    ScoreTrainer trainer = new ScoreTrainer(NetworkWeights.initialize(MlpConfig.reference(2), 0), sde,
         TrainConfig.defaults(Objective.DSM, 0), new ToyData("gmm8"));
     try {
       for (int i = 0; i < steps; i++) trainer.trainStep();

@@ -5,7 +5,7 @@ import io.scorestream.model.sample.ChainBatch;
 import io.scorestream.model.sample.SamplerProgram;
 import io.scorestream.model.score.MlpConfig;
 import io.scorestream.model.score.MlpScoreModel;
-import io.scorestream.model.score.MlpWeights;
+import io.scorestream.model.score.NetworkWeights;
 import io.scorestream.model.sde.Sde;
 import io.scorestream.model.train.MlpGraph;
 import io.scorestream.model.train.Objective;
@@ -55,7 +55,7 @@ public class SamplerStepBenchmark {
   @Setup(Level.Trial)
   public void setUp() {
     Sde s = Sde.named(sde);
-    MlpWeights w = MlpWeights.initialize(MlpConfig.reference(2), 0);
+    NetworkWeights w = NetworkWeights.initialize(MlpConfig.reference(2), 0);
     model = new MlpScoreModel(w, s);
     chains = new ChainBatch(model);
     RowKeys keys = RowKeys.of(1, 0, batch);

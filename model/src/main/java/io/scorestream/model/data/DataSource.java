@@ -1,6 +1,9 @@
 package io.scorestream.model.data;
 
-/** Vector training data: a source of already-normalised rows, drawn deterministically per (seed, step). */
+/**
+ * Training data: a source of already-normalised rows (images flattened row-major), optionally labelled, drawn
+ * deterministically per (seed, step).
+ */
 public interface DataSource {
 
   /** Number of columns of every row. */
@@ -15,6 +18,24 @@ public interface DataSource {
    * The returned arrays are fresh; callers may modify them.
    */
   double[][] batch(long seed, long step, int batchSize);
+
+  /** The number of class labels (0: unlabelled data). */
+  default int classes() {
+    return 0;
+  }
+
+  /**
+   * The labels of the rows {@link #batch} returns for the same arguments, in [0, classes), or null for unlabelled
+   * data. A pure function of its arguments, like the batch.
+   */
+  default int[] batchLabels(long seed, long step, int batchSize) {
+    return null;
+  }
+
+  /** The shape of one row seen as a sample: [D] for vectors, [C, H, W] for images. */
+  default long[] shape() {
+    return new long[] {dim()};
+  }
 
   /** The normalisation already applied to the rows that {@link #batch} and {@link #all} return. */
   Normalization normalization();

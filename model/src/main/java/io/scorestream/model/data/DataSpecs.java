@@ -4,7 +4,11 @@ import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.Locale;
 
-/** Parses data-source specs {@code toy:NAME}, {@code csv:PATH} and {@code npy:PATH} into {@link DataSource}s. */
+/**
+ * Parses data-source specs into {@link DataSource}s: vectors {@code toy:NAME}, {@code csv:PATH}, {@code npy:PATH};
+ * images {@code mnist} (the installed training digits), {@code mnist:heldout}, {@code mnist:SPLIT@DIR},
+ * {@code idx:IMAGES[,LABELS]} and {@code png:DIR} (a folder per class).
+ */
 public final class DataSpecs {
 
   private DataSpecs() {}
@@ -17,11 +21,11 @@ public final class DataSpecs {
   public static DataSource parse(String spec, String normalization) {
     String kind = Normalization.canonicalKind(normalization);
     if (spec == null || spec.isBlank()) {
-      throw new DataException("no data source given (expected toy:NAME, csv:PATH or npy:PATH)");
+      throw new DataException("no data source given (expected toy:NAME, csv:PATH, npy:PATH, mnist[:SPLIT], idx:IMAGES[,LABELS] or png:DIR)");
     }
     String s = spec.trim();
     int colon = s.indexOf(':');
-    String scheme = colon < 0 ? "" : s.substring(0, colon).toLowerCase(Locale.ROOT);
+    String scheme = colon < 0 ? s.toLowerCase(Locale.ROOT) : s.substring(0, colon).toLowerCase(Locale.ROOT);
     String rest = colon < 0 ? "" : s.substring(colon + 1).trim();
     switch (scheme) {
       case "toy":
@@ -30,8 +34,29 @@ public final class DataSpecs {
         return FileData.csv(path(s, rest), kind);
       case "npy":
         return FileData.npy(path(s, rest), kind);
+      case "mnist": {
+        // mnist, mnist:heldout, mnist:train@DIR
+        String split = rest.isEmpty() ? "train" : rest;
+        Path dir = ImageData.MNIST_DIR;
+        int at = split.indexOf('@');
+        if (at >= 0) {
+          dir = path(s, split.substring(at + 1));
+          split = split.substring(0, at);
+        }
+        if (!split.equals("train") && !split.equals("heldout")) {
+          throw new DataException("unknown MNIST split '" + split + "' (expected train or heldout)");
+        }
+        return ImageData.mnist(dir, split);
+      }
+      case "idx": {
+        String[] parts = rest.split(",", 2);
+        Path labels = parts.length > 1 ? path(s, parts[1].trim()) : null;
+        return new ImageData(LabelledImages.idx(path(s, parts[0].trim()), labels), s);
+      }
+      case "png":
+        return new ImageData(LabelledImages.pngFolder(path(s, rest)), s);
       default:
-        throw new DataException("unknown data source '" + spec + "' (expected toy:NAME, csv:PATH or npy:PATH)");
+        throw new DataException("unknown data source '" + spec + "' (expected toy:NAME, csv:PATH, npy:PATH, mnist[:SPLIT], idx:IMAGES[,LABELS] or png:DIR)");
     }
   }
 

@@ -4,8 +4,8 @@ import java.util.Arrays;
 import java.util.Locale;
 
 /**
- * A per-column affine normalisation x -> (x - mean) / std: kind {@code none} (identity) or {@code standard}
- * (mean and std fitted on the data, std floored at {@link #STD_FLOOR}). Immutable; arrays are copied in and out.
+ * A per-column affine normalisation x -> (x - mean) / std: kind {@code none} (identity), {@code standard}
+ * (mean and std fitted on the data, std floored at {@link #STD_FLOOR}) or {@code image} (pixels in [0, 1] to [-1, 1]). Immutable; arrays are copied in and out.
  *
  * @param kind "none" or "standard"
  * @param mean per-column mean subtracted by {@link #apply(double[])}
@@ -17,12 +17,14 @@ public record Normalization(String kind, double[] mean, double[] std) {
   public static final String NONE = "none";
   /** Kind name of the fitted per-column standardisation. */
   public static final String STANDARD = "standard";
+  /** Kind name of the fixed image scaling [0, 1] -> [-1, 1] (mean 0.5, std 0.5 for every pixel; DDPM's). */
+  public static final String IMAGE = "image";
   /** Smallest std a fitted column gets (constant columns would otherwise divide by zero). */
   public static final double STD_FLOOR = 1e-8;
 
   public Normalization {
-    if (kind == null || !(kind.equals(NONE) || kind.equals(STANDARD))) {
-      throw new IllegalArgumentException("unknown normalization '" + kind + "' (expected standard or none)");
+    if (kind == null || !(kind.equals(NONE) || kind.equals(STANDARD) || kind.equals(IMAGE))) {
+      throw new IllegalArgumentException("unknown normalization '" + kind + "' (expected standard, none or image)");
     }
     if (mean == null || std == null) throw new IllegalArgumentException("normalization mean and std must be non-null");
     if (mean.length == 0 || mean.length != std.length) {
@@ -48,6 +50,15 @@ public record Normalization(String kind, double[] mean, double[] std) {
     double[] s = new double[dim];
     Arrays.fill(s, 1.0);
     return new Normalization(NONE, new double[dim], s);
+  }
+
+  /** The image scaling of D pixels: x -> (x - 0.5) / 0.5. */
+  public static Normalization image(int dim) {
+    double[] m = new double[dim];
+    double[] s = new double[dim];
+    Arrays.fill(m, 0.5);
+    Arrays.fill(s, 0.5);
+    return new Normalization(IMAGE, m, s);
   }
 
   /** A {@code standard} normalisation fitted on the rows: per-column mean and population std (floored). */

@@ -23,6 +23,8 @@ public final class CounterNoise {
   public static final int CORRECTOR = 16;
   /** Hutchinson probe k uses PROBE + k. */
   public static final int PROBE = 1 << 20;
+  /** The forward-noised known pixels of inpainting. */
+  public static final int INPAINT = 1 << 22;
   /** Training draws (time, noise, projections) use TRAIN + k. */
   public static final int TRAIN = 1 << 24;
 

@@ -57,6 +57,10 @@ public final class ChainBatch {
   private double[] lastTimes = new double[0];
   private long networkCalls;
   private String[] failures = new String[0];
+  /** Per-row conditioning (labels, guidance, inpainting); all NONE for unconditional batches. */
+  private Conditioning[] conditioning = new Conditioning[0];
+  private int[] labels = new int[0];
+  private boolean anyConditioned;
 
   public ChainBatch(ScoreModel model) {
     this.model = model;
@@ -99,6 +103,12 @@ public final class ChainBatch {
    * @param tagBase tags tagBase, tagBase + 1, ... identify the rows in {@link Finished}
    */
   public void add(INDArray initial, RowKeys keys, SamplerProgram program, long tagBase) {
+    add(initial, keys, program, tagBase, Conditioning.NONE);
+  }
+
+  /** {@link #add(INDArray, RowKeys, SamplerProgram, long)} with the chains conditioned (labels, guidance, mask). */
+  public void add(INDArray initial, RowKeys keys, SamplerProgram program, long tagBase, Conditioning cond) {
+    cond.checkFor(model);
     if (initial.rank() != 2 || initial.size(1) != dim) {
       throw new IllegalArgumentException("expected states of shape [n, " + dim + "], got "
           + Arrays.toString(initial.shape()));
@@ -108,15 +118,21 @@ public final class ChainBatch {
     }
     double[] values = HostArrays.values(initial);
     for (int k = 0; k < values.length; k++) values[k] = round(values[k]);
-    append(values, keys, program, tagBase);
+    append(values, keys, program, tagBase, cond);
   }
 
   /** Adds the chains of keys at their prior states ({@link #priorValues}), drawn on the host: what a sampler admits. */
   public void addFromPrior(RowKeys keys, SamplerProgram program, long tagBase) {
-    append(priorValues(sde, keys, dim, type), keys, program, tagBase);
+    addFromPrior(keys, program, tagBase, Conditioning.NONE);
   }
 
-  private void append(double[] values, RowKeys keys, SamplerProgram program, long tagBase) {
+  /** {@link #addFromPrior(RowKeys, SamplerProgram, long)} with the chains conditioned. */
+  public void addFromPrior(RowKeys keys, SamplerProgram program, long tagBase, Conditioning cond) {
+    cond.checkFor(model);
+    append(priorValues(sde, keys, dim, type), keys, program, tagBase, cond);
+  }
+
+  private void append(double[] values, RowKeys keys, SamplerProgram program, long tagBase, Conditioning cond) {
     int n = keys.size();
     int old = tags.length;
     x = Arrays.copyOf(x, (old + n) * dim);
@@ -128,12 +144,17 @@ public final class ChainBatch {
     seeds = Arrays.copyOf(seeds, old + n);
     chains = Arrays.copyOf(chains, old + n);
     failures = Arrays.copyOf(failures, old + n);
+    conditioning = Arrays.copyOf(conditioning, old + n);
+    labels = Arrays.copyOf(labels, old + n);
     for (int i = 0; i < n; i++) {
       cursors.add(program.start(sde, dim));
       tags[old + i] = tagBase + i;
       seeds[old + i] = keys.seed(i);
       chains[old + i] = keys.chain(i);
+      conditioning[old + i] = cond;
+      labels[old + i] = cond.label(keys.chain(i));
     }
+    anyConditioned |= cond != Conditioning.NONE;
     lastDenoised = null;
   }
 
@@ -184,6 +205,7 @@ public final class ChainBatch {
       anyMix |= c.mix != null;
       anyStore |= c.store >= 0;
     }
+    if (anyConditioned) inpaint(t, live);
     if ((anyMix || anyStore) && registers == null) {
       registers = new double[ChainCursor.REGISTERS][rows * dim];
     }
@@ -206,14 +228,7 @@ public final class ChainBatch {
 
     double[] s;
     // The network's input and output are freed here rather than left to the garbage collector (see NativeMemory).
-    INDArray in = HostArrays.matrix(u, rows, dim, type);
-    INDArray out = model.score(in, t);
-    try {
-      s = HostArrays.values(out);
-    } finally {
-      if (out != in) out.close();
-      in.close();
-    }
+    s = anyConditioned ? guidedScore(u, t) : score(u, t, null);
     networkCalls++;
 
     double[] z = null;
@@ -282,12 +297,87 @@ public final class ChainBatch {
         finite &= Double.isFinite(x[e]);
       }
       if (c.fsal) System.arraycopy(registers[ChainCursor.REGISTERS - 1], i * dim, registers[0], i * dim, dim);
+      if (c.done() && conditioning[i].inpaints()) {
+        Conditioning k = conditioning[i];
+        for (int e = 0; e < dim; e++) if (k.mask()[e]) x[i * dim + e] = round(k.known()[e]);
+      }
       if (!finite) {
         failures[i] = "chain state became " + (hasNaN(x, i * dim, dim) ? "NaN" : "infinite")
             + " at step " + c.step() + " (t=" + t[i] + ")";
       }
     }
     return new TickReport(rows, distinct(t));
+  }
+
+  /** One network call on rows of u: the model's scores, [rows x D] row-major. */
+  private double[] score(double[] u, double[] t, int[] rowLabels) {
+    // The network's input and output are freed here rather than left to the garbage collector (see NativeMemory).
+    INDArray in = HostArrays.matrix(u, t.length, dim, type);
+    INDArray out = rowLabels == null ? model.score(in, t) : model.score(in, t, rowLabels);
+    try {
+      return HostArrays.values(out);
+    } finally {
+      if (out != in) out.close();
+      in.close();
+    }
+  }
+
+  /**
+   * The scores of a batch with conditioned rows, in one network call: each row with a label at guidance w is
+   * evaluated with its label (w = 0: with the null label), and a row with 0 < w != 1 also without, in extra rows
+   * appended to the call; then s = s_null + w (s_y - s_null) (classifier-free guidance).
+   */
+  private double[] guidedScore(double[] u, double[] t) {
+    int rows = t.length;
+    int[] rowLabels = new int[rows];
+    int extra = 0;
+    for (int i = 0; i < rows; i++) {
+      double w = conditioning[i].guidance();
+      rowLabels[i] = w == 0 ? ScoreModel.NULL_LABEL : labels[i];
+      if (rowLabels[i] != ScoreModel.NULL_LABEL && w != 1) extra++;
+    }
+    if (extra == 0) return score(u, t, rowLabels);
+    double[] u2 = Arrays.copyOf(u, (rows + extra) * dim);
+    double[] t2 = Arrays.copyOf(t, rows + extra);
+    int[] l2 = Arrays.copyOf(rowLabels, rows + extra);
+    int[] pair = new int[rows];
+    int k = rows;
+    for (int i = 0; i < rows; i++) {
+      pair[i] = -1;
+      if (rowLabels[i] == ScoreModel.NULL_LABEL || conditioning[i].guidance() == 1) continue;
+      System.arraycopy(u, i * dim, u2, k * dim, dim);
+      t2[k] = t[i];
+      l2[k] = ScoreModel.NULL_LABEL;
+      pair[i] = k++;
+    }
+    double[] s2 = score(u2, t2, l2);
+    double[] s = Arrays.copyOf(s2, rows * dim);
+    for (int i = 0; i < rows; i++) {
+      if (pair[i] < 0) continue;
+      double w = conditioning[i].guidance();
+      int o = pair[i] * dim;
+      for (int e = 0; e < dim; e++) s[i * dim + e] = round(s2[o + e] + w * (s2[i * dim + e] - s2[o + e]));
+    }
+    return s;
+  }
+
+  /**
+   * Resets the known pixels of inpainting rows to m(t) x0 + std(t) z at the time the coming call evaluates them, z
+   * keyed by (seed, chain, tick, INPAINT), so a chain's path stays a function of its own keys.
+   */
+  private void inpaint(double[] t, boolean[] live) {
+    double[] z = null;
+    for (int i = 0; i < t.length; i++) {
+      Conditioning k = conditioning[i];
+      if (!live[i] || !k.inpaints()) continue;
+      if (z == null) z = new double[dim];
+      CounterNoise.normals(seeds[i], chains[i], cursors.get(i).ticks + 1, CounterNoise.INPAINT, z, 0, dim);
+      double m = sde.meanCoeff(t[i]);
+      double std = sde.std(t[i]);
+      for (int e = 0; e < dim; e++) {
+        if (k.mask()[e]) x[i * dim + e] = round(m * k.known()[e] + std * z[e]);
+      }
+    }
   }
 
   /**
@@ -339,6 +429,8 @@ public final class ChainBatch {
     long[] sd = new long[keep.length];
     long[] ch = new long[keep.length];
     String[] fl = new String[keep.length];
+    Conditioning[] cd = new Conditioning[keep.length];
+    int[] lb = new int[keep.length];
     for (int k = 0; k < keep.length; k++) {
       int i = keep[k];
       cs.add(cursors.get(i));
@@ -346,6 +438,8 @@ public final class ChainBatch {
       sd[k] = seeds[i];
       ch[k] = chains[i];
       fl[k] = failures[i];
+      cd[k] = conditioning[i];
+      lb[k] = labels[i];
     }
     cursors.clear();
     cursors.addAll(cs);
@@ -353,6 +447,10 @@ public final class ChainBatch {
     seeds = sd;
     chains = ch;
     failures = fl;
+    conditioning = cd;
+    labels = lb;
+    anyConditioned = false;
+    for (Conditioning c : cd) anyConditioned |= c != Conditioning.NONE;
     lastDenoised = null;
   }
 

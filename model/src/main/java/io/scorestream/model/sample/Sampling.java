@@ -25,6 +25,12 @@ public final class Sampling {
    */
   public static Result run(ScoreModel model, SamplerProgram program, int n, long seed, INDArray initial,
                            StepCallback callback) {
+    return run(model, program, n, seed, initial, callback, Conditioning.NONE);
+  }
+
+  /** {@link #run(ScoreModel, SamplerProgram, int, long, INDArray, StepCallback)} with conditioned chains. */
+  public static Result run(ScoreModel model, SamplerProgram program, int n, long seed, INDArray initial,
+                           StepCallback callback, Conditioning conditioning) {
     if (n <= 0) throw new IllegalArgumentException("n must be > 0, got " + n);
     RowKeys keys = RowKeys.of(seed, 0, n);
     if (initial == null && !program.startsFromPrior()) {
@@ -33,9 +39,9 @@ public final class Sampling {
     ChainBatch batch = new ChainBatch(model);
     batch.wantPreviews(callback != null);
     if (initial != null) {
-      batch.add(initial, keys, program, 0);
+      batch.add(initial, keys, program, 0, conditioning);
     } else {
-      batch.addFromPrior(keys, program, 0);
+      batch.addFromPrior(keys, program, 0, conditioning);
     }
     double[] out = new double[n * model.dim()];
     double ticks = 0;

@@ -10,7 +10,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * N(m(t) mu_k, (m(t)^2 var_k + std(t)^2) I), so grad log p_t(x) = sum_k r_k(x) (-(x - m mu_k) / c_k) with
  * responsibilities r_k and c_k = m^2 var_k + std^2. The Jacobian is
  * J = -sum_k r_k / c_k I + sum_k r_k s_k s_k^T - s s^T. The oracle for samplers and likelihoods; computes in
- * double precision on the host. Stateless apart from its parameters.
+ * double precision on the host. Class-conditional over its components: label k gives the exact score of component
+ * k alone, grad log p_t(x | k) = s_k (the oracle for classifier-free guidance). Stateless apart from its parameters.
  */
 public final class AnalyticScoreModel implements ScoreModel {
   private final GaussianMixture mixture;
@@ -29,17 +30,32 @@ public final class AnalyticScoreModel implements ScoreModel {
 
   @Override public DataType dataType() { return DataType.DOUBLE; }
 
+  /** One class per mixture component. */
+  @Override public int classes() { return mixture.components(); }
+
+  @Override
+  public INDArray score(INDArray x, double[] t, int[] labels) {
+    if (labels != null) {
+      for (int y : labels) {
+        if (y != NULL_LABEL && (y < 0 || y >= classes())) {
+          throw new IllegalArgumentException("label " + y + " outside [0, " + classes() + ")");
+        }
+      }
+    }
+    return compute(x, t, null, labels).score();
+  }
+
   @Override
   public INDArray score(INDArray x, double[] t) {
-    return compute(x, t, null).score();
+    return compute(x, t, null, null).score();
   }
 
   @Override
   public ScoreJvp scoreJvp(INDArray x, double[] t, INDArray v) {
-    return compute(x, t, v);
+    return compute(x, t, v, null);
   }
 
-  private ScoreJvp compute(INDArray x, double[] t, INDArray vArr) {
+  private ScoreJvp compute(INDArray x, double[] t, INDArray vArr, int[] labels) {
     int b = (int) x.size(0);
     int d = dim();
     if (x.size(1) != d) throw new IllegalArgumentException("expected width " + d + ", got " + x.size(1));
@@ -75,8 +91,9 @@ public final class AnalyticScoreModel implements ScoreModel {
         logit[k] = Math.exp(logit[k] - max);
         z += logit[k];
       }
+      int label = labels == null ? NULL_LABEL : labels[i];
       for (int k = 0; k < kk; k++) {
-        double r = logit[k] / z;
+        double r = label == NULL_LABEL ? logit[k] / z : (k == label ? 1.0 : 0.0);
         logit[k] = r;
         for (int j = 0; j < d; j++) out[i * d + j] += r * sk[k * d + j];
       }

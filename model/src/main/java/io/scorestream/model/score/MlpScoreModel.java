@@ -36,7 +36,7 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class MlpScoreModel implements ScoreModel {
   private static final double TWO_PI = 2 * Math.PI;
 
-  private final MlpWeights weights;
+  private final NetworkWeights weights;
   private final MlpConfig config;
   private final Sde sde;
   private final INDArray fourier2Pi;
@@ -50,19 +50,22 @@ public final class MlpScoreModel implements ScoreModel {
   private volatile boolean closed;
 
   /** A model over weights the caller keeps owning (they must outlive it and not change). */
-  public MlpScoreModel(MlpWeights weights, Sde sde) {
+  public MlpScoreModel(NetworkWeights weights, Sde sde) {
     this(weights, sde, false);
   }
 
   /** A model that owns its weights: {@link #close()} frees them too. */
-  public static MlpScoreModel owning(MlpWeights weights, Sde sde) {
+  public static MlpScoreModel owning(NetworkWeights weights, Sde sde) {
     return new MlpScoreModel(weights, sde, true);
   }
 
-  private MlpScoreModel(MlpWeights weights, Sde sde, boolean ownsWeights) {
+  private MlpScoreModel(NetworkWeights weights, Sde sde, boolean ownsWeights) {
     this.ownsWeights = ownsWeights;
     this.weights = weights;
-    this.config = weights.config();
+    if (!(weights.config() instanceof MlpConfig c)) {
+      throw new IllegalArgumentException("an MLP score model needs MLP weights, got " + weights.config().describe());
+    }
+    this.config = c;
     this.sde = sde;
     this.fourier2Pi = weights.get(MlpConfig.FOURIER).mul(TWO_PI);
     this.w = new INDArray[config.depth()];
@@ -77,7 +80,7 @@ public final class MlpScoreModel implements ScoreModel {
     this.wIn = w[0].get(NDArrayIndex.interval(0, config.dim()), NDArrayIndex.all()).dup();
   }
 
-  public MlpWeights weights() { return weights; }
+  public NetworkWeights weights() { return weights; }
 
   public MlpConfig config() { return config; }
 
@@ -89,7 +92,7 @@ public final class MlpScoreModel implements ScoreModel {
 
   /** The per-row output scale: 1 / sigma(t) for VE, -1 / std(t) otherwise. */
   public static double outputScale(Sde sde, double t) {
-    return sde.kind() == Sde.Kind.VE ? 1.0 / sde.std(t) : -1.0 / sde.std(t);
+    return NetworkConfig.outputScale(sde, t);
   }
 
   private INDArray input(INDArray x, double[] t) {

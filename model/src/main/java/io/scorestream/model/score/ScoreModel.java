@@ -25,8 +25,34 @@ public interface ScoreModel extends AutoCloseable {
   /** The floating-point type the model computes in; samplers keep their chains in it. */
   DataType dataType();
 
-  /** s(x, t): x is [B, D], t has B entries; returns [B, D]. */
+  /** s(x, t): x is [B, D], t has B entries; returns [B, D]. For a conditional model, the unconditional score. */
   INDArray score(INDArray x, double[] t);
+
+  /** The label of a row that asks for the unconditional score (the null label of classifier-free guidance). */
+  int NULL_LABEL = -1;
+
+  /** The number of class labels the model is conditioned on (0: unconditional). */
+  default int classes() {
+    return 0;
+  }
+
+  /** The shape of one sample: [D] for vectors, [C, H, W] for images. */
+  default long[] shape() {
+    return new long[] {dim()};
+  }
+
+  /**
+   * s(x, t, y): the score of p_t(x | y_i) per row, y_i in [0, classes) or {@link #NULL_LABEL} for p_t(x); labels
+   * null means every row unconditional. An unconditional model refuses real labels.
+   */
+  default INDArray score(INDArray x, double[] t, int[] labels) {
+    if (labels != null) {
+      for (int y : labels) {
+        if (y != NULL_LABEL) throw new IllegalArgumentException(describe() + " is not class-conditional (label " + y + ")");
+      }
+    }
+    return score(x, t);
+  }
 
   /**
    * The score together with the Jacobian-vector product (d s / d x) v per row, for divergences (Hutchinson

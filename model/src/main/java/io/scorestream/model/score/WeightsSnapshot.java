@@ -8,33 +8,33 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * An immutable copy of the reference MLP's parameters on the Java heap: what a published model version carries.
+ * An immutable copy of the a score network's parameters on the Java heap: what a published model version carries.
  * Every sampler builds its own native arrays from it ({@link #toWeights()}) and frees them when it closes its
  * model, so a version that is no longer served holds no native memory, whatever the garbage collector does.
  * (Versions used to carry native arrays; surviving a few young collections, those were promoted and then freed
  * only when the old generation was collected, which a small, steady heap may never need.)
  */
 public final class WeightsSnapshot {
-  private final MlpConfig config;
+  private final NetworkConfig config;
   private final Map<String, float[]> values;
   private final Map<String, long[]> shapes;
 
-  private WeightsSnapshot(MlpConfig config, Map<String, float[]> values, Map<String, long[]> shapes) {
+  private WeightsSnapshot(NetworkConfig config, Map<String, float[]> values, Map<String, long[]> shapes) {
     this.config = config;
     this.values = values;
     this.shapes = shapes;
   }
 
   /** A copy of w's values; w is not retained. */
-  public static WeightsSnapshot of(MlpWeights w) {
+  public static WeightsSnapshot of(NetworkWeights w) {
     return of(w.config(), w.asMap());
   }
 
-  /** A copy of the named arrays (all of {@link MlpWeights#names}, FLOAT) in the order given. */
-  public static WeightsSnapshot of(MlpConfig config, Map<String, INDArray> arrays) {
+  /** A copy of the named arrays (all of the config's parameters, FLOAT) in the order given. */
+  public static WeightsSnapshot of(NetworkConfig config, Map<String, INDArray> arrays) {
     Map<String, float[]> v = new LinkedHashMap<>();
     Map<String, long[]> s = new LinkedHashMap<>();
-    for (String name : MlpWeights.names(config)) {
+    for (String name : config.parameterNames()) {
       INDArray a = arrays.get(name);
       if (a == null) throw new IllegalArgumentException("missing parameter " + name);
       v.put(name, floats(a));
@@ -52,13 +52,18 @@ public final class WeightsSnapshot {
     return f.length == a.length() ? f : java.util.Arrays.copyOf(f, (int) a.length());
   }
 
-  public MlpConfig config() { return config; }
+  public NetworkConfig config() { return config; }
 
-  /** Fresh native arrays of these values, owned by the caller (close them with {@link MlpWeights#close()}). */
-  public MlpWeights toWeights() {
+  /** Fresh native arrays of these values, owned by the caller (close them with {@link NetworkWeights#close()}). */
+  public NetworkWeights toWeights() {
     Map<String, INDArray> p = new LinkedHashMap<>();
     values.forEach((name, v) -> p.put(name, Nd4j.create(v, shapes.get(name), DataType.FLOAT)));
-    return new MlpWeights(config, p);
+    return new NetworkWeights(config, p);
+  }
+
+  /** A model that owns fresh native arrays of these values: what a sampler builds for a published version. */
+  public ScoreModel model(io.scorestream.model.sde.Sde sde) {
+    return config.scoreModel(toWeights(), sde, true);
   }
 
   /** Bytes of the values (heap). */

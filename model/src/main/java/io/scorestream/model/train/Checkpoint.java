@@ -5,8 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.scorestream.model.data.Normalization;
-import io.scorestream.model.score.MlpConfig;
-import io.scorestream.model.score.MlpWeights;
+import io.scorestream.model.score.NetworkConfig;
+import io.scorestream.model.score.NetworkWeights;
 import io.scorestream.model.sde.Sde;
 import io.scorestream.model.sde.SubVpSde;
 import io.scorestream.model.sde.VeSde;
@@ -25,11 +25,11 @@ import java.util.stream.Stream;
 
 /**
  * A training checkpoint: a directory {@code ckpt-NNNNNNNN} holding {@code checkpoint.json} (format version, step,
- * network, SDE, data spec and normalisation, training settings), {@code weights.bin}, {@code ema.bin} and
+ * network (its kind and architecture, see {@link NetworkConfig#toJson}), SDE, data spec and normalisation, training settings), {@code weights.bin}, {@code ema.bin} and
  * {@code optimizer.bin}. It is written into a temporary sibling and renamed into place, so a crash never leaves a
  * half-written checkpoint under the final name. Immutable.
  */
-public record Checkpoint(long step, MlpWeights weights, MlpWeights ema, ScoreTrainer.TrainerState state, Sde sde,
+public record Checkpoint(long step, NetworkWeights weights, NetworkWeights ema, ScoreTrainer.TrainerState state, Sde sde,
                          TrainConfig train, String dataSpec, Normalization normalization) {
 
   public static final int FORMAT_VERSION = 1;
@@ -85,14 +85,8 @@ public record Checkpoint(long step, MlpWeights weights, MlpWeights ema, ScoreTra
     root.put("format", "scorestream-checkpoint");
     root.put("version", FORMAT_VERSION);
     root.put("step", step);
-    MlpConfig c = weights.config();
-    ObjectNode net = root.putObject("network");
-    net.put("kind", "mlp");
-    net.put("dim", c.dim());
-    net.put("width", c.width());
-    net.put("depth", c.depth());
-    net.put("fourierHalf", c.fourierHalf());
-    net.put("fourierScale", c.fourierScale());
+    NetworkConfig c = weights.config();
+    c.toJson(root.putObject("network"));
     ObjectNode s = root.putObject("sde");
     s.put("kind", sde.kind().name().toLowerCase(java.util.Locale.ROOT));
     if (sde instanceof VeSde ve) {
@@ -105,6 +99,7 @@ public record Checkpoint(long step, MlpWeights weights, MlpWeights ema, ScoreTra
     ObjectNode d = root.putObject("data");
     d.put("spec", dataSpec);
     d.put("dim", c.dim());
+    d.set("shape", JSON.valueToTree(c.shape()));
     ObjectNode norm = d.putObject("normalization");
     norm.put("kind", normalization.kind());
     norm.set("mean", JSON.valueToTree(normalization.mean()));
@@ -176,8 +171,8 @@ public record Checkpoint(long step, MlpWeights weights, MlpWeights ema, ScoreTra
             + FORMAT_VERSION + ")");
       }
       JsonNode net = root.get("network");
-      MlpConfig config = new MlpConfig(net.get("dim").asInt(), net.get("width").asInt(), net.get("depth").asInt(),
-          net.get("fourierHalf").asInt(), net.get("fourierScale").asDouble());
+      if (net == null) throw new CheckpointException(dir.resolve(DESCRIPTION) + ": no network description");
+      NetworkConfig config = NetworkConfig.fromJson(net);
       JsonNode s = root.get("sde");
       Sde sde = switch (s.get("kind").asText()) {
         case "ve" -> new VeSde(s.get("sigmaMin").asDouble(), s.get("sigmaMax").asDouble());
@@ -190,13 +185,13 @@ public record Checkpoint(long step, MlpWeights weights, MlpWeights ema, ScoreTra
       Normalization norm = new Normalization(n.get("kind").asText(), JSON.treeToValue(n.get("mean"), double[].class),
           JSON.treeToValue(n.get("std"), double[].class));
       TrainConfig train = JSON.treeToValue(root.get("training"), TrainConfig.class);
-      MlpWeights weights = new MlpWeights(config, TensorFile.read(dir.resolve("weights.bin")));
-      MlpWeights ema = new MlpWeights(config, TensorFile.read(dir.resolve("ema.bin")));
+      NetworkWeights weights = new NetworkWeights(config, TensorFile.read(dir.resolve("weights.bin")));
+      NetworkWeights ema = new NetworkWeights(config, TensorFile.read(dir.resolve("ema.bin")));
       Map<String, org.nd4j.linalg.api.ndarray.INDArray> opt = TensorFile.read(dir.resolve("optimizer.bin"));
       Map<String, org.nd4j.linalg.api.ndarray.INDArray> m = new LinkedHashMap<>();
       Map<String, org.nd4j.linalg.api.ndarray.INDArray> v = new LinkedHashMap<>();
       Map<String, org.nd4j.linalg.api.ndarray.INDArray> e = new LinkedHashMap<>();
-      for (String name : MlpWeights.trainableNames(config)) {
+      for (String name : NetworkWeights.trainableNames(config)) {
         m.put(name, require(opt, "m/" + name, dir));
         v.put(name, require(opt, "v/" + name, dir));
         e.put(name, ema.get(name));

@@ -1,7 +1,7 @@
 package io.scorestream.model.train;
 
 import io.scorestream.model.score.MlpConfig;
-import io.scorestream.model.score.MlpWeights;
+import io.scorestream.model.score.NetworkWeights;
 import java.util.Map;
 import org.nd4j.autodiff.samediff.SDIndex;
 import org.nd4j.autodiff.samediff.SDVariable;
@@ -22,18 +22,15 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * scale: 1/sigma or -1/std), {@code weight} [B, 1]; {@code target} [B, D] for the regression losses; {@code v}
  * [B, D] for sliced score matching. Owned by one thread.
  */
-public final class MlpGraph {
-  public static final String LOSS = "loss";
-  /** The score s(x, t) of the placeholders' rows, [B, D]. */
-  public static final String SCORE = "score";
+public final class MlpGraph implements TrainingGraph {
 
   private final SameDiff sd;
   private final MlpConfig config;
   private final Objective objective;
   private final boolean varianceReduced;
 
-  public MlpGraph(MlpWeights init, Objective objective, boolean varianceReduced) {
-    this.config = init.config();
+  public MlpGraph(NetworkWeights init, Objective objective, boolean varianceReduced) {
+    this.config = (MlpConfig) init.config();
     this.objective = objective;
     this.varianceReduced = varianceReduced;
     if (objective == Objective.ESM && config.dim() > Objective.ESM_MAX_DIM) {
@@ -45,41 +42,33 @@ public final class MlpGraph {
     createGradientsQuietly();
   }
 
-  /**
-   * Builds the backward graph now. SameDiff 1.0.0-M2.1 prints one line per differentiated op to System.out while
-   * doing so; that would corrupt the CLI's output and progress bar, so stdout is muted for the duration.
-   */
   private void createGradientsQuietly() {
-    synchronized (System.class) {
-      java.io.PrintStream out = System.out;
-      try {
-        System.setOut(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
-        sd.createGradFunction();
-      } finally {
-        System.setOut(out);
-      }
-    }
+    TrainingGraph.createGradientsQuietly(sd);
   }
 
+  @Override
   public SameDiff sameDiff() { return sd; }
 
-  /** Frees the parameters' and constants' native arrays; the graph cannot run afterwards. */
+  @Override
   public void close() {
-    for (SDVariable v : sd.variables()) {
-      if (v.getVariableType() == org.nd4j.autodiff.samediff.VariableType.VARIABLE
-          || v.getVariableType() == org.nd4j.autodiff.samediff.VariableType.CONSTANT) {
-        INDArray a = v.getArr();
-        if (a != null) a.close();
-      }
-    }
+    TrainingGraph.closeArrays(sd);
   }
 
-  /** The live array of a trainable parameter (updated in place by the optimizer). */
+  @Override
+  public java.util.Set<String> placeholders() {
+    return switch (objective) {
+      case DSM, SMLD, DDPM -> java.util.Set.of("x", "cond", "scale", "weight", "target");
+      case SSM -> java.util.Set.of("x", "cond", "scale", "weight", "v");
+      case ESM -> java.util.Set.of("x", "cond", "scale", "weight");
+    };
+  }
+
+  @Override
   public INDArray param(String name) {
     return sd.getVariable(name).getArr();
   }
 
-  private void build(MlpWeights init) {
+  private void build(NetworkWeights init) {
     int d = config.dim();
     SDVariable x = sd.placeHolder("x", DataType.FLOAT, -1, d);
     SDVariable cond = sd.placeHolder("cond", DataType.FLOAT, -1, 1);

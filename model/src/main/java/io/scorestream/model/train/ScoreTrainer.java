@@ -4,9 +4,8 @@ import io.scorestream.model.data.DataSource;
 import io.scorestream.model.noise.CounterNoise;
 import io.scorestream.model.noise.RowKeys;
 import io.scorestream.model.score.HostArrays;
-import io.scorestream.model.score.MlpConfig;
-import io.scorestream.model.score.MlpScoreModel;
-import io.scorestream.model.score.MlpWeights;
+import io.scorestream.model.score.NetworkConfig;
+import io.scorestream.model.score.NetworkWeights;
 import io.scorestream.model.score.WeightsSnapshot;
 import io.scorestream.model.sde.NoiseLadders;
 import io.scorestream.model.sde.Sde;
@@ -18,61 +17,59 @@ import org.nd4j.autodiff.samediff.api.OutAndGrad;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
- * Trains the reference MLP: one Adam step (Kingma and Ba 2015) per batch with linear learning-rate warm-up and
+ * Trains a score network (any {@link NetworkConfig}): one Adam step (Kingma and Ba 2015) per batch with linear learning-rate warm-up and
  * global gradient-norm clipping, and an exponential moving average of the weights (decay min(d, (1+n)/(10+n)))
  * that sampling and evaluation use. Every draw of step n is a pure function of (seed, n), so resuming from a
- * checkpoint of step n continues exactly where training stopped. Confined to one thread.
+ * checkpoint of step n continues exactly where training stopped. A class-conditional network is fed each row's label,
+ * replaced by the null label with probability {@link TrainConfig#labelDropout()}. Confined to one thread.
  */
 public final class ScoreTrainer {
-  private static final double BETA1 = 0.9;
-  private static final double BETA2 = 0.999;
-  private static final double ADAM_EPS = 1e-8;
-
-  private final MlpConfig config;
+  private final NetworkConfig config;
   private final Sde sde;
   private final TrainConfig train;
   private final DataSource data;
-  private final MlpGraph graph;
+  private final TrainingGraph graph;
   private final List<String> trainable;
-  private final Map<String, INDArray> adamM = new LinkedHashMap<>();
-  private final Map<String, INDArray> adamV = new LinkedHashMap<>();
+  private final Adam adam;
   private final Map<String, INDArray> ema = new LinkedHashMap<>();
-  private final INDArray fourier;
-  private final Map<String, INDArray[]> scratch = new LinkedHashMap<>();
+  /** The frozen parameters (Fourier frequencies), copied once. */
+  private final Map<String, INDArray> frozen = new LinkedHashMap<>();
   private final Map<Thread, StepArena> arenas = new HashMap<>();
   private final double[] smldSigmas;
   private long step;
   private boolean closed;
 
   /** A fresh trainer from initial weights. */
-  public ScoreTrainer(MlpWeights init, Sde sde, TrainConfig train, DataSource data) {
+  public ScoreTrainer(NetworkWeights init, Sde sde, TrainConfig train, DataSource data) {
     this(init, sde, train, data, null, 0);
   }
 
   /** Resumes from a saved state (a checkpoint). */
-  public ScoreTrainer(MlpWeights weights, Sde sde, TrainConfig train, DataSource data, TrainerState state, long step) {
+  public ScoreTrainer(NetworkWeights weights, Sde sde, TrainConfig train, DataSource data, TrainerState state, long step) {
     this.config = weights.config();
     if (data.dim() != config.dim()) {
       throw new IllegalArgumentException("data has D = " + data.dim() + " but the network expects D = " + config.dim());
+    }
+    if (config.classes() > 0 && data.classes() != config.classes()) {
+      throw new IllegalArgumentException("the network is conditioned on " + config.classes() + " classes but the data "
+          + (data.classes() == 0 ? "has no labels" : "has " + data.classes()));
     }
     checkObjective(train.objective(), sde);
     this.sde = sde;
     this.train = train;
     this.data = data;
-    this.graph = new MlpGraph(weights, train.objective(), train.varianceReduced());
-    this.trainable = MlpWeights.trainableNames(config);
-    this.fourier = weights.get(MlpConfig.FOURIER).dup();
+    this.graph = config.trainingGraph(weights, train.objective(), train.varianceReduced());
+    this.trainable = NetworkWeights.trainableNames(config);
+    for (String name : config.frozen()) frozen.put(name, weights.get(name).dup());
+    Map<String, INDArray> params = new LinkedHashMap<>();
     for (String name : trainable) {
       INDArray p = graph.param(name);
-      adamM.put(name, state == null ? Nd4j.zerosLike(p) : state.adamM().get(name).dup());
-      adamV.put(name, state == null ? Nd4j.zerosLike(p) : state.adamV().get(name).dup());
+      params.put(name, p);
       ema.put(name, state == null ? p.dup() : state.ema().get(name).dup());
-      scratch.put(name, new INDArray[] {Nd4j.createUninitialized(p.dataType(), p.shape()),
-          Nd4j.createUninitialized(p.dataType(), p.shape())});
     }
+    this.adam = new Adam(params, state == null ? null : state.adamM(), state == null ? null : state.adamV());
     this.step = step;
     double sigMin = sde.kind() == Sde.Kind.VE ? sde.std(0) : 0.01;
     this.smldSigmas = NoiseLadders.geometricSigmas(sde.priorStd(), sigMin, train.smldLevels());
@@ -94,7 +91,7 @@ public final class ScoreTrainer {
 
   public TrainConfig trainConfig() { return train; }
 
-  public MlpConfig config() { return config; }
+  public NetworkConfig config() { return config; }
 
   public DataSource data() { return data; }
 
@@ -109,8 +106,8 @@ public final class ScoreTrainer {
     arena.begin();
     Map<String, INDArray> feed = batch(step);
     try {
-      OutAndGrad og = graph.sameDiff().calculateGradientsAndOutputs(feed, List.of(MlpGraph.LOSS), trainable);
-      double loss = og.getOutputs().get(MlpGraph.LOSS).getDouble(0);
+      OutAndGrad og = graph.sameDiff().calculateGradientsAndOutputs(feed, List.of(TrainingGraph.LOSS), trainable);
+      double loss = og.getOutputs().get(TrainingGraph.LOSS).getDouble(0);
       if (!Double.isFinite(loss)) {
         throw new IllegalStateException("loss became " + loss + " at step " + step + "; lower --lr or check the data");
       }
@@ -124,32 +121,13 @@ public final class ScoreTrainer {
 
   /** Adam with bias correction, global-norm clipping and the EMA, in place (the same arithmetic in the same order). */
   private void update(Map<String, INDArray> grads) {
-    double clipScale = 1.0;
-    if (train.gradClip() > 0) {
-      double sq = 0;
-      for (String name : trainable) {
-        double n = grads.get(name).norm2Number().doubleValue();
-        sq += n * n;
-      }
-      double norm = Math.sqrt(sq);
-      if (norm > train.gradClip()) clipScale = train.gradClip() / norm;
-    }
+    double clipScale = adam.clipScale(grads, train.gradClip());
     long n = step + 1;
     double lr = train.learningRateAt(step);
-    double bc1 = 1 - Math.pow(BETA1, n);
-    double bc2 = 1 - Math.pow(BETA2, n);
     double decay = train.emaDecayAt(step);
     for (String name : trainable) {
-      INDArray[] s = scratch.get(name);
-      INDArray g = s[0].assign(grads.get(name));
-      if (clipScale != 1.0) g.muli(clipScale);
-      INDArray tmp = s[1];
-      INDArray m = adamM.get(name).muli(BETA1).addi(tmp.assign(g).muli(1 - BETA1));
-      INDArray v = adamV.get(name).muli(BETA2).addi(tmp.assign(g).muli(g).muli(1 - BETA2));
-      Transforms.sqrt(tmp.assign(v).divi(bc2), false).addi(ADAM_EPS);
-      INDArray update = g.assign(m).divi(bc1).divi(tmp).muli(lr);
       INDArray p = graph.param(name);
-      p.subi(update);
+      INDArray tmp = adam.update(name, p, grads.get(name), clipScale, lr, n);
       ema.get(name).muli(decay).addi(tmp.assign(p).muli(1 - decay));
     }
   }
@@ -174,13 +152,9 @@ public final class ScoreTrainer {
     closed = true;
     for (StepArena a : arenas.values()) a.close();
     arenas.clear();
-    for (String name : trainable) {
-      adamM.get(name).close();
-      adamV.get(name).close();
-      ema.get(name).close();
-      for (INDArray a : scratch.get(name)) a.close();
-    }
-    fourier.close();
+    adam.close();
+    ema.values().forEach(INDArray::close);
+    frozen.values().forEach(INDArray::close);
     graph.close();
   }
 
@@ -188,7 +162,7 @@ public final class ScoreTrainer {
   public double lossAt(long n) {
     Map<String, INDArray> feed = batch(n);
     try {
-      INDArray loss = graph.sameDiff().output(feed, MlpGraph.LOSS).get(MlpGraph.LOSS);
+      INDArray loss = graph.sameDiff().output(feed, TrainingGraph.LOSS).get(TrainingGraph.LOSS);
       double value = loss.getDouble(0);
       loss.close();
       return value;
@@ -224,7 +198,7 @@ public final class ScoreTrainer {
     Map<String, INDArray> feed = new HashMap<>();
     feed.put("x", xt);
     feed.put("cond", Sde.column(t, DataType.FLOAT, sde::networkCondition));
-    feed.put("scale", Sde.column(t, DataType.FLOAT, tt -> MlpScoreModel.outputScale(sde, tt)));
+    feed.put("scale", Sde.column(t, DataType.FLOAT, tt -> NetworkConfig.outputScale(sde, tt)));
     feed.put("weight", HostArrays.column(weight, DataType.FLOAT));
     switch (train.objective()) {
       case DSM, SMLD, DDPM -> {
@@ -239,7 +213,21 @@ public final class ScoreTrainer {
       default -> throw new IllegalStateException();
     }
     z.close();
+    if (config.classes() > 0) feed.put("label", labels(keys, n, bsz));
     return feed;
+  }
+
+  /** One-hot labels [B, K + 1] of step n's rows, each replaced by the null label (column K) with the dropout. */
+  private INDArray labels(RowKeys keys, long n, int bsz) {
+    int k = config.classes();
+    int[] y = data.batchLabels(train.seed(), n, bsz);
+    double[] drop = CounterNoise.uniformPerRow(keys, n, CounterNoise.TRAIN + 3);
+    float[] oneHot = new float[bsz * (k + 1)];
+    for (int i = 0; i < bsz; i++) {
+      int label = drop[i] < train.labelDropout() ? k : y[i];
+      oneHot[i * (k + 1) + label] = 1f;
+    }
+    return org.nd4j.linalg.factory.Nd4j.create(oneHot, new long[] {bsz, k + 1}, DataType.FLOAT);
   }
 
   private static double[] flatten(double[][] rows, int d) {
@@ -252,41 +240,35 @@ public final class ScoreTrainer {
   }
 
   /** A copy of the current (raw) weights. */
-  public MlpWeights weights() {
+  public NetworkWeights weights() {
     return snapshot(name -> graph.param(name));
   }
 
   /** A copy of the EMA weights: what sampling and evaluation use. */
-  public MlpWeights emaWeights() {
+  public NetworkWeights emaWeights() {
     return snapshot(ema::get);
   }
 
   /** The EMA weights copied to the heap: what a published version carries (no native memory). */
   public WeightsSnapshot emaSnapshot() {
     Map<String, INDArray> p = new LinkedHashMap<>();
-    p.put(MlpConfig.FOURIER, fourier);
+    p.putAll(frozen);
     for (String name : trainable) p.put(name, ema.get(name));
     return WeightsSnapshot.of(config, p);
   }
 
-  private MlpWeights snapshot(java.util.function.Function<String, INDArray> source) {
+  private NetworkWeights snapshot(java.util.function.Function<String, INDArray> source) {
     Map<String, INDArray> p = new LinkedHashMap<>();
-    p.put(MlpConfig.FOURIER, fourier.dup());
+    frozen.forEach((name, a) -> p.put(name, a.dup()));
     for (String name : trainable) p.put(name, source.apply(name).dup());
-    return new MlpWeights(config, p);
+    return new NetworkWeights(config, p);
   }
 
   /** Copies of the optimizer state and EMA, for checkpoints. */
   public TrainerState state() {
-    Map<String, INDArray> m = new LinkedHashMap<>();
-    Map<String, INDArray> v = new LinkedHashMap<>();
     Map<String, INDArray> e = new LinkedHashMap<>();
-    for (String name : trainable) {
-      m.put(name, adamM.get(name).dup());
-      v.put(name, adamV.get(name).dup());
-      e.put(name, ema.get(name).dup());
-    }
-    return new TrainerState(m, v, e);
+    for (String name : trainable) e.put(name, ema.get(name).dup());
+    return new TrainerState(adam.firstMoments(), adam.secondMoments(), e);
   }
 
   /** Adam's first and second moments and the EMA of the weights, by parameter name. */

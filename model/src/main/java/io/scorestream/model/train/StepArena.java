@@ -31,14 +31,14 @@ import org.nd4j.linalg.factory.Nd4j;
  * <p>Contract: arrays handed out in a step, the outputs and gradients SameDiff returns among them, are valid until
  * the next {@link #begin}; a caller copies what it keeps. Confined to the thread that runs the session.
  */
-final class StepArena implements SessionMemMgr {
+public final class StepArena implements SessionMemMgr {
   private final Map<Key, ArrayDeque<INDArray>> free = new HashMap<>();
   private final List<INDArray> inUse = new ArrayList<>();
   private final Set<INDArray> owned = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
   private boolean closed;
 
   /** Installs a fresh arena as the memory manager of sd's session on the calling thread, creating the session. */
-  static StepArena install(SameDiff sd) {
+  public static StepArena install(SameDiff sd) {
     StepArena arena = new StepArena();
     Map<Long, InferenceSession> sessions = sd.getSessions();
     InferenceSession session = sessions.computeIfAbsent(Thread.currentThread().getId(), id -> new InferenceSession(sd));
@@ -57,7 +57,7 @@ final class StepArena implements SessionMemMgr {
   }
 
   /** Starts a step: everything handed out before is free for reuse. */
-  void begin() {
+  public void begin() {
     if (closed) throw new IllegalStateException("step arena closed");
     for (INDArray a : inUse) free.computeIfAbsent(keyOf(a), k -> new ArrayDeque<>()).push(a);
     inUse.clear();
@@ -109,6 +109,20 @@ final class StepArena implements SessionMemMgr {
   /** A no-op: SameDiff's release is not reliable (above), so everything comes back at the next {@link #begin}. */
   @Override
   public void release(INDArray array) {}
+
+  /**
+   * Frees the arrays that are free now (the previous step's), keeping none for reuse: for a caller whose shapes
+   * changed (a new batch size), so that pools of shapes no longer used do not accumulate.
+   */
+  public void dropFree() {
+    for (ArrayDeque<INDArray> q : free.values()) {
+      for (INDArray a : q) {
+        owned.remove(a);
+        a.close();
+      }
+    }
+    free.clear();
+  }
 
   /** Frees every array this arena ever handed out. */
   @Override

@@ -23,7 +23,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * A small file of named float32 tensors: magic "SSTF", version, count, then per tensor its name, shape and
  * values (big-endian), and a CRC32 of everything before it, so truncation and bit flips are detected on read.
  */
-final class TensorFile {
+public final class TensorFile {
   private static final int MAGIC = 0x53535446; // "SSTF"
   private static final int VERSION = 1;
   private static final int MAX_RANK = 8;
@@ -31,7 +31,7 @@ final class TensorFile {
 
   private TensorFile() {}
 
-  static void write(Path file, Map<String, INDArray> tensors) throws IOException {
+  public static void write(Path file, Map<String, INDArray> tensors) throws IOException {
     CRC32 crc = new CRC32();
     try (OutputStream raw = Files.newOutputStream(file);
          CheckedOutputStream checked = new CheckedOutputStream(new BufferedOutputStream(raw), crc);
@@ -53,7 +53,7 @@ final class TensorFile {
     }
   }
 
-  static Map<String, INDArray> read(Path file) {
+  public static Map<String, INDArray> read(Path file) {
     if (!Files.isRegularFile(file)) throw new CheckpointException("checkpoint file missing: " + file);
     CRC32 crc = new CRC32();
     try (InputStream raw = Files.newInputStream(file);

@@ -14,10 +14,13 @@ package io.scorestream.model.train;
  * @param smldLevels        number of sigma levels of the discrete NCSN loss
  * @param rademacher        sliced score matching with Rademacher projections (otherwise Gaussian)
  * @param varianceReduced   sliced score matching in its variance-reduced form
+ * @param labelDropout      for class-conditional networks, the probability that a row's label is replaced by the
+ *                          null label, so one network learns both scores classifier-free guidance mixes (Ho and
+ *                          Salimans 2021 use 0.1-0.2)
  */
 public record TrainConfig(Objective objective, boolean likelihoodWeight, int batchSize, double learningRate,
                           int warmupSteps, double gradClip, double emaDecay, long seed, int smldLevels,
-                          boolean rademacher, boolean varianceReduced) {
+                          boolean rademacher, boolean varianceReduced, double labelDropout) {
 
   public TrainConfig {
     if (batchSize < 1) throw new IllegalArgumentException("batch must be > 0, got " + batchSize);
@@ -28,6 +31,17 @@ public record TrainConfig(Objective objective, boolean likelihoodWeight, int bat
     if (!(gradClip >= 0)) throw new IllegalArgumentException("grad-clip must be >= 0, got " + gradClip);
     if (!(emaDecay >= 0 && emaDecay < 1)) throw new IllegalArgumentException("ema decay must be in [0, 1), got " + emaDecay);
     if (smldLevels < 2) throw new IllegalArgumentException("smld levels must be >= 2, got " + smldLevels);
+    if (!(labelDropout >= 0 && labelDropout < 1)) {
+      throw new IllegalArgumentException("label dropout must be in [0, 1), got " + labelDropout);
+    }
+  }
+
+  /** Without label dropout (unconditional networks). */
+  public TrainConfig(Objective objective, boolean likelihoodWeight, int batchSize, double learningRate,
+                     int warmupSteps, double gradClip, double emaDecay, long seed, int smldLevels,
+                     boolean rademacher, boolean varianceReduced) {
+    this(objective, likelihoodWeight, batchSize, learningRate, warmupSteps, gradClip, emaDecay, seed, smldLevels,
+        rademacher, varianceReduced, 0.0);
   }
 
   /** Defaults for 2-D toys: batch 512, lr 2e-3 with 200 warm-up steps, clip 1, EMA 0.999. */
@@ -37,12 +51,17 @@ public record TrainConfig(Objective objective, boolean likelihoodWeight, int bat
 
   public TrainConfig withBatchSize(int b) {
     return new TrainConfig(objective, likelihoodWeight, b, learningRate, warmupSteps, gradClip, emaDecay, seed,
-        smldLevels, rademacher, varianceReduced);
+        smldLevels, rademacher, varianceReduced, labelDropout);
   }
 
   public TrainConfig withLearningRate(double lr) {
     return new TrainConfig(objective, likelihoodWeight, batchSize, lr, warmupSteps, gradClip, emaDecay, seed,
-        smldLevels, rademacher, varianceReduced);
+        smldLevels, rademacher, varianceReduced, labelDropout);
+  }
+
+  public TrainConfig withLabelDropout(double p) {
+    return new TrainConfig(objective, likelihoodWeight, batchSize, learningRate, warmupSteps, gradClip, emaDecay, seed,
+        smldLevels, rademacher, varianceReduced, p);
   }
 
   /** The learning rate at step n (0-based): linear warm-up, then constant. */

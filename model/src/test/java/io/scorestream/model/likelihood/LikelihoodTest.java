@@ -49,7 +49,7 @@ class LikelihoodTest {
 
   @Test
   void exactDivergenceIsRefusedAboveSixteenDimensions() {
-    var model = new io.scorestream.model.score.MlpScoreModel(io.scorestream.model.score.MlpWeights.initialize(
+    var model = new io.scorestream.model.score.MlpScoreModel(io.scorestream.model.score.NetworkWeights.initialize(
         io.scorestream.model.score.MlpConfig.reference(17), 1), Sde.named("vp"));
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () ->
         Likelihood.evaluate(model, Nd4j.zeros(2, 17), Likelihood.Divergence.EXACT, 1e-3, 1e-3, 1));

@@ -11,7 +11,7 @@ import io.scorestream.model.sample.Sampling;
 import io.scorestream.model.score.HostArrays;
 import io.scorestream.model.score.MlpConfig;
 import io.scorestream.model.score.MlpScoreModel;
-import io.scorestream.model.score.MlpWeights;
+import io.scorestream.model.score.NetworkWeights;
 import io.scorestream.model.score.WeightsSnapshot;
 import io.scorestream.model.sde.Sde;
 import io.scorestream.model.train.Objective;
@@ -48,7 +48,7 @@ class NativeMemoryBoundTest {
   @Test
   void trainStepsAndPublishedVersionsReturnTheCounterToItsBaseline() {
     Sde sde = Sde.named("vp");
-    ScoreTrainer trainer = new ScoreTrainer(MlpWeights.initialize(SMALL, 0), sde,
+    ScoreTrainer trainer = new ScoreTrainer(NetworkWeights.initialize(SMALL, 0), sde,
         TrainConfig.defaults(Objective.DSM, 0).withBatchSize(128), DataSpecs.parse("toy:gmm8", "standard"));
     SplittableRandom rng = new SplittableRandom(1);
     // Warm-up: the step arena learns the step's shapes.
@@ -82,7 +82,7 @@ class NativeMemoryBoundTest {
   @Test
   void aClosedModelRefusesCallsAndFreesEveryThreadsBuffers() throws Exception {
     Sde sde = Sde.named("ve");
-    WeightsSnapshot w = WeightsSnapshot.of(MlpWeights.initialize(SMALL, 2));
+    WeightsSnapshot w = WeightsSnapshot.of(NetworkWeights.initialize(SMALL, 2));
     long before = NativeMemory.nd4jBytes();
     MlpScoreModel model = MlpScoreModel.owning(w.toWeights(), sde);
     INDArray x = HostArrays.matrix(new double[] {0.5, -1, 2, 3}, 2, 2, DataType.FLOAT);
@@ -105,7 +105,7 @@ class NativeMemoryBoundTest {
   @Test
   void aSnapshotRebuildsTheSameModel() {
     Sde sde = Sde.named("vp");
-    MlpWeights w = MlpWeights.initialize(SMALL, 5);
+    NetworkWeights w = NetworkWeights.initialize(SMALL, 5);
     MlpScoreModel direct = new MlpScoreModel(w, sde);
     MlpScoreModel rebuilt = MlpScoreModel.owning(WeightsSnapshot.of(w).toWeights(), sde);
     INDArray x = HostArrays.matrix(new double[] {0.1, 0.2, -3, 4, 1, 1}, 3, 2, DataType.FLOAT);
@@ -119,7 +119,7 @@ class NativeMemoryBoundTest {
   @Test
   void offlineSamplingLeavesNothingBehind() {
     Sde sde = Sde.named("vp");
-    MlpScoreModel model = MlpScoreModel.owning(MlpWeights.initialize(SMALL, 6), sde);
+    MlpScoreModel model = MlpScoreModel.owning(NetworkWeights.initialize(SMALL, 6), sde);
     SamplerProgram program = SamplerProgram.PredictorCorrector.defaults(sde, 20);
     // Warm-up: per-thread buffers for the batch size.
     Sampling.run(model, program, 64, 3, null, null);

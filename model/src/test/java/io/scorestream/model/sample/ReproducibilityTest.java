@@ -9,7 +9,7 @@ import io.scorestream.model.score.AnalyticScoreModel;
 import io.scorestream.model.score.GaussianMixture;
 import io.scorestream.model.score.MlpConfig;
 import io.scorestream.model.score.MlpScoreModel;
-import io.scorestream.model.score.MlpWeights;
+import io.scorestream.model.score.NetworkWeights;
 import io.scorestream.model.score.ScoreModel;
 import io.scorestream.model.sde.Sde;
 import java.util.List;
@@ -45,7 +45,7 @@ class ReproducibilityTest {
   void odeChainAgreesAloneAndInABatchWithinOneInTenThousand() {
     // A briefly trained network: an untrained one sends ODE paths to |x| ~ 100, beyond float32's 1e-4 resolution.
     io.scorestream.model.train.ScoreTrainer trainer = new io.scorestream.model.train.ScoreTrainer(
-        MlpWeights.initialize(MlpConfig.reference(2), 3), VP,
+        NetworkWeights.initialize(MlpConfig.reference(2), 3), VP,
         io.scorestream.model.train.TrainConfig.defaults(io.scorestream.model.train.Objective.DSM, 3).withBatchSize(128),
         new io.scorestream.model.data.ToyData("gmm8"));
     for (int i = 0; i < 200; i++) trainer.trainStep();

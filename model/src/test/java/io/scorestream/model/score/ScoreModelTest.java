@@ -37,7 +37,7 @@ class ScoreModelTest {
     Sde sde = Sde.named("vp");
     ScoreModel[] models = {
         new AnalyticScoreModel(GaussianMixture.named("ncsn-gmm"), sde),
-        new MlpScoreModel(MlpWeights.initialize(MlpConfig.reference(2), 3), sde)};
+        new MlpScoreModel(NetworkWeights.initialize(MlpConfig.reference(2), 3), sde)};
     INDArray x = Nd4j.createFromArray(new double[][] {{0.3, -0.7}, {2.0, 1.0}});
     INDArray v = Nd4j.createFromArray(new double[][] {{1.0, 0.5}, {-0.2, 0.9}});
     double[] t = {0.2, 0.6};
@@ -55,7 +55,7 @@ class ScoreModelTest {
 
   @Test
   void mlpRowsDoNotDependOnBatchMates() {
-    MlpScoreModel m = new MlpScoreModel(MlpWeights.initialize(MlpConfig.reference(2), 4), Sde.named("ve"));
+    MlpScoreModel m = new MlpScoreModel(NetworkWeights.initialize(MlpConfig.reference(2), 4), Sde.named("ve"));
     INDArray batch = Nd4j.rand(DataType.FLOAT, 256, 2).muli(8).subi(4);
     double[] t = new double[256];
     for (int i = 0; i < t.length; i++) t[i] = (i + 1) / 257.0;
@@ -67,7 +67,7 @@ class ScoreModelTest {
   @Test
   void mlpScoresAreFreshArraysWhateverTheBatchSizesAndThreadsBefore() throws Exception {
     // The forward pass keeps buffers per thread and batch size: results must not alias them or depend on them.
-    MlpWeights w = MlpWeights.initialize(MlpConfig.reference(2), 5);
+    NetworkWeights w = NetworkWeights.initialize(MlpConfig.reference(2), 5);
     Sde sde = Sde.named("vp");
     INDArray x = Nd4j.rand(DataType.FLOAT, 7, 2).muli(4).subi(2);
     double[] t = {0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7};

@@ -11,7 +11,7 @@ import io.scorestream.model.score.AnalyticScoreModel;
 import io.scorestream.model.score.GaussianMixture;
 import io.scorestream.model.score.MlpConfig;
 import io.scorestream.model.score.MlpScoreModel;
-import io.scorestream.model.score.MlpWeights;
+import io.scorestream.model.score.NetworkWeights;
 import io.scorestream.model.sde.Sde;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
@@ -27,7 +27,7 @@ class TrainQualityTest {
   void trainedMlpMatchesTheMixture() {
     Sde sde = Sde.named("vp");
     GaussianMixture gmm8 = GaussianMixture.named("gmm8");
-    ScoreTrainer trainer = new ScoreTrainer(MlpWeights.initialize(MlpConfig.reference(2), 0), sde,
+    ScoreTrainer trainer = new ScoreTrainer(NetworkWeights.initialize(MlpConfig.reference(2), 0), sde,
         TrainConfig.defaults(Objective.DSM, 0), new ToyData("gmm8"));
     for (int i = 0; i < 3000; i++) trainer.trainStep();
     MlpScoreModel model = new MlpScoreModel(trainer.emaWeights(), sde);

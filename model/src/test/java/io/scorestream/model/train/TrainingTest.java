@@ -10,7 +10,7 @@ import io.scorestream.model.noise.CounterNoise;
 import io.scorestream.model.noise.RowKeys;
 import io.scorestream.model.score.MlpConfig;
 import io.scorestream.model.score.MlpScoreModel;
-import io.scorestream.model.score.MlpWeights;
+import io.scorestream.model.score.NetworkWeights;
 import io.scorestream.model.sde.Sde;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -27,7 +27,7 @@ class TrainingTest {
   private static final MlpConfig SMALL = new MlpConfig(2, 32, 2, 8, 16.0);
 
   private static ScoreTrainer fresh(Objective o, String sde) {
-    return new ScoreTrainer(MlpWeights.initialize(SMALL, 1), Sde.named(sde),
+    return new ScoreTrainer(NetworkWeights.initialize(SMALL, 1), Sde.named(sde),
         TrainConfig.defaults(o, 5).withBatchSize(64), new ToyData("gmm8"));
   }
 
@@ -106,7 +106,7 @@ class TrainingTest {
   @Test
   void graphLossesAgreeWithTheSamplingNetwork() {
     Sde sde = Sde.named("vp");
-    MlpWeights w = MlpWeights.initialize(SMALL, 9);
+    NetworkWeights w = NetworkWeights.initialize(SMALL, 9);
     MlpScoreModel net = new MlpScoreModel(w, sde);
     int b = 16;
     RowKeys keys = RowKeys.of(3, 0, b);
@@ -171,7 +171,7 @@ class TrainingTest {
     e = assertThrows(IllegalArgumentException.class, () -> fresh(Objective.DDPM, "ve"));
     assertTrue(e.getMessage().contains("--sde vp"));
     e = assertThrows(IllegalArgumentException.class,
-        () -> new MlpGraph(MlpWeights.initialize(new MlpConfig(17, 8, 1, 4, 16), 1), Objective.ESM, true));
+        () -> new MlpGraph(NetworkWeights.initialize(new MlpConfig(17, 8, 1, 4, 16), 1), Objective.ESM, true));
     assertTrue(e.getMessage().contains("D <= 16"), e.getMessage());
   }
 }
