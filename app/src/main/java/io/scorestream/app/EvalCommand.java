@@ -2,7 +2,11 @@ package io.scorestream.app;
 
 import io.scorestream.model.data.DataSource;
 import io.scorestream.model.data.DataSpecs;
+import io.scorestream.model.data.ImageData;
 import io.scorestream.model.eval.EnergyDistance;
+import io.scorestream.model.eval.ImageMetrics;
+import io.scorestream.model.eval.NoisyClassifier;
+import io.scorestream.model.sample.Conditioning;
 import io.scorestream.model.eval.MixtureStats;
 import io.scorestream.model.likelihood.Likelihood;
 import io.scorestream.model.sample.SamplerProgram;
@@ -18,7 +22,10 @@ import picocli.CommandLine.Option;
 /**
  * {@code scorestream eval}: the probability-flow NLL of held-out points (nats and bits per dimension, in the data's
  * own units), and for 2-D mixture toys the energy distance of model samples to fresh exact samples and the mode
- * weights.
+ * weights. For image models with {@code --classifier}: the accuracy of class-conditional samples, the classifier
+ * Inception Score, and the Frechet distance and KID of the classifier's features against held-out images, each next
+ * to its real-vs-real floor (training images against the held-out ones); bits/dim of held-out 8-bit images with
+ * uniform dequantisation.
  */
 @Command(name = "eval", mixinStandardHelpOptions = true, description = "Evaluate a model: NLL (--nll), energy distance and mode weights for 2-D toys.")
 final class EvalCommand implements Callable<Integer> {
@@ -46,6 +53,12 @@ final class EvalCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "1", description = "seed of the held-out points, probes and samples")
   long seed;
 
+  @Option(names = "--classifier", description = "image models: the classifier (scorestream train-classifier) that scores samples")
+  java.nio.file.Path classifier;
+
+  @Option(names = "--guidance", defaultValue = "1.0", description = "image models: classifier-free guidance scale of the class-conditional samples (default: ${DEFAULT-VALUE})")
+  double guidance;
+
   @Mixin SamplerOptions options;
 
   @Override
@@ -59,6 +72,7 @@ final class EvalCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--data has D = " + source.dim() + " but the model has D = " + loaded.model().dim());
     }
     System.out.println("model " + loaded.model().describe());
+    if (loaded.model().shape().length == 3) return evalImages(loaded, source);
     if (nll) {
       // Held-out points from the data's own stream, normalised the way the model was trained.
       double[][] raw = loaded.normalization().invert(source.batch(seed + 1_000_003L, 0, n));
@@ -90,5 +104,89 @@ final class EvalCommand implements Callable<Integer> {
       System.out.println("mode weights " + SampleCommand.fmt(st.modeWeights()) + "  mode stds " + SampleCommand.fmt(st.modeStds()));
     }
     return 0;
+  }
+
+  /** Image metrics (with --classifier) and bits/dim (with --nll) of an image model. */
+  private int evalImages(ModelLoader.Loaded loaded, DataSource source) {
+    if (classifier == null && !nll) {
+      throw new IllegalArgumentException("image models: give --classifier DIR (sample metrics) and/or --nll (bits/dim)");
+    }
+    if (!(source instanceof ImageData train)) throw new IllegalArgumentException("--data must be images for an image model");
+    ImageData held = ImageData.mnist(ImageData.MNIST_DIR, "heldout");
+    if (source.describe().startsWith("mnist:") == false) {
+      throw new IllegalArgumentException("image evaluation compares against the MNIST held-out digits; the model was trained on "
+          + source.describe());
+    }
+    if (classifier != null) {
+      try (NoisyClassifier c = NoisyClassifier.load(classifier)) {
+        double tEps = c.sde().tEps();
+        int classes = c.classes();
+        int[] labels = new int[classes];
+        for (int k = 0; k < classes; k++) labels[k] = k;
+        boolean conditional = loaded.model().classes() > 0;
+        Conditioning cond = conditional ? Conditioning.labels(guidance, labels) : Conditioning.NONE;
+        SamplerProgram program = options.program(loaded.model().sde(), loaded.aldSigmaRange());
+        System.err.println("sampling " + samples + " images with " + program.describe()
+            + (conditional ? " (labels 0.." + (classes - 1) + " cycled, guidance " + guidance + ")" : ""));
+        ProgressBar bar = new ProgressBar(program.nominalCalls(), "calls");
+        long t0 = System.nanoTime();
+        Sampling.Result r = Sampling.run(loaded.model(), program, samples, seed, null,
+            (tick, step, total, t, x, d) -> bar.update(Math.min(tick, program.nominalCalls()), ""), cond);
+        double secs = (System.nanoTime() - t0) / 1e9;
+        double[] gen = flat(r.samples().toDoubleMatrix());
+        int m = Math.min(samples, held.images().size());
+        double[] real = flat(java.util.Arrays.copyOf(held.all(), m));
+        double[] floorSet = flat(train.batch(seed + 11, 0, m));
+        double[] genLogits = c.logits(gen, samples, tEps);
+        double[] fGen = c.features(gen, samples, tEps);
+        double[] fReal = c.features(real, m, tEps);
+        double[] fFloor = c.features(floorSet, m, tEps);
+        int f = NoisyClassifier.FEATURES;
+        System.out.printf(Locale.ROOT, "%d samples in %.1f s (%d network calls); %d held-out digits%n", samples, secs,
+            r.networkCalls(), m);
+        if (conditional) {
+          System.out.printf(Locale.ROOT, "conditional accuracy %.4f at guidance %.2f (classifier on held-out digits: %.4f)%n",
+              ImageMetrics.accuracy(genLogits, classes, labels), guidance,
+              ImageMetrics.accuracy(c.logits(real, m, tEps), classes, java.util.Arrays.copyOf(held.images().labels(), m)));
+        }
+        System.out.printf(Locale.ROOT, "inception score %.3f  (real held-out: %.3f; at most %d)%n",
+            ImageMetrics.inceptionScore(genLogits, classes), ImageMetrics.inceptionScore(c.logits(real, m, tEps), classes), classes);
+        System.out.printf(Locale.ROOT, "frechet distance %.3f  (real-vs-real floor: %.3f)%n",
+            ImageMetrics.frechetDistance(fGen, fReal, f), ImageMetrics.frechetDistance(fFloor, fReal, f));
+        System.out.printf(Locale.ROOT, "kid %.5f  (real-vs-real floor: %.5f)%n",
+            ImageMetrics.kernelInceptionDistance(fGen, fReal, f), ImageMetrics.kernelInceptionDistance(fFloor, fReal, f));
+      }
+    }
+    if (nll) {
+      // 8-bit pixels k / 255 dequantised uniformly, (k + u) / 256, then scaled like the training data.
+      int count = Math.min(n, held.images().size());
+      int d = held.dim();
+      double[][] x = new double[count][d];
+      java.util.SplittableRandom rng = new java.util.SplittableRandom(seed);
+      float[] px = held.images().pixels();
+      for (int i = 0; i < count; i++) {
+        for (int k = 0; k < d; k++) {
+          double level = Math.round(px[i * d + k] * 255.0);
+          x[i][k] = 2 * ((level + rng.nextDouble()) / 256.0) - 1;
+        }
+      }
+      Likelihood.Divergence div = divergence != null ? Likelihood.Divergence.named(divergence) : Likelihood.Divergence.RADEMACHER;
+      long t0 = System.nanoTime();
+      Likelihood.Result r = Likelihood.evaluate(loaded.model(), Nd4j.createFromArray(x).castTo(loaded.model().dataType()),
+          div, options.rtol, options.atol, seed);
+      // nats/dim in [0, 1] units: the [-1, 1] scaling adds log 2 per dimension; bits/dim of 8-bit data: + 8.
+      double natsUnit = r.natsPerDim() - Math.log(2);
+      System.out.printf(Locale.ROOT, "bits/dim %.4f on %d held-out digits (dequantised; divergence %s, %d calls, %.1f s)%n",
+          natsUnit / Math.log(2) + 8, count, div.name().toLowerCase(Locale.ROOT), r.networkCalls(),
+          (System.nanoTime() - t0) / 1e9);
+    }
+    return 0;
+  }
+
+  private static double[] flat(double[][] rows) {
+    int d = rows[0].length;
+    double[] x = new double[rows.length * d];
+    for (int i = 0; i < rows.length; i++) System.arraycopy(rows[i], 0, x, i * d, d);
+    return x;
   }
 }

@@ -1,6 +1,11 @@
 package io.scorestream.app;
 
+import io.scorestream.model.data.ImageData;
 import io.scorestream.model.eval.MixtureStats;
+import io.scorestream.model.eval.NoisyClassifier;
+import io.scorestream.model.sample.Conditioning;
+import io.scorestream.model.score.ClassifierGuidedModel;
+import io.scorestream.model.score.ScoreModel;
 import io.scorestream.model.sample.SamplerProgram;
 import io.scorestream.model.sample.Sampling;
 import java.nio.file.Path;
@@ -11,8 +16,12 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** {@code scorestream sample}: draws samples from a checkpoint or an analytic score and writes them as CSV (and PNG). */
-@Command(name = "sample", mixinStandardHelpOptions = true, description = "Draw samples and write them as CSV (and a PNG scatter for 2-D data).")
+/**
+ * {@code scorestream sample}: draws samples from a checkpoint or an analytic score and writes them as CSV, and as a
+ * PNG: a scatter for 2-D data, a grid for images. Class labels with classifier-free guidance, classifier guidance and
+ * inpainting condition the chains.
+ */
+@Command(name = "sample", mixinStandardHelpOptions = true, description = "Draw samples and write them as CSV, and as a PNG (a scatter for 2-D data, a grid for images).")
 final class SampleCommand implements Callable<Integer> {
   @Option(names = "--model", required = true, description = "a training output or checkpoint directory, or analytic:ncsn-gmm|gmm8")
   String model;
@@ -29,8 +38,29 @@ final class SampleCommand implements Callable<Integer> {
   @Option(names = "--out", required = true, description = "output CSV")
   Path out;
 
-  @Option(names = "--plot", description = "a PNG scatter of the samples (2-D data)")
+  @Option(names = "--plot", description = "a PNG of the samples: a scatter for 2-D data, a grid for images")
   Path plot;
+
+  @Option(names = "--labels", split = ",", description = "class labels, cycled over the chains (e.g. 0,1,2 or 7); conditional models and analytic mixtures (label k: component k)")
+  int[] labels;
+
+  @Option(names = "--guidance", defaultValue = "1.0", description = "classifier-free guidance scale w: s = s(x) + w (s(x|y) - s(x)); 0 unconditional, 1 conditional (default: ${DEFAULT-VALUE})")
+  double guidance;
+
+  @Option(names = "--classifier", description = "a noise-conditional classifier directory (scorestream train-classifier) for classifier guidance")
+  Path classifier;
+
+  @Option(names = "--classifier-scale", defaultValue = "1.0", description = "classifier guidance scale: s = s(x) + scale grad log p_t(y|x) (default: ${DEFAULT-VALUE})")
+  double classifierScale;
+
+  @Option(names = "--inpaint", description = "inpaint the held-out MNIST digit with this index: its known pixels are kept (see --mask)")
+  Integer inpaint;
+
+  @Option(names = "--mask", defaultValue = "top", description = "with --inpaint: the known part, top, bottom, left or right half (default: ${DEFAULT-VALUE})")
+  String mask;
+
+  @Option(names = "--grid-columns", defaultValue = "10", description = "images per row of the PNG grid (default: ${DEFAULT-VALUE})")
+  int gridColumns;
 
   @Mixin SamplerOptions options;
 
@@ -38,13 +68,24 @@ final class SampleCommand implements Callable<Integer> {
   public Integer call() {
     if (n <= 0) throw new IllegalArgumentException("--n must be > 0, got " + n);
     ModelLoader.Loaded loaded = ModelLoader.load(model, sde);
-    SamplerProgram program = options.program(loaded.model().sde(), loaded.aldSigmaRange());
-    System.err.println("sampling " + n + " chains of " + program.describe() + " on " + loaded.model().describe());
+    ScoreModel scoreModel = loaded.model();
+    if (classifier != null) {
+      if (labels == null) throw new IllegalArgumentException("--classifier guides toward --labels; give some");
+      NoisyClassifier c = NoisyClassifier.load(classifier);
+      if (c.dim() != scoreModel.dim()) {
+        throw new IllegalArgumentException("the classifier reads D = " + c.dim() + ", the model makes D = " + scoreModel.dim());
+      }
+      scoreModel = new ClassifierGuidedModel(scoreModel, c, classifierScale);
+    }
+    Conditioning cond = conditioning(loaded, scoreModel);
+    SamplerProgram program = options.program(scoreModel.sde(), loaded.aldSigmaRange());
+    System.err.println("sampling " + n + " chains of " + program.describe() + " on " + scoreModel.describe()
+        + (cond == Conditioning.NONE ? "" : " with " + cond));
     ProgressBar bar = new ProgressBar(program.nominalCalls(), "calls");
     long t0 = System.nanoTime();
-    Sampling.Result r = Sampling.run(loaded.model(), program, n, seed, null,
+    Sampling.Result r = Sampling.run(scoreModel, program, n, seed, null,
         (tick, step, total, t, x, denoised) -> bar.update(Math.min(tick, program.nominalCalls()),
-            String.format(Locale.ROOT, "step %d/%d t=%.4f", step, total, t)));
+            String.format(Locale.ROOT, "step %d/%d t=%.4f", step, total, t)), cond);
     if (!r.failures().isEmpty()) {
       System.err.println("warning: " + r.failures().size() + " chains failed; first: " + r.failures().get(0));
     }
@@ -56,13 +97,56 @@ final class SampleCommand implements Callable<Integer> {
       MixtureStats st = MixtureStats.of(loaded.mixture().get(), samples);
       System.out.println("mode weights " + fmt(st.modeWeights()) + "  mode stds " + fmt(st.modeStds()));
     }
-    if (plot != null) {
-      if (samples[0].length != 2) throw new IllegalArgumentException("--plot draws 2-D data; these samples have D = " + samples[0].length);
+    if (plot != null && scoreModel.shape().length == 3) {
+      ImageGrid.write(plot, samples, scoreModel.shape(), gridColumns, 2);
+      System.out.println("wrote " + plot + " (" + n + " images)");
+    } else if (plot != null) {
+      if (samples[0].length != 2) throw new IllegalArgumentException("--plot draws 2-D data or images; these samples have D = " + samples[0].length);
       double[][] ref = loaded.mixture().map(m -> m.sample(Math.min(n, 2000), seed + 1)).orElse(null);
       Plots.scatter(plot, program.describe(), samples, ref);
       System.out.println("wrote " + plot);
     }
     return 0;
+  }
+
+  /** The labels, guidance and inpainting mask of the options, checked against the model. */
+  private Conditioning conditioning(ModelLoader.Loaded loaded, ScoreModel scoreModel) {
+    Conditioning c = labels == null ? Conditioning.NONE : Conditioning.labels(guidance, labels);
+    if (inpaint != null) {
+      long[] shape = scoreModel.shape();
+      if (shape.length != 3) throw new IllegalArgumentException("--inpaint needs an image model");
+      ImageData held = ImageData.mnist(ImageData.MNIST_DIR, "heldout");
+      if (!loaded.normalization().equals(held.normalization())) {
+        throw new IllegalArgumentException("--inpaint takes MNIST digits; the model was trained on " + loaded.dataSpec());
+      }
+      if (held.dim() != scoreModel.dim()) throw new IllegalArgumentException("--inpaint takes MNIST digits; the model makes D = " + scoreModel.dim());
+      if (inpaint < 0 || inpaint >= held.images().size()) {
+        throw new IllegalArgumentException("--inpaint " + inpaint + " outside the " + held.images().size() + " held-out digits");
+      }
+      c = c.withMask(halfMask(mask, (int) shape[0], (int) shape[1], (int) shape[2]),
+          held.row(inpaint));
+    }
+    c.checkFor(scoreModel);
+    return c;
+  }
+
+  /** True on the known half of a C x H x W image. */
+  static boolean[] halfMask(String which, int c, int h, int w) {
+    boolean[] m = new boolean[c * h * w];
+    for (int ch = 0; ch < c; ch++) {
+      for (int y = 0; y < h; y++) {
+        for (int x = 0; x < w; x++) {
+          m[ch * h * w + y * w + x] = switch (which.toLowerCase(Locale.ROOT)) {
+            case "top" -> y < h / 2;
+            case "bottom" -> y >= h / 2;
+            case "left" -> x < w / 2;
+            case "right" -> x >= w / 2;
+            default -> throw new IllegalArgumentException("unknown --mask '" + which + "' (expected top, bottom, left or right)");
+          };
+        }
+      }
+    }
+    return m;
   }
 
   static String fmt(double[] v) {

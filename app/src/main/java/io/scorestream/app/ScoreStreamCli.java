@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "scorestream", mixinStandardHelpOptions = true, version = "scorestream 0.1.0",
     description = "Trains score-based generative models and samples from them.",
-    subcommands = {ServeCommand.class, ClientCommand.class, TrainCommand.class, SampleCommand.class, EvalCommand.class, BenchCommand.class, DemoCommand.class})
+    subcommands = {ServeCommand.class, ClientCommand.class, TrainCommand.class, TrainClassifierCommand.class, SampleCommand.class, EvalCommand.class, BenchCommand.class, DemoCommand.class})
 public final class ScoreStreamCli implements Runnable {
   /** Exit status for bad input. */
   public static final int BAD_INPUT = 2;

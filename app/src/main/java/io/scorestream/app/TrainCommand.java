@@ -6,7 +6,10 @@ import io.scorestream.model.eval.MixtureStats;
 import io.scorestream.model.sample.SamplerProgram;
 import io.scorestream.model.sample.Sampling;
 import io.scorestream.model.score.GaussianMixture;
+import io.scorestream.model.nn.UNetConfig;
+import io.scorestream.model.sample.Conditioning;
 import io.scorestream.model.score.MlpConfig;
+import io.scorestream.model.score.NetworkConfig;
 import io.scorestream.model.score.ScoreModel;
 import io.scorestream.model.score.NetworkWeights;
 import io.scorestream.model.sde.Sde;
@@ -30,12 +33,13 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code scorestream train}: trains the reference MLP on a data set, writing checkpoints, the loss (CSV and PNG) and,
- * for 2-D data, a scatter of samples from the trained model into the output directory.
+ * {@code scorestream train}: trains a score network (the MLP for vectors, the U-Net for images) on a data set, writing
+ * checkpoints, the loss (CSV and PNG) and a picture of samples from the trained model into the output directory: a
+ * scatter for 2-D data, a grid of digits (one column per class) for images.
  */
 @Command(name = "train", mixinStandardHelpOptions = true, description = "Train a score network; writes checkpoints, loss.csv, loss.png and samples.png into --out.")
 final class TrainCommand implements Callable<Integer> {
-  @Option(names = "--data", defaultValue = "toy:gmm8", description = "toy:NAME, csv:PATH or npy:PATH (default: ${DEFAULT-VALUE})")
+  @Option(names = "--data", defaultValue = "toy:gmm8", description = "toy:NAME, csv:PATH, npy:PATH, mnist, idx:IMAGES[,LABELS] or png:DIR (default: ${DEFAULT-VALUE})")
   String data;
 
   @Option(names = "--normalization", defaultValue = "standard", description = "file data: standard or none (toys: none)")
@@ -53,8 +57,26 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--steps", defaultValue = "3000", description = "optimizer steps (default: ${DEFAULT-VALUE})")
   int steps;
 
-  @Option(names = "--batch", defaultValue = "512", description = "batch size (default: ${DEFAULT-VALUE})")
-  int batch;
+  @Option(names = "--batch", description = "batch size (default: 512 for vectors, 64 for images)")
+  Integer batch;
+
+  @Option(names = "--network", description = "mlp or unet (default: unet for images, mlp otherwise)")
+  String network;
+
+  @Option(names = "--base", defaultValue = "16", description = "unet: channels at full resolution (default: ${DEFAULT-VALUE})")
+  int base;
+
+  @Option(names = "--groups", defaultValue = "4", description = "unet: group-norm groups (default: ${DEFAULT-VALUE})")
+  int groups;
+
+  @Option(names = "--attention", description = "unet: self-attention at the lowest resolution")
+  boolean attention;
+
+  @Option(names = "--unconditional", description = "unet: ignore the data's labels (default: class-conditional when labelled)")
+  boolean unconditional;
+
+  @Option(names = "--label-dropout", defaultValue = "0.1", description = "conditional: probability of the null label, for classifier-free guidance (default: ${DEFAULT-VALUE})")
+  double labelDropout;
 
   @Option(names = "--lr", defaultValue = "2e-3", description = "peak learning rate (default: ${DEFAULT-VALUE})")
   double lr;
@@ -107,10 +129,11 @@ final class TrainCommand implements Callable<Integer> {
     } else {
       Objective objective = Objective.named(loss);
       Sde s = sdeFor(sde, source);
-      TrainConfig tc = new TrainConfig(objective, likelihoodWeighting, batch, lr, warmup, gradClip, ema, seed, 100,
-          rademacher(), true);
-      MlpConfig mc = new MlpConfig(source.dim(), width, depth, 32, 16.0);
-      trainer = new ScoreTrainer(NetworkWeights.initialize(mc, seed), s, tc, source);
+      NetworkConfig nc = networkFor(source);
+      int b = batch != null ? batch : nc instanceof UNetConfig ? 64 : 512;
+      TrainConfig tc = new TrainConfig(objective, likelihoodWeighting, b, lr, warmup, gradClip, ema, seed, 100,
+          rademacher(), true, nc.classes() > 0 ? labelDropout : 0.0);
+      trainer = new ScoreTrainer(NetworkWeights.initialize(nc, seed), s, tc, source);
     }
     Files.createDirectories(out);
     System.err.printf(Locale.ROOT, "training %s on %s with %s, %s loss, batch %d, %d steps -> %s%n",
@@ -146,7 +169,48 @@ final class TrainCommand implements Callable<Integer> {
     System.out.printf(Locale.ROOT, "trained %d steps in %.1f s (%.1f steps/s); checkpoint %s%n", steps, secs,
         steps / secs, Checkpoint.latest(out).orElseThrow());
     if (source.dim() == 2) previewSamples(trainer);
+    if (trainer.config().shape().length == 3) previewImages(trainer);
     return 0;
+  }
+
+  /** The network for the data: --network, or the U-Net for images and the MLP for vectors. */
+  private NetworkConfig networkFor(DataSource source) {
+    long[] shape = source.shape();
+    String kind = network != null ? network.toLowerCase(Locale.ROOT) : shape.length == 3 ? "unet" : "mlp";
+    return switch (kind) {
+      case "mlp" -> new MlpConfig(source.dim(), width, depth, 32, 16.0);
+      case "unet" -> {
+        if (shape.length != 3) {
+          throw new IllegalArgumentException("--network unet needs image data (C x H x W); " + source.describe()
+              + " has rows of " + source.dim());
+        }
+        yield new UNetConfig((int) shape[0], (int) shape[1], (int) shape[2], base, groups, attention,
+            unconditional ? 0 : source.classes());
+      }
+      default -> throw new IllegalArgumentException("unknown --network '" + network + "' (expected mlp or unet)");
+    };
+  }
+
+  /** Samples a grid of images from the EMA model (for a conditional one, column k is class k) into samples.png. */
+  private void previewImages(ScoreTrainer trainer) {
+    NetworkConfig c = trainer.config();
+    int classes = c.classes();
+    int cols = classes > 0 ? classes : 8;
+    int n = cols * 4;
+    SamplerProgram program = SamplerProgram.FewStep.of(SamplerProgram.Solver.DDIM, 50);
+    Conditioning cond = Conditioning.NONE;
+    if (classes > 0) {
+      int[] labels = new int[classes];
+      for (int k = 0; k < classes; k++) labels[k] = k;
+      cond = Conditioning.labels(1.0, labels);
+    }
+    try (ScoreModel model = trainer.emaWeights().model(trainer.sde())) {
+      Sampling.Result r = Sampling.run(model, program, n, seed, null, null, cond);
+      double[][] images = trainer.data().normalization().invert(r.samples().toDoubleMatrix());
+      ImageGrid.write(out.resolve("samples.png"), images, c.shape(), cols, 2);
+    }
+    System.out.println("wrote " + out.resolve("samples.png") + " (" + n + " samples, " + program.describe()
+        + (classes > 0 ? ", column k is class k" : "") + ")");
   }
 
   private boolean rademacher() {

@@ -101,8 +101,8 @@ public record Normalization(String kind, double[] mean, double[] std) {
   public static String canonicalKind(String kind) {
     if (kind == null || kind.isBlank()) return STANDARD;
     String k = kind.trim().toLowerCase(Locale.ROOT);
-    if (k.equals(NONE) || k.equals(STANDARD)) return k;
-    throw new DataException("unknown normalization '" + kind + "' (expected standard or none)");
+    if (k.equals(NONE) || k.equals(STANDARD) || k.equals(IMAGE)) return k;
+    throw new DataException("unknown normalization '" + kind + "' (expected standard or none; images are always scaled to [-1, 1])");
   }
 
   /** Number of columns. */
