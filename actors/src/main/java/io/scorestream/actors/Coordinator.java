@@ -173,9 +173,15 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
 
   /** A coordinator whose annealed Langevin requests default to the served model's ladder (null: the SDE's). */
   public static Behavior<Command> create(CoordinatorSettings settings, Sde sde, int dim, double[] aldSigmaRange) {
+    return create(settings, sde, dim, aldSigmaRange, 0);
+  }
+
+  /** A coordinator for a model conditioned on the given number of classes (0: unconditional). */
+  public static Behavior<Command> create(CoordinatorSettings settings, Sde sde, int dim, double[] aldSigmaRange,
+                                         int classes) {
     SamplerPrograms.Limits limits = Programs.limits(settings, aldSigmaRange);
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
-        new Coordinator(ctx, timers, settings, limits, sde, dim)));
+        new Coordinator(ctx, timers, settings, limits, sde, dim, classes)));
   }
 
   private final TimerScheduler<Command> timers;
@@ -183,6 +189,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   private final SamplerPrograms.Limits limits;
   private final Sde sde;
   private final int dim;
+  private final int classes;
   private final TreeMap<Integer, Slot> slots = new TreeMap<>();
   private final Map<String, Req> active = new HashMap<>();
   private final ArrayDeque<Req> waiting = new ArrayDeque<>();
@@ -191,8 +198,9 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   private long ended;
 
   private Coordinator(ActorContext<Command> ctx, TimerScheduler<Command> timers, CoordinatorSettings settings,
-                      SamplerPrograms.Limits limits, Sde sde, int dim) {
+                      SamplerPrograms.Limits limits, Sde sde, int dim, int classes) {
     super(ctx);
+    this.classes = classes;
     this.timers = timers;
     this.settings = settings;
     this.limits = limits;
@@ -244,6 +252,8 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     } catch (ScoreStreamException e) {
       return reject(s, e.code(), e.detail(), null);
     }
+    String badConditioning = checkConditioning(r.conditioning());
+    if (badConditioning != null) return reject(s, ErrorCode.INVALID_ARGUMENT, badConditioning, null);
     if (!slots.isEmpty() && slots.values().stream().noneMatch(x -> x.alive)) {
       return reject(s, ErrorCode.UNAVAILABLE, "no sampler is running", null);
     }
@@ -264,6 +274,23 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     int position = positionOf(req);
     s.session().tell(new RequestSession.Admitted(new SampleEvent.Accepted(id, r.count(), position, eta(req))));
     return this;
+  }
+
+  /** Why the served model cannot honour c, or null. */
+  private String checkConditioning(io.scorestream.model.sample.Conditioning c) {
+    if (c.labels() != null) {
+      for (int y : c.labels()) {
+        if (y == io.scorestream.model.score.ScoreModel.NULL_LABEL) continue;
+        if (classes == 0) return "labels are not taken: the served model is not class-conditional (got " + y + ")";
+        if (y < 0 || y >= classes) {
+          return "labels must be in [0, " + classes + ") or -1 (none) for the served model, got " + y;
+        }
+      }
+    }
+    if (c.mask() != null && c.mask().length != dim) {
+      return "inpainting mask of " + c.mask().length + " pixels for samples of " + dim;
+    }
+    return null;
   }
 
   private Behavior<Command> reject(Submit s, ErrorCode code, String message, Duration retryAfter) {
@@ -345,7 +372,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     s.assigned += count;
     r.running.put(first, new int[] {s.id, count});
     s.ref.tell(new Sampler.Enqueue(new Sampler.ChainSlice(r.id(), first, count, r.request.seed(), r.program,
-        r.previewEvery, r.session)));
+        r.previewEvery, r.session, r.request.conditioning())));
   }
 
   /** 0 when all of r is routed, else its 1-based place in the admission queue. */

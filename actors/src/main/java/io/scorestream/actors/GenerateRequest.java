@@ -1,5 +1,6 @@
 package io.scorestream.actors;
 
+import io.scorestream.model.sample.Conditioning;
 import io.scorestream.model.sample.SamplerSpec;
 import java.time.Duration;
 
@@ -14,15 +15,28 @@ import java.time.Duration;
  * @param sampler      sampler parameters (null: the node's default sampler)
  * @param previewEvery a preview every this many steps; 0: none; {@link #DEFAULT_PREVIEW}: the node's default
  * @param deadline     how long the request may take from admission; null: the node's default
+ * @param conditioning class labels (cycled over the chains), the guidance scale and an inpainting mask
+ *                     ({@link Conditioning#NONE} for none); the node refuses labels its model does not take
  */
 public record GenerateRequest(String requestId, int count, long seed, SamplerSpec sampler, int previewEvery,
-                              Duration deadline) {
+                              Duration deadline, Conditioning conditioning) {
 
   /** {@link #previewEvery()} value that asks for the node's default preview period. */
   public static final int DEFAULT_PREVIEW = -1;
 
   public GenerateRequest {
     if (sampler == null) sampler = SamplerSpec.defaults();
+    if (conditioning == null) conditioning = Conditioning.NONE;
+  }
+
+  /** An unconditional request. */
+  public GenerateRequest(String requestId, int count, long seed, SamplerSpec sampler, int previewEvery,
+                         Duration deadline) {
+    this(requestId, count, seed, sampler, previewEvery, deadline, Conditioning.NONE);
+  }
+
+  public GenerateRequest withConditioning(Conditioning c) {
+    return new GenerateRequest(requestId, count, seed, sampler, previewEvery, deadline, c);
   }
 
   /** count samples with the given seed and sampler, default previews and deadline, an id chosen at submission. */
@@ -31,14 +45,14 @@ public record GenerateRequest(String requestId, int count, long seed, SamplerSpe
   }
 
   public GenerateRequest withRequestId(String id) {
-    return new GenerateRequest(id, count, seed, sampler, previewEvery, deadline);
+    return new GenerateRequest(id, count, seed, sampler, previewEvery, deadline, conditioning);
   }
 
   public GenerateRequest withPreviewEvery(int steps) {
-    return new GenerateRequest(requestId, count, seed, sampler, steps, deadline);
+    return new GenerateRequest(requestId, count, seed, sampler, steps, deadline, conditioning);
   }
 
   public GenerateRequest withDeadline(Duration d) {
-    return new GenerateRequest(requestId, count, seed, sampler, previewEvery, d);
+    return new GenerateRequest(requestId, count, seed, sampler, previewEvery, d, conditioning);
   }
 }

@@ -45,6 +45,7 @@ public record InitialModel(String description, long trainStep, ModelRegistry.Mod
         Checkpoint c = Checkpoint.read(Path.of(m.sourceArgument()));
         yield new InitialModel("checkpoint " + m.sourceArgument() + " step " + c.step() + " (ema)", c.step(),
             ModelRegistry.network(c.ema(), c.sde()), c.sde(), c.ema().config().dim(), c.ema());
+        // (image checkpoints are served like any other: the network comes from the checkpoint's description)
       }
     };
   }
@@ -58,6 +59,13 @@ public record InitialModel(String description, long trainStep, ModelRegistry.Mod
   /** Any model factory; sde and dim must be those of the models it builds. */
   public static InitialModel of(String description, ModelRegistry.ModelFactory factory, Sde sde, int dim) {
     return new InitialModel(description, -1, factory, sde, dim, null);
+  }
+
+  /** The number of class labels the model takes (0: unconditional); builds one instance to ask it. */
+  int classes() {
+    try (ScoreModel m = build()) {
+      return m.classes();
+    }
   }
 
   /** Builds one instance on the calling thread (to check it). */

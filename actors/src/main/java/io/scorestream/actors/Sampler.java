@@ -60,10 +60,19 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
    *
    * @param previewEvery a preview every this many steps, 0 for none
    * @param session      receives previews, samples and failures
+   * @param conditioning the request's labels, guidance and mask (labels are cycled by the global chain index)
    */
   public record ChainSlice(String requestId, int firstChain, int count, long seed, SamplerProgram program,
-                           int previewEvery, ActorRef<RequestSession.Command> session) {
+                           int previewEvery, ActorRef<RequestSession.Command> session,
+                           io.scorestream.model.sample.Conditioning conditioning) {
+    public ChainSlice(String requestId, int firstChain, int count, long seed, SamplerProgram program,
+                      int previewEvery, ActorRef<RequestSession.Command> session) {
+      this(requestId, firstChain, count, seed, program, previewEvery, session,
+          io.scorestream.model.sample.Conditioning.NONE);
+    }
+
     public ChainSlice {
+      if (conditioning == null) conditioning = io.scorestream.model.sample.Conditioning.NONE;
       if (count < 1) throw new IllegalArgumentException("a slice needs at least one chain, got " + count);
       if (firstChain < 0) throw new IllegalArgumentException("first chain must be >= 0, got " + firstChain);
       if (previewEvery < 0) throw new IllegalArgumentException("preview period must be >= 0, got " + previewEvery);
@@ -376,7 +385,7 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
       ChainSlice s = pending.pollFirst();
       pendingChains -= s.count();
       RowKeys keys = RowKeys.of(s.seed(), s.firstChain(), s.count());
-      batch.addFromPrior(keys, s.program(), nextTag);
+      batch.addFromPrior(keys, s.program(), nextTag, s.conditioning());
       Running r = new Running(s, nextTag, model.dim(), model.version());
       byTag.put(nextTag, r);
       byRequest.computeIfAbsent(s.requestId(), k -> new ArrayList<>()).add(r);

@@ -69,7 +69,8 @@ public final class ScoreStreamNode extends AbstractBehavior<ScoreStreamNode.Comm
     ActorRef<ModelRegistry.Command> registry = ctx.spawn(ModelRegistry.create(settings.registry()), "registry");
     registry.tell(new ModelRegistry.Publish(model.description(), model.trainStep(), model.factory(), null));
     ActorRef<Coordinator.Command> coordinator =
-        ctx.spawn(Coordinator.create(settings.coordinator(), model.sde(), model.dim(), model.aldSigmaRange()), "coordinator");
+        ctx.spawn(Coordinator.create(settings.coordinator(), model.sde(), model.dim(), model.aldSigmaRange(),
+            model.classes()), "coordinator");
     ctx.watch(registry);
     ctx.watch(coordinator);
     List<ActorRef<Sampler.Command>> samplers = new ArrayList<>();

@@ -71,6 +71,15 @@ final class VersionedModel implements ScoreModel {
   }
 
   @Override
+  public INDArray score(INDArray x, double[] t, int[] labels) {
+    return current.score(x, t, labels);
+  }
+
+  @Override public int classes() { return current.classes(); }
+
+  @Override public long[] shape() { return current.shape(); }
+
+  @Override
   public ScoreJvp scoreJvp(INDArray x, double[] t, INDArray v) {
     return current.scoreJvp(x, t, v);
   }

@@ -397,6 +397,39 @@ class ScoreStreamTest {
   }
 
   @Test
+  void classConditionalRequestsAreServedAsOfflineAndBadLabelsAreRefused() throws Exception {
+    // gmm8's exact score is class-conditional over its components: guided, unguided and unconditional requests
+    // share the batch on two samplers, split across them, and each equals its offline chains bit for bit.
+    InitialModel model = TestModels.analytic("vp");
+    try (TestNode node = TestNode.start(KIT, "scorestream.samplers = [\"cpu:0\", \"cpu:1\"]\n"
+        + "scorestream.coordinator.split-min-chains = 4\n", model)) {
+      SamplerSpec spec = SamplerSpec.fewStep("ddim", 40);
+      List<io.scorestream.model.sample.Conditioning> conds = List.of(
+          io.scorestream.model.sample.Conditioning.labels(1.0, 3),
+          io.scorestream.model.sample.Conditioning.labels(2.5, 0, 5, -1),
+          io.scorestream.model.sample.Conditioning.NONE,
+          io.scorestream.model.sample.Conditioning.labels(0.0, 7));
+      List<CompletionStage<Result>> results = new ArrayList<>();
+      for (int i = 0; i < conds.size(); i++) {
+        results.add(node.api.generate(new GenerateRequest("c" + i, 12, 300 + i, spec, 0, null, conds.get(i))));
+      }
+      for (int i = 0; i < conds.size(); i++) {
+        Result res = await(results.get(i));
+        io.scorestream.model.sample.Sampling.Result off = io.scorestream.model.sample.Sampling.run(
+            model.factory().create(), node.program(spec), 12, 300 + i, null, null, conds.get(i));
+        assertArrayEquals(off.samples().data().asDouble(), res.samples(), "served = offline for " + conds.get(i));
+      }
+      for (GenerateRequest r : List.of(
+          new GenerateRequest("bad0", 2, 1, spec, 0, null, io.scorestream.model.sample.Conditioning.labels(1.0, 8)),
+          new GenerateRequest("bad1", 2, 1, spec, 0, null, io.scorestream.model.sample.Conditioning.NONE
+              .withMask(new boolean[3], new double[3])))) {
+        SampleEvent.Rejected rej = assertInstanceOf(SampleEvent.Rejected.class, await(node.events(r)).get(0));
+        assertEquals(ErrorCode.INVALID_ARGUMENT, rej.code(), rej.message());
+      }
+    }
+  }
+
+  @Test
   void previewsAreTheTweedieEstimatesOfEveryChain() throws Exception {
     InitialModel model = TestModels.analytic("vp");
     try (TestNode node = TestNode.start(KIT, ONE_SAMPLER, model)) {

@@ -98,7 +98,17 @@ class GatewaysEndToEndTest {
 
   /** One request, as each path spells it: the node's GenerateRequest, the SBE message, the JSON body. */
   record Ask(int count, long seed, String kind, String method, int steps, int previewEvery, Double eta,
-             String schedule, Double churn) {
+             String schedule, Double churn, List<Integer> labels, Double guidance) {
+    Ask(int count, long seed, String kind, String method, int steps, int previewEvery, Double eta, String schedule,
+        Double churn) {
+      this(count, seed, kind, method, steps, previewEvery, eta, schedule, churn, List.of(), null);
+    }
+
+    /** The same request, class-conditional (gmm8's components) with a guidance scale. */
+    Ask withLabels(List<Integer> ls, Double w) {
+      return new Ask(count, seed, kind, method, steps, previewEvery, eta, schedule, churn, ls, w);
+    }
+
     /** The node's per-SDE predictor-corrector default (VP: Euler-Maruyama). */
     static Ask pc(int count, long seed, int steps, int previewEvery) {
       return new Ask(count, seed, "pc", null, steps, previewEvery, null, null, null);
@@ -121,7 +131,8 @@ class GatewaysEndToEndTest {
         case "ode" -> SamplerSpec.ode(method, steps);
         default -> SamplerSpec.fewStep(kind, steps).withFewStep(eta, schedule, churn);
       };
-      return GenerateRequest.of(count, seed, s).withPreviewEvery(previewEvery);
+      return GenerateRequest.of(count, seed, s).withPreviewEvery(previewEvery)
+          .withConditioning(io.scorestream.streams.http.SampleRequests.conditioning(labels, guidance));
     }
 
     io.scorestream.protocol.GenerateRequest wire() {
@@ -130,7 +141,8 @@ class GatewaysEndToEndTest {
         case "ode" -> SamplerParams.ode(method, steps);
         default -> SamplerParams.fewStep(kind, steps).withFewStep(eta, schedule, churn);
       };
-      return io.scorestream.protocol.GenerateRequest.of(count, seed, p).withPreviewEvery(previewEvery);
+      return io.scorestream.protocol.GenerateRequest.of(count, seed, p).withPreviewEvery(previewEvery)
+          .withLabels(labels, guidance);
     }
 
     String json() {
@@ -139,6 +151,8 @@ class GatewaysEndToEndTest {
       if (eta != null) sampler.append(", \"eta\": ").append(eta);
       if (schedule != null) sampler.append(", \"schedule\": \"").append(schedule).append('"');
       if (churn != null) sampler.append(", \"churn\": ").append(churn);
+      if (!labels.isEmpty()) sampler.append(", \"labels\": ").append(labels);
+      if (guidance != null) sampler.append(", \"guidance\": ").append(guidance);
       return String.format(Locale.ROOT, "{\"count\": %d, \"seed\": %d, %s, \"steps\": %d, \"previewEvery\": %d}",
           count, seed, sampler, steps, previewEvery);
     }
@@ -322,7 +336,9 @@ class GatewaysEndToEndTest {
     return Stream.of(Ask.pc(64, 42, 60, 10), Ask.heun(64, 43, 60, 10),
         Ask.fewStep("dpmpp-2m-sde", 64, 44, 20, 5, 0.7, "logsnr", null),
         Ask.fewStep("edm", 64, 45, 12, 4, null, "karras", 15.0),
-        Ask.fewStep("ddim", 64, 46, 25, 5, 0.5, "uniform", null));
+        Ask.fewStep("ddim", 64, 46, 25, 5, 0.5, "uniform", null),
+        // Class labels (gmm8's components; -1: none) and classifier-free guidance travel on every wire too.
+        Ask.fewStep("ddim", 64, 47, 25, 5, null, null, null).withLabels(List.of(0, 3, -1, 6), 2.0));
   }
 
   @ParameterizedTest

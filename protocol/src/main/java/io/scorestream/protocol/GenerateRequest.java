@@ -15,10 +15,23 @@ package io.scorestream.protocol;
  * @param deadlineNs      how long the request may take from admission; 0: the node's default
  * @param priority        carried on the wire for schedulers to come; the node does not act on it yet
  * @param previewEncoding how previews travel
+ * @param labels          class labels cycled over the chains (chain i: labels[i % size]); empty: unconditional
+ * @param guidance        the classifier-free guidance scale (null: 1, the conditional score)
  */
 public record GenerateRequest(long sessionId, long requestId, long seed, int count, String sde, SamplerParams sampler,
-                              int previewEvery, long deadlineNs, int priority, PreviewEncoding previewEncoding)
+                              int previewEvery, long deadlineNs, int priority, PreviewEncoding previewEncoding,
+                              java.util.List<Integer> labels, Double guidance)
     implements ClientMessage {
+
+  /** The most labels one request may carry. */
+  public static final int MAX_LABELS = 4096;
+
+  /** An unconditional request. */
+  public GenerateRequest(long sessionId, long requestId, long seed, int count, String sde, SamplerParams sampler,
+                         int previewEvery, long deadlineNs, int priority, PreviewEncoding previewEncoding) {
+    this(sessionId, requestId, seed, count, sde, sampler, previewEvery, deadlineNs, priority, previewEncoding,
+        java.util.List.of(), null);
+  }
 
   /** {@link #previewEvery()} value that asks for the node's default preview period. */
   public static final int DEFAULT_PREVIEW = -1;
@@ -27,6 +40,14 @@ public record GenerateRequest(long sessionId, long requestId, long seed, int cou
     Protocol.text(sde, "sde");
     if (sampler == null) sampler = SamplerParams.defaults();
     if (previewEncoding == null) previewEncoding = PreviewEncoding.FLOAT_32;
+    labels = labels == null ? java.util.List.of() : java.util.List.copyOf(labels);
+    if (labels.size() > MAX_LABELS) throw new IllegalArgumentException(labels.size() + " labels (at most " + MAX_LABELS + ")");
+  }
+
+  /** The same request with class labels and a guidance scale (null: 1). */
+  public GenerateRequest withLabels(java.util.List<Integer> ls, Double w) {
+    return new GenerateRequest(sessionId, requestId, seed, count, sde, sampler, previewEvery, deadlineNs, priority,
+        previewEncoding, ls, w);
   }
 
   /** count samples with the given seed and sampler; node defaults for everything else, float32 previews. */
@@ -36,31 +57,31 @@ public record GenerateRequest(long sessionId, long requestId, long seed, int cou
 
   public GenerateRequest withIds(long session, long request) {
     return new GenerateRequest(session, request, seed, count, sde, sampler, previewEvery, deadlineNs, priority,
-        previewEncoding);
+        previewEncoding, labels, guidance);
   }
 
   public GenerateRequest withSde(String name) {
     return new GenerateRequest(sessionId, requestId, seed, count, name, sampler, previewEvery, deadlineNs, priority,
-        previewEncoding);
+        previewEncoding, labels, guidance);
   }
 
   public GenerateRequest withPreviewEvery(int steps) {
     return new GenerateRequest(sessionId, requestId, seed, count, sde, sampler, steps, deadlineNs, priority,
-        previewEncoding);
+        previewEncoding, labels, guidance);
   }
 
   public GenerateRequest withDeadlineNs(long ns) {
     return new GenerateRequest(sessionId, requestId, seed, count, sde, sampler, previewEvery, ns, priority,
-        previewEncoding);
+        previewEncoding, labels, guidance);
   }
 
   public GenerateRequest withPriority(int p) {
     return new GenerateRequest(sessionId, requestId, seed, count, sde, sampler, previewEvery, deadlineNs, p,
-        previewEncoding);
+        previewEncoding, labels, guidance);
   }
 
   public GenerateRequest withPreviewEncoding(PreviewEncoding encoding) {
     return new GenerateRequest(sessionId, requestId, seed, count, sde, sampler, previewEvery, deadlineNs, priority,
-        encoding);
+        encoding, labels, guidance);
   }
 }

@@ -241,7 +241,10 @@ public final class ProtocolCodec {
         .eta(orNaN(s.eta()))
         .schedule(nameToWire(io.scorestream.protocol.sbe.Schedule.class, s.schedule()))
         .churn(orNaN(s.churn())).sigmaMax(orNaN(s.sigmaMax())).sigmaMin(orNaN(s.sigmaMin()))
-        .sde(m.sde());
+        .guidance(orNaN(m.guidance()));
+    GenerateRequestEncoder.LabelsEncoder labels = e.labelsCount(m.labels().size());
+    for (int y : m.labels()) labels.next().label(y);
+    e.sde(m.sde());
     return HEADER + e.encodedLength();
   }
 
@@ -480,11 +483,17 @@ public final class ProtocolCodec {
         optional(d.levels()), optional(d.stepSize()), optional(d.t()), optional(d.eta()),
         wireToName(io.scorestream.protocol.sbe.Schedule::get, d.scheduleRaw(), "schedule"), optional(d.churn()),
         optional(d.sigmaMax()), optional(d.sigmaMin()));
+    int count = group(d.limit(), GenerateRequestDecoder.LabelsDecoder.sbeBlockLength());
+    if (count > GenerateRequest.MAX_LABELS) {
+      throw new ProtocolException(ProtocolErrorCode.BAD_VALUE, count + " labels (at most " + GenerateRequest.MAX_LABELS + ")");
+    }
+    java.util.List<Integer> labels = new java.util.ArrayList<>(count);
+    for (GenerateRequestDecoder.LabelsDecoder g : d.labels()) labels.add(g.label());
     text(d.limit());
     String sde = d.sde();
     end(d.limit());
     return new GenerateRequest(d.sessionId(), d.requestId(), d.seed(), d.count(), sde, sampler, d.previewEvery(),
-        d.deadlineNs(), d.priority(), encoding);
+        d.deadlineNs(), d.priority(), encoding, labels, optional(d.guidance()));
   }
 
   private Preview decodePreview(PreviewDecoder d) throws ProtocolException {

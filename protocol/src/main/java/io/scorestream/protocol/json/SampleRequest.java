@@ -32,17 +32,32 @@ import java.util.Set;
  *                     per-SDE defaults
  * @param previewEvery a preview every this many steps, >= 0 (0: none); absent: the node's default
  * @param deadlineMs   how long the request may run after admission, > 0; absent: the node's default
+ * @param labels       class labels cycled over the chains (integers >= -1, -1: none); absent: unconditional
+ * @param guidance     classifier-free guidance scale >= 0 (0: unconditional, 1: conditional); absent: 1
  */
 public record SampleRequest(Integer count, Long seed, String sde, String sampler, Integer steps, String predictor,
                             String corrector, Integer correctorSteps, Double snr, Boolean denoise, String method,
                             Double rtol, Double atol, Integer levels, Double stepSize, Double t, Double eta,
                             String schedule, Double churn, Double sigmaMax, Double sigmaMin, Integer previewEvery,
-                            Long deadlineMs) {
+                            Long deadlineMs, List<Integer> labels, Double guidance) {
+
+  /** An unconditional request. */
+  public SampleRequest(Integer count, Long seed, String sde, String sampler, Integer steps, String predictor,
+                       String corrector, Integer correctorSteps, Double snr, Boolean denoise, String method,
+                       Double rtol, Double atol, Integer levels, Double stepSize, Double t, Double eta,
+                       String schedule, Double churn, Double sigmaMax, Double sigmaMin, Integer previewEvery,
+                       Long deadlineMs) {
+    this(count, seed, sde, sampler, steps, predictor, corrector, correctorSteps, snr, denoise, method, rtol, atol,
+        levels, stepSize, t, eta, schedule, churn, sigmaMax, sigmaMin, previewEvery, deadlineMs, null, null);
+  }
+
+  /** The most labels a body may carry. */
+  public static final int MAX_LABELS = 4096;
 
   /** The field names a body may carry, in documentation order. */
   public static final List<String> FIELDS = List.of("count", "seed", "sde", "sampler", "steps", "predictor",
       "corrector", "correctorSteps", "snr", "denoise", "method", "rtol", "atol", "levels", "stepSize", "t", "eta",
-      "schedule", "churn", "sigmaMax", "sigmaMin", "previewEvery", "deadlineMs");
+      "schedule", "churn", "sigmaMax", "sigmaMin", "previewEvery", "deadlineMs", "labels", "guidance");
   /** The sampler kinds. */
   public static final List<String> SAMPLERS = List.of("pc", "ode", "ald", "langevin", "ddim", "dpmpp-2m",
       "dpmpp-2m-sde", "edm");
@@ -116,8 +131,26 @@ public record SampleRequest(Integer count, Long seed, String sde, String sampler
     Double sigmaMin = positive(obj, "sigmaMin");
     Integer previewEvery = integer(obj, "previewEvery", 0);
     Long deadlineMs = longValue(obj, "deadlineMs", 1);
+    List<Integer> labels = labels(obj);
+    Double guidance = nonNegative(obj, "guidance");
     return new SampleRequest(count, seed, sde, sampler, steps, predictor, corrector, correctorSteps, snr, denoise,
-        method, rtol, atol, levels, stepSize, t, eta, schedule, churn, sigmaMax, sigmaMin, previewEvery, deadlineMs);
+        method, rtol, atol, levels, stepSize, t, eta, schedule, churn, sigmaMax, sigmaMin, previewEvery, deadlineMs,
+        labels, guidance);
+  }
+
+  private static List<Integer> labels(ObjectNode obj) {
+    JsonNode n = present(obj, "labels");
+    if (n == null) return null;
+    if (!n.isArray()) throw invalid("labels", "labels must be an array of integers >= -1, got " + shown(n));
+    if (n.size() > MAX_LABELS) throw invalid("labels", "labels may hold at most " + MAX_LABELS + ", got " + n.size());
+    List<Integer> out = new java.util.ArrayList<>();
+    for (JsonNode e : n) {
+      if (!e.isIntegralNumber() || !e.canConvertToInt() || e.intValue() < -1) {
+        throw invalid("labels", "labels must be integers >= -1 (-1: no label), got " + shown(e));
+      }
+      out.add(e.intValue());
+    }
+    return List.copyOf(out);
   }
 
   private static JsonNode present(ObjectNode obj, String field) {

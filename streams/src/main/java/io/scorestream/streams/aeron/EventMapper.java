@@ -34,7 +34,8 @@ final class EventMapper {
         s.snr(), s.denoise(), s.method(), s.rtol(), s.atol(), s.levels(), s.stepSize(), s.t(), s.sigmaMax(),
         s.sigmaMin(), s.eta(), s.schedule(), s.churn());
     Duration deadline = m.deadlineNs() == 0 ? null : Duration.ofNanos(m.deadlineNs());
-    return new io.scorestream.actors.GenerateRequest(nodeId, m.count(), m.seed(), spec, m.previewEvery(), deadline);
+    return new io.scorestream.actors.GenerateRequest(nodeId, m.count(), m.seed(), spec, m.previewEvery(), deadline,
+        io.scorestream.streams.http.SampleRequests.conditioning(m.labels(), m.guidance()));
   }
 
   /**
