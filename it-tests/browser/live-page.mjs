@@ -2,24 +2,26 @@
 // Generate, waits until at least three previews have been drawn and the result has arrived, and saves a screenshot
 // of the final scatter. Exits 0 on success; 1 with a message on stderr otherwise; 2 on bad usage.
 //
-//   node live-page.mjs URL SCREENSHOT.png [--sampler pc|ode|ald] [--steps N] [--count N] [--seed N]
+//   node live-page.mjs URL SCREENSHOT.png [--sampler KIND] [--steps N] [--count N] [--seed N]
 //                      [--min-previews N] [--timeout-ms N] [--token TOKEN] [--chromium PATH]
-//                      [--page-screenshot PAGE.png]
+//                      [--page-screenshot PAGE.png] [--labels "0 1 2"] [--guidance W]
 //
-// Prints REQUEST_ID=..., PREVIEWS_DRAWN=... and STATE=... on stdout for the calling test.
+// Prints REQUEST_ID=..., PREVIEWS_DRAWN=..., STATE=..., SHAPE=... (the node's sample shape) and CANVAS_LEVELS=...
+// (distinct red levels on the final canvas) on stdout for the calling test.
 import { chromium } from 'playwright-core';
 import { mkdtemp, mkdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 
-const USAGE = 'usage: node live-page.mjs URL SCREENSHOT.png [--sampler pc|ode|ald] [--steps N] [--count N] '
-  + '[--seed N] [--min-previews N] [--timeout-ms N] [--token TOKEN] [--chromium PATH] [--page-screenshot PAGE.png]';
+const USAGE = 'usage: node live-page.mjs URL SCREENSHOT.png [--sampler KIND] [--steps N] [--count N] '
+  + '[--seed N] [--min-previews N] [--timeout-ms N] [--token TOKEN] [--chromium PATH] [--page-screenshot PAGE.png] '
+  + '[--labels "0 1 2"] [--guidance W]';
 
 function parseArgs(argv) {
   const positional = [];
   const options = {
     sampler: 'pc', steps: '1000', count: '1024', seed: '42', 'min-previews': '3', 'timeout-ms': '120000',
-    token: '', chromium: '/usr/bin/chromium', 'page-screenshot': ''
+    token: '', chromium: '/usr/bin/chromium', 'page-screenshot': '', labels: '', guidance: ''
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -32,7 +34,9 @@ function parseArgs(argv) {
     }
   }
   if (positional.length !== 2) throw new Error('expected URL and SCREENSHOT, got ' + positional.length + ' arguments');
-  if (!['pc', 'ode', 'ald'].includes(options.sampler)) throw new Error('--sampler must be pc, ode or ald');
+  if (!['pc', 'ode', 'ald', 'ddim', 'dpmpp-2m', 'dpmpp-2m-sde', 'edm'].includes(options.sampler)) {
+    throw new Error('--sampler must be pc, ode, ald, ddim, dpmpp-2m, dpmpp-2m-sde or edm');
+  }
   for (const k of ['steps', 'count', 'min-previews', 'timeout-ms']) {
     if (!/^[0-9]+$/.test(options[k])) throw new Error('--' + k + ' must be a non-negative integer');
   }
@@ -84,7 +88,11 @@ async function main() {
       fail('the page did not load: ' + (response ? 'HTTP ' + response.status() : 'no response') + ' from ' + args.url);
       return;
     }
+    // The page asks the node for its sample shape on load and adapts its defaults; wait for that first.
+    await page.waitForFunction(() => document.body.dataset.shape !== undefined);
     await page.selectOption('#sampler', args.sampler);
+    if (args.labels) await page.fill('#labels', args.labels);
+    if (args.guidance) await page.fill('#guidance', args.guidance);
     await page.fill('#steps', args.steps);
     await page.fill('#count', args.count);
     await page.fill('#seed', args.seed);
@@ -98,12 +106,23 @@ async function main() {
       previews: Number(document.getElementById('previews').dataset.count),
       requestId: document.getElementById('request-id').textContent,
       error: document.getElementById('error').hidden ? '' : document.getElementById('error').textContent,
-      result: document.getElementById('result').textContent
+      result: document.getElementById('result').textContent,
+      shape: document.body.dataset.shape,
+      // Distinct grey levels on the canvas: a drawn grid of digits has many, an empty grid one.
+      levels: (() => {
+        const c = document.getElementById('canvas');
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        const seen = new Set();
+        for (let i = 0; i < d.length; i += 4) seen.add(d[i]);
+        return seen.size;
+      })()
     }));
     console.log('REQUEST_ID=' + outcome.requestId);
     console.log('PREVIEWS_DRAWN=' + outcome.previews);
     console.log('STATE=' + outcome.state);
     console.log('RESULT=' + outcome.result);
+    console.log('SHAPE=' + outcome.shape);
+    console.log('CANVAS_LEVELS=' + outcome.levels);
     if (outcome.state !== 'completed') {
       fail('the request ended ' + outcome.state + (outcome.error ? ': ' + outcome.error : ''));
       return;

@@ -1,5 +1,5 @@
 // The live page of a scorestream node: submits a request (POST /v1/samples), follows its events over a WebSocket
-// (GET /v1/samples/{id}/events) and draws every preview, then the result, as a 2-D scatter. No build step, no
+// (GET /v1/samples/{id}/events) and draws every preview, then the result, as a 2-D scatter or, for image models, a grid of images. No build step, no
 // dependencies. Hooks for tests: body[data-state], #status[data-state], #previews[data-count], #request-id.
 'use strict';
 
@@ -13,6 +13,7 @@
   let socket = null;
   let requestId = null;
   let previewsDrawn = 0;
+  let sampleShape = null;
   let halfWidth = MIN_HALF_WIDTH;
   let finished = true;
 
@@ -82,6 +83,46 @@
     return [(x + halfWidth) / (2 * halfWidth) * canvas.width, (halfWidth - y) / (2 * halfWidth) * canvas.height];
   }
 
+  /**
+   * Draws rows of C x H x W pixels (the data scaled to [-1, 1]) as a grid of images, grey or RGB, one per chain;
+   * null rows (chains that have not reported yet) stay blank.
+   */
+  function drawGrid(rows, shape) {
+    const c = shape[0], h = shape[1], w = shape[2];
+    const n = rows.length;
+    const cols = Math.ceil(Math.sqrt(n));
+    const cell = Math.floor(canvas.width / cols);
+    const zoom = Math.max(1, Math.floor((cell - 2) / Math.max(h, w)));
+    ctx.fillStyle = '#808080';
+    ctx.fillRect(0, 0, canvas.width, canvas.height);
+    const img = ctx.createImageData(w, h);
+    const tile = document.createElement('canvas');
+    tile.width = w;
+    tile.height = h;
+    const tctx = tile.getContext('2d');
+    ctx.imageSmoothingEnabled = false;
+    const byte = (v) => Math.max(0, Math.min(255, Math.round((v + 1) * 127.5)));
+    for (let k = 0; k < n; k++) {
+      const r = rows[k];
+      if (!r) continue;
+      for (let p = 0; p < h * w; p++) {
+        const g = byte(r[p]);
+        img.data[4 * p] = c === 3 ? byte(r[p]) : g;
+        img.data[4 * p + 1] = c === 3 ? byte(r[h * w + p]) : g;
+        img.data[4 * p + 2] = c === 3 ? byte(r[2 * h * w + p]) : g;
+        img.data[4 * p + 3] = 255;
+      }
+      tctx.putImageData(img, 0, 0);
+      ctx.drawImage(tile, (k % cols) * cell + 1, Math.floor(k / cols) * cell + 1, w * zoom, h * zoom);
+    }
+  }
+
+  /** Draws samples the way the model's shape asks: a grid of images, or a scatter of the first two dims. */
+  function draw(rows, final) {
+    if (sampleShape && sampleShape.length === 3) drawGrid(rows, sampleShape);
+    else drawScatter(rows, final);
+  }
+
   /** Draws rows [[x, y, ...], ...] (null rows: chains that have not reported yet); only the first two dims. */
   function drawScatter(rows, final) {
     let extent = 0;
@@ -112,7 +153,7 @@
         break;
       case 'preview':
         if (document.body.dataset.state === 'queued') setState('running');
-        drawScatter(e.samples, false);
+        draw(e.samples, false);
         previewsDrawn++;
         $('previews').textContent = String(previewsDrawn);
         $('previews').dataset.count = String(previewsDrawn);
@@ -122,7 +163,7 @@
         break;
       case 'completed':
         finished = true;
-        drawScatter(e.samples, true);
+        draw(e.samples, true);
         $('progress').value = $('progress').max;
         $('result').textContent = e.count + ' samples in ' + e.latencyMs.toFixed(0) + ' ms, model version '
             + e.modelVersions.join(', ');
@@ -188,6 +229,11 @@
     const steps = Number($('steps').value);
     const body = { count: Number($('count').value), sampler: sampler };
     if ($('seed').value.trim() !== '') body.seed = Number($('seed').value);
+    const labels = $('labels').value.trim();
+    if (labels !== '') {
+      body.labels = labels.split(/[\s,]+/).filter((x) => x !== '').map(Number);
+      body.guidance = Number($('guidance').value);
+    }
     if (sampler === 'pc') {
       body.steps = steps;
       body.previewEvery = Math.max(1, Math.round(steps / 100));
@@ -249,4 +295,22 @@
   $('cancel').addEventListener('click', cancel);
   drawAxes();
   setState('idle');
+  // The served model's sample shape and classes: images get a grid, conditional models the label fields.
+  fetch('/v1/status', { headers: authHeaders({}) }).then(readJson).then((st) => {
+    if (!st) return;
+    sampleShape = st.sampleShape || null;
+    const conditional = st.classes > 0;
+    $('conditioning').hidden = !conditional;
+    if (conditional) $('labels').placeholder = '0..' + (st.classes - 1) + ', e.g. 0 1 2 (blank: none)';
+    if (sampleShape && sampleShape.length === 3) {
+      $('count').value = 16;
+      $('sampler').value = 'ddim';
+      $('steps').value = FEW_STEP_DEFAULTS['ddim'];
+      canvas.setAttribute('aria-label', 'grid of the current samples');
+      drawGrid([], sampleShape);
+    }
+    document.body.dataset.shape = sampleShape ? sampleShape.join('x') : '';
+  }).catch(() => {}).finally(() => {
+    if (document.body.dataset.shape === undefined) document.body.dataset.shape = '';
+  });
 })();

@@ -61,10 +61,13 @@ public record InitialModel(String description, long trainStep, ModelRegistry.Mod
     return new InitialModel(description, -1, factory, sde, dim, null);
   }
 
-  /** The number of class labels the model takes (0: unconditional); builds one instance to ask it. */
-  int classes() {
+  /** What clients need to know of the model: the shape of a sample and the number of class labels (0: none). */
+  public record Facts(long[] shape, int classes) {}
+
+  /** The model's {@link Facts}; builds one instance to ask it. */
+  Facts facts() {
     try (ScoreModel m = build()) {
-      return m.classes();
+      return new Facts(m.shape(), m.classes());
     }
   }
 

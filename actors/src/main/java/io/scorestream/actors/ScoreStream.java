@@ -35,6 +35,8 @@ public final class ScoreStream implements AutoCloseable {
   private final ActorRef<ModelRegistry.Command> registry;
   private final Sde sde;
   private final int dim;
+  private final long[] shape;
+  private final int classes;
   private final SessionSettings sessionSettings;
   private final Duration askTimeout;
   private final boolean ownsSystem;
@@ -55,6 +57,8 @@ public final class ScoreStream implements AutoCloseable {
     this.registry = refs.registry();
     this.sde = refs.sde();
     this.dim = refs.dim();
+    this.shape = refs.shape();
+    this.classes = refs.classes();
     this.sessionSettings = sessionSettings;
     this.askTimeout = askTimeout;
     this.ownsSystem = ownsSystem;
@@ -155,6 +159,16 @@ public final class ScoreStream implements AutoCloseable {
   /** The data dimension D of the served model. */
   public int dim() {
     return dim;
+  }
+
+  /** The shape of one sample of the served model: [D] for vectors, [C, H, W] for images (a copy). */
+  public long[] shape() {
+    return shape.clone();
+  }
+
+  /** The number of class labels the served model takes (0: unconditional). */
+  public int classes() {
+    return classes;
   }
 
   /** The actor system the node runs in. */

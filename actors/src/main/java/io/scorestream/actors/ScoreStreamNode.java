@@ -34,9 +34,10 @@ public final class ScoreStreamNode extends AbstractBehavior<ScoreStreamNode.Comm
   /** The node's actors and the signature of the served model. */
   public record Refs(ActorRef<Coordinator.Command> coordinator, ActorRef<ModelRegistry.Command> registry,
                      List<ActorRef<Sampler.Command>> samplers, Optional<ActorRef<Trainer.Command>> trainer, Sde sde,
-                     int dim) {
+                     int dim, long[] shape, int classes) {
     public Refs {
       samplers = List.copyOf(samplers);
+      shape = shape.clone();
     }
   }
 
@@ -68,9 +69,10 @@ public final class ScoreStreamNode extends AbstractBehavior<ScoreStreamNode.Comm
     }
     ActorRef<ModelRegistry.Command> registry = ctx.spawn(ModelRegistry.create(settings.registry()), "registry");
     registry.tell(new ModelRegistry.Publish(model.description(), model.trainStep(), model.factory(), null));
+    InitialModel.Facts facts = model.facts();
     ActorRef<Coordinator.Command> coordinator =
         ctx.spawn(Coordinator.create(settings.coordinator(), model.sde(), model.dim(), model.aldSigmaRange(),
-            model.classes()), "coordinator");
+            facts.classes()), "coordinator");
     ctx.watch(registry);
     ctx.watch(coordinator);
     List<ActorRef<Sampler.Command>> samplers = new ArrayList<>();
@@ -82,12 +84,14 @@ public final class ScoreStreamNode extends AbstractBehavior<ScoreStreamNode.Comm
     Optional<ActorRef<Trainer.Command>> trainer = Optional.empty();
     if (settings.trainer().enabled()) {
       if (model.weights() == null) {
-        throw new IllegalArgumentException("the trainer needs an MLP model; " + model.description() + " is not one");
+        throw new IllegalArgumentException("the trainer needs a network to train; " + model.description()
+            + " is analytic");
       }
       trainer = Optional.of(ctx.spawn(Trainer.create(settings.trainer(), model.weights(), model.sde(), registry),
           "trainer", DispatcherSelector.fromConfig(settings.trainerDispatcher())));
     }
-    this.refs = new Refs(coordinator, registry, samplers, trainer, model.sde(), model.dim());
+    this.refs = new Refs(coordinator, registry, samplers, trainer, model.sde(), model.dim(), facts.shape(),
+        facts.classes());
   }
 
   private static void checkDevice(SamplerDevice d) {

@@ -53,11 +53,7 @@ class LivePageTest {
 
   @Test
   void thePageDrawsLivePreviewsAndTheFinalEightClusters() throws Exception {
-    if (!Files.isExecutable(CHROMIUM)) fail("no Chromium at " + CHROMIUM + ": " + SETUP);
-    if (!Files.isRegularFile(BROWSER.resolve("node_modules/playwright-core/package.json"))) {
-      fail("no playwright-core under " + BROWSER.resolve("node_modules") + ": " + SETUP);
-    }
-    String nodeJs = executableOnPath("node").orElseGet(() -> fail("no node on the PATH (node >= 20): " + SETUP));
+    String nodeJs = prerequisites();
     Files.deleteIfExists(SCREENSHOT);
 
     Config config = ConfigFactory.parseString("akka.loglevel = WARNING\nscorestream.compute-threads = 1")
@@ -65,30 +61,10 @@ class LivePageTest {
     try (ScoreStream api = ScoreStream.start(config);
          HttpGateway gateway = HttpGateway.start(api, HttpSettings.from(config).withPort(0)).toCompletableFuture()
              .get(HANG_GUARD_S, TimeUnit.SECONDS)) {
-      Process browser = new ProcessBuilder(nodeJs, SCRIPT.toString(), gateway.baseUrl() + "/", SCREENSHOT.toString(),
-          "--sampler", "pc", "--steps", Integer.toString(STEPS), "--count", Integer.toString(COUNT),
-          "--seed", Long.toString(SEED), "--min-previews", "3", "--timeout-ms", Long.toString(HANG_GUARD_S * 1000 / 2),
-          "--page-screenshot", PAGE_SCREENSHOT.toString())
-          .directory(BROWSER.toFile()).redirectErrorStream(true).start();
-      CompletableFuture<String> output = CompletableFuture.supplyAsync(() -> {
-        try {
-          return new String(browser.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-      });
-      if (!browser.waitFor(HANG_GUARD_S, TimeUnit.SECONDS)) {
-        browser.destroyForcibly();
-        fail("the browser script did not finish within the hang guard; output:\n" + output.getNow("(none)"));
-      }
-      String log = output.get(HANG_GUARD_S, TimeUnit.SECONDS);
-      assertEquals(0, browser.exitValue(), "live-page.mjs failed:\n" + log);
-
-      assertTrue(Files.isRegularFile(SCREENSHOT), "screenshot at " + SCREENSHOT + "\n" + log);
-      byte[] png = Files.readAllBytes(SCREENSHOT);
-      assertTrue(png.length > 1000 && Arrays.equals(Arrays.copyOf(png, 8),
-          new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'}), "a PNG");
-      assertEquals(640, ByteBuffer.wrap(png, 16, 4).getInt(), "the canvas's width");
+      String log = runBrowser(nodeJs, gateway.baseUrl() + "/", SCREENSHOT, "--sampler", "pc", "--steps",
+          Integer.toString(STEPS), "--count", Integer.toString(COUNT), "--seed", Long.toString(SEED),
+          "--page-screenshot", PAGE_SCREENSHOT.toString());
+      assertScreenshot(SCREENSHOT, log);
 
       String id = field(log, "REQUEST_ID");
       assertTrue(Integer.parseInt(field(log, "PREVIEWS_DRAWN")) >= 3, log);
@@ -106,6 +82,85 @@ class LivePageTest {
         assertTrue(Arrays.equals(expected.sample(i), status.samples()[i]), "sample " + i);
       }
       assertEightClusters(status.samples());
+    }
+  }
+
+  /** Runs live-page.mjs against url with the given options (3 previews at least); returns its output. */
+  private static String runBrowser(String nodeJs, String url, Path screenshot, String... options) throws Exception {
+    java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of(nodeJs, SCRIPT.toString(), url,
+        screenshot.toString(), "--min-previews", "3", "--timeout-ms", Long.toString(HANG_GUARD_S * 1000 / 2)));
+    cmd.addAll(java.util.List.of(options));
+    Process browser = new ProcessBuilder(cmd).directory(BROWSER.toFile()).redirectErrorStream(true).start();
+    CompletableFuture<String> output = CompletableFuture.supplyAsync(() -> {
+      try {
+        return new String(browser.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    });
+    if (!browser.waitFor(HANG_GUARD_S, TimeUnit.SECONDS)) {
+      browser.destroyForcibly();
+      fail("the browser script did not finish within the hang guard; output:\n" + output.getNow("(none)"));
+    }
+    String log = output.get(HANG_GUARD_S, TimeUnit.SECONDS);
+    assertEquals(0, browser.exitValue(), "live-page.mjs failed:\n" + log);
+    return log;
+  }
+
+  private static void assertScreenshot(Path screenshot, String log) throws IOException {
+    assertTrue(Files.isRegularFile(screenshot), "screenshot at " + screenshot + "\n" + log);
+    byte[] png = Files.readAllBytes(screenshot);
+    assertTrue(png.length > 1000 && Arrays.equals(Arrays.copyOf(png, 8),
+        new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'}), "a PNG");
+    assertEquals(640, ByteBuffer.wrap(png, 16, 4).getInt(), "the canvas's width");
+  }
+
+  /** Checks the browser prerequisites; returns the node executable. */
+  private static String prerequisites() {
+    if (!Files.isExecutable(CHROMIUM)) fail("no Chromium at " + CHROMIUM + ": " + SETUP);
+    if (!Files.isRegularFile(BROWSER.resolve("node_modules/playwright-core/package.json"))) {
+      fail("no playwright-core under " + BROWSER.resolve("node_modules") + ": " + SETUP);
+    }
+    return executableOnPath("node").orElseGet(() -> fail("no node on the PATH (node >= 20): " + SETUP));
+  }
+
+  @Test
+  void anImageModelsPageDrawsAGridOfDigitsDenoisingLive(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+    String nodeJs = prerequisites();
+    Path screenshot = MODULE.resolve("target/screenshots/live-page-digits.png");
+    Files.deleteIfExists(screenshot);
+    // A small class-conditional U-Net, a few steps into training on the installed digits: served like any checkpoint.
+    io.scorestream.model.data.ImageData digits = io.scorestream.model.data.ImageData.mnist(
+        Path.of(System.getProperty("scorestream.mnist", "../model/mnist/data")), "train");
+    io.scorestream.model.nn.UNetConfig net = new io.scorestream.model.nn.UNetConfig(1, 28, 28, 8, 4, false, 10);
+    io.scorestream.model.train.ScoreTrainer trainer = new io.scorestream.model.train.ScoreTrainer(net.initialize(1),
+        io.scorestream.model.sde.Sde.named("vp"), io.scorestream.model.train.TrainConfig.defaults(
+            io.scorestream.model.train.Objective.DSM, 1).withBatchSize(8).withLabelDropout(0.1), digits);
+    for (int i = 0; i < 3; i++) trainer.trainStep();
+    Path ckpt = io.scorestream.model.train.Checkpoint.of(trainer, "mnist").write(tmp);
+    trainer.close();
+
+    Config config = ConfigFactory.parseString("akka.loglevel = WARNING\nscorestream.compute-threads = 1\n"
+        + "scorestream.model.source = \"checkpoint:" + ckpt + "\"").withFallback(ConfigFactory.load()).resolve();
+    try (ScoreStream api = ScoreStream.start(config);
+         HttpGateway gateway = HttpGateway.start(api, HttpSettings.from(config).withPort(0)).toCompletableFuture()
+             .get(HANG_GUARD_S, TimeUnit.SECONDS)) {
+      String log = runBrowser(nodeJs, gateway.baseUrl() + "/", screenshot, "--sampler", "ddim", "--steps", "30",
+          "--count", "16", "--seed", "7", "--labels", "0 1 2 3 4 5 6 7 8 9", "--guidance", "1.5");
+      assertScreenshot(screenshot, log);
+      assertEquals("1x28x28", field(log, "SHAPE"), "the page read the node's sample shape");
+      assertTrue(Integer.parseInt(field(log, "PREVIEWS_DRAWN")) >= 3, log);
+      assertTrue(Integer.parseInt(field(log, "CANVAS_LEVELS")) > 50, "a grid of grey images, not a scatter:\n" + log);
+      SampleStatus status = gateway.sampleStatus(field(log, "REQUEST_ID")).toCompletableFuture()
+          .get(HANG_GUARD_S, TimeUnit.SECONDS).orElseThrow();
+      assertEquals("completed", status.state());
+      assertEquals(16, status.samples().length);
+      assertEquals(784, status.samples()[0].length);
+      // The page's request (labels cycled, guidance 1.5) gives what the node gives in process for that seed.
+      Result expected = api.generate(new GenerateRequest(null, 16, 7, SamplerSpec.fewStep("ddim", 30), 0, null,
+          io.scorestream.model.sample.Conditioning.labels(1.5, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9)))
+          .toCompletableFuture().get(HANG_GUARD_S, TimeUnit.SECONDS);
+      for (int i = 0; i < 16; i++) assertTrue(Arrays.equals(expected.sample(i), status.samples()[i]), "sample " + i);
     }
   }
 

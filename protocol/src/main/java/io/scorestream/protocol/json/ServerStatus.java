@@ -18,10 +18,12 @@ import java.util.List;
  * @param samplers       one entry per sampler
  * @param latency        request latencies over all requests of this node's facade
  * @param gateway        the HTTP gateway's own counts
+ * @param sampleShape    the shape of one sample: [D] for vectors, [C, H, W] for images (row-major in results)
+ * @param classes        the class labels requests may carry (0: the model is unconditional)
  */
 public record ServerStatus(int queuedRequests, int activeRequests, int activeChains, long accepted, long rejected,
                            long ended, long chainSteps, String sde, Model model, List<Sampler> samplers,
-                           Latency latency, Gateway gateway) {
+                           Latency latency, Gateway gateway, long[] sampleShape, int classes) {
 
   /** The current model version. */
   public record Model(long version, String description, long trainStep) {}

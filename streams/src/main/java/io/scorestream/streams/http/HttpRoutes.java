@@ -281,7 +281,8 @@ final class HttpRoutes extends AllDirectives {
 
   private Route status() {
     return onSuccess(snapshot(), n -> json(StatusCodes.OK,
-        StatusViews.serverStatus(n.status(), n.versions(), api.latencies(), n.counts(), nodeSde)));
+        StatusViews.serverStatus(n.status(), n.versions(), api.latencies(), n.counts(), nodeSde, api.shape(),
+            api.classes())));
   }
 
   private Route health() {

@@ -10,7 +10,8 @@ final class StatusViews {
   private StatusViews() {}
 
   static ServerStatus serverStatus(Coordinator.NodeStatus s, ModelRegistry.Versions versions,
-                                   RequestLatencies.Snapshot l, RequestBoard.Counts counts, String sde) {
+                                   RequestLatencies.Snapshot l, RequestBoard.Counts counts, String sde,
+                                   long[] shape, int classes) {
     ServerStatus.Model model = versions.current()
         .map(v -> new ServerStatus.Model(v.version(), v.description(), v.trainStep())).orElse(null);
     return new ServerStatus(s.queuedRequests(), s.activeRequests(), s.activeChains(), s.accepted(), s.rejected(),
@@ -20,6 +21,6 @@ final class StatusViews {
             v.chainSteps(), v.tickNanos() / 1e6)).toList(),
         new ServerStatus.Latency(l.completed(), l.resultP50Ms(), l.resultP99Ms(), l.firstPreviewP50Ms(),
             l.firstPreviewP99Ms()),
-        new ServerStatus.Gateway(counts.retained(), counts.running(), counts.subscribers()));
+        new ServerStatus.Gateway(counts.retained(), counts.running(), counts.subscribers()), shape, classes);
   }
 }
