@@ -79,8 +79,17 @@ final class ClientCommand implements Callable<Integer> {
   @Option(names = "--out", defaultValue = "samples.csv", description = "CSV of the samples (default: ${DEFAULT-VALUE})")
   Path out;
 
-  @Option(names = "--plot", description = "PNG scatter of the samples (2-D data)")
+  @Option(names = "--plot", description = "PNG of the samples: a scatter for 2-D data, a grid for images (see --image-shape)")
   Path plot;
+
+  @Option(names = "--labels", split = ",", description = "class labels cycled over the chains (conditional models)")
+  java.util.List<Integer> labels;
+
+  @Option(names = "--guidance", description = "classifier-free guidance scale with --labels (default: the node's, 1)")
+  Double guidance;
+
+  @Option(names = "--image-shape", description = "CxHxW of image samples for --plot (default: 1x28x28 when D = 784)")
+  String imageShape;
 
   @Override
   public Integer call() throws Exception {
@@ -142,6 +151,7 @@ final class ClientCommand implements Callable<Integer> {
     SamplerParams params = SamplerOptions.toWire(sampler.spec());
     GenerateRequest r = GenerateRequest.of(count, seed, params).withPreviewEvery(previewEvery)
         .withPreviewEncoding(encoding);
+    if (labels != null) r = r.withLabels(labels, guidance);
     if (deadline != null) {
       if (deadline.isZero() || deadline.isNegative()) throw new IllegalArgumentException("--deadline must be > 0");
       r = r.withDeadlineNs(deadline.toNanos());
@@ -154,8 +164,17 @@ final class ClientCommand implements Callable<Integer> {
       double[][] rows = new double[c.count()][];
       for (int i = 0; i < c.count(); i++) rows[i] = c.sample(i);
       Csv.write(out, rows);
-      if (plot != null) {
-        if (c.dim() != 2) throw new IllegalArgumentException("--plot needs 2-D data, the samples have dim " + c.dim());
+      long[] shape = imageShape(c.dim());
+      if (plot != null && shape != null) {
+        // Image models are trained on pixels scaled to [-1, 1] (ImageData); the grid draws [0, 1].
+        double[][] pixels = new double[rows.length][];
+        for (int i = 0; i < rows.length; i++) {
+          pixels[i] = new double[rows[i].length];
+          for (int k = 0; k < rows[i].length; k++) pixels[i][k] = (rows[i][k] + 1) / 2;
+        }
+        ImageGrid.write(plot, pixels, shape, 10, 2);
+      } else if (plot != null) {
+        if (c.dim() != 2) throw new IllegalArgumentException("--plot draws 2-D data or images (--image-shape); the samples have dim " + c.dim());
         Plots.scatter(plot, "scorestream client: " + c.count() + " samples, model v"
             + Arrays.toString(c.modelVersions()), rows, null);
       }
@@ -180,6 +199,20 @@ final class ClientCommand implements Callable<Integer> {
     Cancelled x = (Cancelled) end;
     System.err.println("client: cancelled: " + x.reason());
     return 1;
+  }
+
+  /** The image shape of --image-shape, 1x28x28 for D = 784, or null for vectors. */
+  private long[] imageShape(int dim) {
+    if (imageShape == null) return dim == 784 ? new long[] {1, 28, 28} : null;
+    String[] p = imageShape.toLowerCase(Locale.ROOT).split("x");
+    if (p.length != 3) throw new IllegalArgumentException("--image-shape must be CxHxW, got '" + imageShape + "'");
+    long[] shape = new long[3];
+    for (int i = 0; i < 3; i++) shape[i] = Long.parseLong(p[i].trim());
+    if (shape[0] * shape[1] * shape[2] != dim) {
+      throw new IllegalArgumentException("--image-shape " + imageShape + " holds " + shape[0] * shape[1] * shape[2]
+          + " values; the samples have " + dim);
+    }
+    return shape;
   }
 
   private static double ms(long nanos) {

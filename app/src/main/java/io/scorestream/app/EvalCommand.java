@@ -112,7 +112,7 @@ final class EvalCommand implements Callable<Integer> {
       throw new IllegalArgumentException("image models: give --classifier DIR (sample metrics) and/or --nll (bits/dim)");
     }
     if (!(source instanceof ImageData train)) throw new IllegalArgumentException("--data must be images for an image model");
-    ImageData held = ImageData.mnist(ImageData.MNIST_DIR, "heldout");
+    ImageData held = ImageData.mnist(ImageData.mnistDir(), "heldout");
     if (source.describe().startsWith("mnist:") == false) {
       throw new IllegalArgumentException("image evaluation compares against the MNIST held-out digits; the model was trained on "
           + source.describe());

@@ -115,7 +115,7 @@ final class SampleCommand implements Callable<Integer> {
     if (inpaint != null) {
       long[] shape = scoreModel.shape();
       if (shape.length != 3) throw new IllegalArgumentException("--inpaint needs an image model");
-      ImageData held = ImageData.mnist(ImageData.MNIST_DIR, "heldout");
+      ImageData held = ImageData.mnist(ImageData.mnistDir(), "heldout");
       if (!loaded.normalization().equals(held.normalization())) {
         throw new IllegalArgumentException("--inpaint takes MNIST digits; the model was trained on " + loaded.dataSpec());
       }

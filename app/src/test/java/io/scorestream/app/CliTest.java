@@ -13,6 +13,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class CliTest {
+  static {
+    // The digits model/mnist/setup-mnist.sh installs, seen from this module's directory.
+    System.setProperty("scorestream.mnist", System.getProperty("scorestream.mnist", "../model/mnist/data"));
+  }
 
   /** Runs the CLI and returns (exit status, stderr). */
   private static Object[] run(String... args) {
@@ -148,6 +152,83 @@ class CliTest {
     assertEquals(41, Files.readAllLines(out.resolve("loss.csv")).size());
     assertEquals(0, run("sample", "--model", out.toString(), "--steps", "10", "--n", "8",
         "--out", dir.resolve("s.csv").toString())[0]);
+  }
+
+  /** Labels on the analytic gmm8 (label k: component k) put every sample in its mode. */
+  @Test
+  void labelsSampleTheirComponent(@TempDir Path dir) throws IOException {
+    Path out = dir.resolve("l.csv");
+    assertEquals(0, run("sample", "--model", "analytic:gmm8", "--sampler", "ddim", "--n", "400", "--labels", "2,6",
+        "--out", out.toString())[0]);
+    var lines = Files.readAllLines(out);
+    io.scorestream.model.score.GaussianMixture m = io.scorestream.model.score.GaussianMixture.named("gmm8");
+    int hits = 0;
+    for (int i = 1; i < lines.size(); i++) {
+      String[] p = lines.get(i).split(",");
+      int mode = m.nearestMode(new double[] {Double.parseDouble(p[0]), Double.parseDouble(p[1])});
+      if (mode == ((i - 1) % 2 == 0 ? 2 : 6)) hits++;
+    }
+    assertTrue(hits >= 396, hits + " of 400 in their label's mode");
+    assertBadInput("no classifier", "sample", "--model", "analytic:gmm8", "--labels", "1", "--classifier",
+        dir.toString(), "--out", out.toString());
+    assertBadInput("outside", "sample", "--model", "analytic:gmm8", "--labels", "8", "--out", out.toString());
+  }
+
+  /**
+   * The image path of the command line on real digits, at toy size: train a U-Net and a classifier, sample a labelled
+   * PNG grid, inpaint a held-out digit (its known half comes back exactly), evaluate with the classifier.
+   */
+  @Test
+  void imageModelsTrainSampleInpaintAndEvaluate(@TempDir Path dir) throws IOException {
+    Path run = dir.resolve("unet");
+    assertEquals(0, run("train", "--data", "mnist", "--steps", "4", "--batch", "8", "--base", "8",
+        "--checkpoint-every", "4", "--out", run.toString())[0]);
+    assertTrue(Files.exists(run.resolve("ckpt-00000004/checkpoint.json")));
+    assertTrue(Files.readString(run.resolve("ckpt-00000004/checkpoint.json")).contains("\"kind\" : \"unet\""));
+    java.awt.image.BufferedImage grid = javax.imageio.ImageIO.read(run.resolve("samples.png").toFile());
+    assertEquals(10 * 57 + 1, grid.getWidth(), "ten 28 x 28 digits at zoom 2 with 1-pixel gutters per row");
+
+    Path png = dir.resolve("g.png");
+    Path csv = dir.resolve("g.csv");
+    assertEquals(0, run("sample", "--model", run.toString(), "--sampler", "ddim", "--steps", "5", "--n", "6",
+        "--labels", "0,1,2", "--guidance", "2", "--grid-columns", "3", "--plot", png.toString(), "--out",
+        csv.toString())[0]);
+    java.awt.image.BufferedImage g = javax.imageio.ImageIO.read(png.toFile());
+    assertEquals(3 * 57 + 1, g.getWidth());
+    assertEquals(2 * 57 + 1, g.getHeight());
+    assertEquals(7, Files.readAllLines(csv).size());
+
+    Path inpainted = dir.resolve("i.csv");
+    assertEquals(0, run("sample", "--model", run.toString(), "--sampler", "ddim", "--steps", "5", "--n", "2",
+        "--inpaint", "3", "--mask", "top", "--out", inpainted.toString())[0]);
+    io.scorestream.model.data.ImageData held = io.scorestream.model.data.ImageData.mnist(
+        io.scorestream.model.data.ImageData.mnistDir(), "heldout");
+    float[] digit = held.images().image(3);
+    for (String line : Files.readAllLines(inpainted).subList(1, 3)) {
+      String[] v = line.split(",");
+      for (int k = 0; k < 14 * 28; k++) {
+        assertEquals(digit[k], Double.parseDouble(v[k]), 1e-6, "known pixel " + k);
+      }
+    }
+
+    Path clf = dir.resolve("clf");
+    Object[] trained = run("train-classifier", "--steps", "20", "--batch", "16", "--out", clf.toString());
+    assertEquals(0, trained[0], (String) trained[1]);
+    assertTrue(Files.exists(clf.resolve("classifier.json")));
+    PrintStream out = System.out;
+    ByteArrayOutputStream buf = new ByteArrayOutputStream();
+    System.setOut(new PrintStream(buf, true));
+    try {
+      assertEquals(0, run("eval", "--model", run.toString(), "--classifier", clf.toString(), "--sampler", "ddim",
+          "--steps", "4", "--samples", "20")[0]);
+    } finally {
+      System.setOut(out);
+    }
+    String report = buf.toString();
+    for (String metric : new String[] {"conditional accuracy", "inception score", "frechet distance", "kid"}) {
+      assertTrue(report.contains(metric), metric + " in:\n" + report);
+    }
+    assertBadInput("image model", "sample", "--model", "analytic:gmm8", "--inpaint", "1", "--out", csv.toString());
   }
 
   private static String[] concat(String[] a, String... b) {

@@ -37,7 +37,7 @@ public final class DataSpecs {
       case "mnist": {
         // mnist, mnist:heldout, mnist:train@DIR
         String split = rest.isEmpty() ? "train" : rest;
-        Path dir = ImageData.MNIST_DIR;
+        Path dir = ImageData.mnistDir();
         int at = split.indexOf('@');
         if (at >= 0) {
           dir = path(s, split.substring(at + 1));

@@ -13,6 +13,12 @@ public final class ImageData implements DataSource {
   /** Where {@code model/mnist/setup-mnist.sh} installs the digits, relative to the repository root. */
   public static final Path MNIST_DIR = Path.of("model", "mnist", "data");
 
+  /** The MNIST directory: the system property {@code scorestream.mnist} if set, else {@link #MNIST_DIR}. */
+  public static Path mnistDir() {
+    String p = System.getProperty("scorestream.mnist");
+    return p == null || p.isBlank() ? MNIST_DIR : Path.of(p);
+  }
+
   private final LabelledImages images;
   private final String description;
   private final Normalization normalization;
