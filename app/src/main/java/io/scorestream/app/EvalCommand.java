@@ -80,8 +80,8 @@ final class EvalCommand implements Callable<Integer> {
       Likelihood.Divergence div = divergence != null ? Likelihood.Divergence.named(divergence)
           : source.dim() <= Likelihood.EXACT_MAX_DIM ? Likelihood.Divergence.EXACT : Likelihood.Divergence.RADEMACHER;
       long t0 = System.nanoTime();
-      Likelihood.Result r = Likelihood.evaluate(loaded.model(), Nd4j.createFromArray(x), div, options.rtol,
-          options.atol, seed);
+      Likelihood.Result r = Likelihood.evaluate(loaded.model(), Nd4j.createFromArray(x), div, rtol(),
+          atol(), seed);
       double natsPerDim = r.natsPerDim() - loaded.normalization().logDetJacobian() / source.dim();
       System.out.printf(Locale.ROOT, "nll %.4f nats/dim  %.4f bits/dim  (%d points of %s, divergence %s, %d calls, %.1f s)%n",
           natsPerDim, natsPerDim / Math.log(2), n, spec, div.name().toLowerCase(Locale.ROOT), r.networkCalls(),
@@ -173,7 +173,7 @@ final class EvalCommand implements Callable<Integer> {
       Likelihood.Divergence div = divergence != null ? Likelihood.Divergence.named(divergence) : Likelihood.Divergence.RADEMACHER;
       long t0 = System.nanoTime();
       Likelihood.Result r = Likelihood.evaluate(loaded.model(), Nd4j.createFromArray(x).castTo(loaded.model().dataType()),
-          div, options.rtol, options.atol, seed);
+          div, rtol(), atol(), seed);
       // nats/dim in [0, 1] units: the [-1, 1] scaling adds log 2 per dimension; bits/dim of 8-bit data: + 8.
       double natsUnit = r.natsPerDim() - Math.log(2);
       System.out.printf(Locale.ROOT, "bits/dim %.4f on %d held-out digits (dequantised; divergence %s, %d calls, %.1f s)%n",
@@ -181,6 +181,15 @@ final class EvalCommand implements Callable<Integer> {
           (System.nanoTime() - t0) / 1e9);
     }
     return 0;
+  }
+
+  /** The likelihood ODE's tolerances: --rtol / --atol, 1e-5 when not given. */
+  private double rtol() {
+    return options.rtol != null ? options.rtol : 1e-5;
+  }
+
+  private double atol() {
+    return options.atol != null ? options.atol : 1e-5;
   }
 
   private static double[] flat(double[][] rows) {

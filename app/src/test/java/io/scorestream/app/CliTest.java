@@ -154,6 +154,22 @@ class CliTest {
         "--out", dir.resolve("s.csv").toString())[0]);
   }
 
+  /** eval --nll with the default tolerances (a null --rtol once threw) matches the exact mixture NLL. */
+  @Test
+  void evalNllWithDefaultTolerances() {
+    PrintStream out = System.out;
+    ByteArrayOutputStream buf = new ByteArrayOutputStream();
+    System.setOut(new PrintStream(buf, true));
+    try {
+      assertEquals(0, run("eval", "--model", "analytic:gmm8", "--nll", "--n", "50", "--samples", "50")[0]);
+    } finally {
+      System.setOut(out);
+    }
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("gap ([+-][0-9.]+)").matcher(buf.toString());
+    assertTrue(m.find(), buf.toString());
+    assertTrue(Math.abs(Double.parseDouble(m.group(1))) < 0.01, "ODE NLL against the exact one: " + buf);
+  }
+
   /** Labels on the analytic gmm8 (label k: component k) put every sample in its mode. */
   @Test
   void labelsSampleTheirComponent(@TempDir Path dir) throws IOException {

@@ -8,9 +8,7 @@ import io.scorestream.model.noise.CounterNoise;
 import io.scorestream.model.noise.RowKeys;
 import io.scorestream.model.score.HostArrays;
 import io.scorestream.model.sde.Sde;
-import io.scorestream.model.sde.SubVpSde;
-import io.scorestream.model.sde.VeSde;
-import io.scorestream.model.sde.VpSde;
+import io.scorestream.model.sde.SdeJson;
 import io.scorestream.model.train.Adam;
 import io.scorestream.model.train.CheckpointException;
 import io.scorestream.model.train.TensorFile;
@@ -225,6 +223,14 @@ public final class NoisyClassifier implements AutoCloseable, io.scorestream.mode
   /** grad_x log p_t(y_i | x_i) per row, [B, D] (x [B, D]); the classifier-guidance term of the score. */
   @Override
   public INDArray gradLogProb(INDArray x, double[] t, int[] labels) {
+    // Outside any workspace: a sampler's tick runs in one that is reset every tick, and the guidance graph keeps
+    // its x and its session's arrays from call to call (inside the tick's workspace this crashed the JVM).
+    try (org.nd4j.linalg.api.memory.MemoryWorkspace ws = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+      return gradLogProbDetached(x, t, labels);
+    }
+  }
+
+  private INDArray gradLogProbDetached(INDArray x, double[] t, int[] labels) {
     if (guidance == null) {
       guidance = build(0, true);
       params(guidance).forEach((name, a) -> a.assign(sd.getVariable(name).getArr()));
@@ -233,9 +239,9 @@ public final class NoisyClassifier implements AutoCloseable, io.scorestream.mode
     }
     Map<String, INDArray> f = feed(HostArrays.values(x), t, labels, t.length);
     INDArray xs = f.remove("x");
-    INDArray previous = guidance.getVariable("x").getArr();
+    // The previous x is left to the garbage collector: SameDiff's session may still refer to it (closing it here
+    // crashed the JVM in a native op).
     guidance.getVariable("x").setArray(xs);
-    if (previous != null) previous.close();
     // d logp / dx through the graph whose loss is -mean logp: the gradient of the sum is -B times it.
     INDArray g = guidance.calculateGradients(f, "x").get("x");
     INDArray out = g.mul(-t.length).castTo(x.dataType());
@@ -266,15 +272,7 @@ public final class NoisyClassifier implements AutoCloseable, io.scorestream.mode
       root.put("version", 1);
       root.putArray("shape").add(channels).add(height).add(width);
       root.put("classes", classes);
-      ObjectNode s = root.putObject("sde");
-      s.put("kind", sde.kind().name().toLowerCase(java.util.Locale.ROOT));
-      if (sde instanceof VeSde ve) {
-        s.put("sigmaMin", ve.sigmaMin());
-        s.put("sigmaMax", ve.sigmaMax());
-      } else if (sde instanceof VpSde vp) {
-        s.put("betaMin", vp.betaMin());
-        s.put("betaMax", vp.betaMax());
-      }
+      SdeJson.write(root.putObject("sde"), sde);
       Files.writeString(dir.resolve("classifier.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(root));
       Map<String, INDArray> p = new LinkedHashMap<>(params());
       p.put("temb/fourier/w", sd.getVariable("temb/fourier/w").getArr());
@@ -293,13 +291,7 @@ public final class NoisyClassifier implements AutoCloseable, io.scorestream.mode
       if (!"scorestream-classifier".equals(root.path("format").asText()) || root.path("version").asInt() != 1) {
         throw new CheckpointException(desc + ": not a version-1 scorestream classifier");
       }
-      JsonNode s = root.get("sde");
-      Sde sde = switch (s.get("kind").asText()) {
-        case "ve" -> new VeSde(s.get("sigmaMin").asDouble(), s.get("sigmaMax").asDouble());
-        case "vp" -> new VpSde(s.get("betaMin").asDouble(), s.get("betaMax").asDouble());
-        case "subvp" -> new SubVpSde(s.get("betaMin").asDouble(), s.get("betaMax").asDouble());
-        default -> throw new CheckpointException(desc + ": unknown SDE " + s.get("kind"));
-      };
+      Sde sde = SdeJson.read(root.get("sde"));
       JsonNode shape = root.get("shape");
       NoisyClassifier c = create(new long[] {shape.get(0).asLong(), shape.get(1).asLong(), shape.get(2).asLong()},
           root.get("classes").asInt(), sde, 0);

@@ -8,9 +8,7 @@ import io.scorestream.model.data.Normalization;
 import io.scorestream.model.score.NetworkConfig;
 import io.scorestream.model.score.NetworkWeights;
 import io.scorestream.model.sde.Sde;
-import io.scorestream.model.sde.SubVpSde;
-import io.scorestream.model.sde.VeSde;
-import io.scorestream.model.sde.VpSde;
+import io.scorestream.model.sde.SdeJson;
 import java.io.IOException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
@@ -87,15 +85,7 @@ public record Checkpoint(long step, NetworkWeights weights, NetworkWeights ema, 
     root.put("step", step);
     NetworkConfig c = weights.config();
     c.toJson(root.putObject("network"));
-    ObjectNode s = root.putObject("sde");
-    s.put("kind", sde.kind().name().toLowerCase(java.util.Locale.ROOT));
-    if (sde instanceof VeSde ve) {
-      s.put("sigmaMin", ve.sigmaMin());
-      s.put("sigmaMax", ve.sigmaMax());
-    } else if (sde instanceof VpSde vp) {
-      s.put("betaMin", vp.betaMin());
-      s.put("betaMax", vp.betaMax());
-    }
+    SdeJson.write(root.putObject("sde"), sde);
     ObjectNode d = root.putObject("data");
     d.put("spec", dataSpec);
     d.put("dim", c.dim());
@@ -173,13 +163,7 @@ public record Checkpoint(long step, NetworkWeights weights, NetworkWeights ema, 
       JsonNode net = root.get("network");
       if (net == null) throw new CheckpointException(dir.resolve(DESCRIPTION) + ": no network description");
       NetworkConfig config = NetworkConfig.fromJson(net);
-      JsonNode s = root.get("sde");
-      Sde sde = switch (s.get("kind").asText()) {
-        case "ve" -> new VeSde(s.get("sigmaMin").asDouble(), s.get("sigmaMax").asDouble());
-        case "vp" -> new VpSde(s.get("betaMin").asDouble(), s.get("betaMax").asDouble());
-        case "subvp" -> new SubVpSde(s.get("betaMin").asDouble(), s.get("betaMax").asDouble());
-        default -> throw new CheckpointException(dir + ": unknown SDE kind " + s.get("kind"));
-      };
+      Sde sde = SdeJson.read(root.get("sde"));
       JsonNode d = root.get("data");
       JsonNode n = d.get("normalization");
       Normalization norm = new Normalization(n.get("kind").asText(), JSON.treeToValue(n.get("mean"), double[].class),
