@@ -61,15 +61,10 @@ public record InitialModel(String description, long trainStep, ModelRegistry.Mod
     return new InitialModel(description, -1, factory, sde, dim, null);
   }
 
-  /** What clients need to know of the model: the shape of a sample and the number of class labels (0: none). */
+  /** What clients need to know of the model: the shape of a sample and the number of class labels (0: none); the
+   * node reads them from its start-up check of the model. */
   public record Facts(long[] shape, int classes) {}
 
-  /** The model's {@link Facts}; builds one instance to ask it. */
-  Facts facts() {
-    try (ScoreModel m = build()) {
-      return new Facts(m.shape(), m.classes());
-    }
-  }
 
   /** Builds one instance on the calling thread (to check it). */
   ScoreModel build() {

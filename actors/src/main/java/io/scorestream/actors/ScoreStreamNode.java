@@ -55,11 +55,13 @@ public final class ScoreStreamNode extends AbstractBehavior<ScoreStreamNode.Comm
 
   private ScoreStreamNode(ActorContext<Command> ctx, ScoreStreamSettings settings, InitialModel model) {
     super(ctx);
+    InitialModel.Facts facts;
     try (ScoreModel probe = model.build()) {
       if (probe.dim() != model.dim() || !probe.sde().describe().equals(model.sde().describe())) {
         throw new IllegalArgumentException("initial model " + probe.describe() + " does not match its declared dim "
             + model.dim() + " and SDE " + model.sde().describe());
       }
+      facts = new InitialModel.Facts(probe.shape(), probe.classes());
     }
     for (SamplerDevice d : settings.samplers()) checkDevice(d);
     if (settings.computeThreads() > 0) {
@@ -69,7 +71,6 @@ public final class ScoreStreamNode extends AbstractBehavior<ScoreStreamNode.Comm
     }
     ActorRef<ModelRegistry.Command> registry = ctx.spawn(ModelRegistry.create(settings.registry()), "registry");
     registry.tell(new ModelRegistry.Publish(model.description(), model.trainStep(), model.factory(), null));
-    InitialModel.Facts facts = model.facts();
     ActorRef<Coordinator.Command> coordinator =
         ctx.spawn(Coordinator.create(settings.coordinator(), model.sde(), model.dim(), model.aldSigmaRange(),
             facts.classes()), "coordinator");
