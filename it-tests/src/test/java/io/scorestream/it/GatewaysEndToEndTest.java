@@ -132,7 +132,7 @@ class GatewaysEndToEndTest {
         default -> SamplerSpec.fewStep(kind, steps).withFewStep(eta, schedule, churn);
       };
       return GenerateRequest.of(count, seed, s).withPreviewEvery(previewEvery)
-          .withConditioning(io.scorestream.streams.http.SampleRequests.conditioning(labels, guidance));
+          .withConditioning(io.scorestream.model.sample.Conditioning.ofRequest(labels, guidance));
     }
 
     io.scorestream.protocol.GenerateRequest wire() {

@@ -48,6 +48,15 @@ public record Conditioning(int[] labels, double guidance, boolean[] mask, double
     return new Conditioning(labels, guidance, null, null);
   }
 
+  /**
+   * The conditioning of a request's wire fields: its labels (none or empty: unconditional, whatever the guidance)
+   * and guidance scale (null: 1).
+   */
+  public static Conditioning ofRequest(java.util.List<Integer> labels, Double guidance) {
+    if (labels == null || labels.isEmpty()) return NONE;
+    return labels(guidance == null ? 1.0 : guidance, labels.stream().mapToInt(Integer::intValue).toArray());
+  }
+
   /** The same labels and guidance, inpainting the pixels where mask is false from known elsewhere. */
   public Conditioning withMask(boolean[] mask, double[] known) {
     return new Conditioning(labels, guidance, mask, known);

@@ -13,7 +13,7 @@ import java.util.Locale;
  * ({@code max-count}, {@code max-steps}) and checks the SDE, naming the field at fault; everything else the node's
  * coordinator validates (and {@link #fieldOf} finds the field its message is about). Pure; any thread.
  */
-public final class SampleRequests {
+final class SampleRequests {
   private SampleRequests() {}
 
   /**
@@ -45,14 +45,7 @@ public final class SampleRequests {
     return new GenerateRequest(id, body.count(), seed, spec,
         body.previewEvery() == null ? GenerateRequest.DEFAULT_PREVIEW : body.previewEvery(),
         body.deadlineMs() == null ? null : Duration.ofMillis(body.deadlineMs()),
-        conditioning(body.labels(), body.guidance()));
-  }
-
-  /** The node's conditioning of wire labels and guidance (no labels: none, whatever the guidance). */
-  public static Conditioning conditioning(java.util.List<Integer> labels, Double guidance) {
-    if (labels == null || labels.isEmpty()) return Conditioning.NONE;
-    return Conditioning.labels(guidance == null ? 1.0 : guidance,
-        labels.stream().mapToInt(Integer::intValue).toArray());
+        Conditioning.ofRequest(body.labels(), body.guidance()));
   }
 
   /**
