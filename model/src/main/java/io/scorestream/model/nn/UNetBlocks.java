@@ -100,7 +100,8 @@ public final class UNetBlocks {
     return x.add(conv(sd, name + "/proj", out, channels, channels, 1, 0.1, seed + 3, type));
   }
 
-  private static INDArray normal(DataType type, double std, long seed, long... shape) {
+  /** Values ~ N(0, std^2) of the given shape, deterministic in the seed (the blocks' initialiser). */
+  static INDArray normal(DataType type, double std, long seed, long... shape) {
     SplittableRandom rng = new SplittableRandom(seed);
     long n = 1;
     for (long s : shape) n *= s;

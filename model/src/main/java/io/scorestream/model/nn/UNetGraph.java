@@ -58,7 +58,7 @@ public final class UNetGraph implements TrainingGraph {
     e = dense(sd, "temb/d2", UNetBlocks.silu(sd, e), emb, emb, seed + 2);
     if (c.classes() > 0) {
       SDVariable label = sd.placeHolder("label", t, -1, c.classes() + 1);
-      SDVariable table = sd.var("cemb/w", gaussian(seed + 5, 1.0, c.classes() + 1, emb));
+      SDVariable table = sd.var("cemb/w", UNetBlocks.normal(t, 1.0, seed + 5, c.classes() + 1, emb));
       e = e.add(label.mmul(table));
     }
     SDVariable h0 = UNetBlocks.conv(sd, "stem", x, c.channels(), base, 3, 1.0, seed + 3, t);
@@ -81,16 +81,6 @@ public final class UNetGraph implements TrainingGraph {
     sd.identity(LOSS, perRow.mul(weight).mean());
     sd.setLossVariables(LOSS);
     return new UNetGraph(c, sd);
-  }
-
-  private static INDArray gaussian(long seed, double std, int rows, int cols) {
-    java.util.SplittableRandom rng = new java.util.SplittableRandom(seed);
-    float[] v = new float[rows * cols];
-    for (int i = 0; i < v.length; i++) {
-      double u = 1 - rng.nextDouble();
-      v[i] = (float) (std * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng.nextDouble()));
-    }
-    return org.nd4j.linalg.factory.Nd4j.create(v, new long[] {rows, cols}, DataType.FLOAT);
   }
 
   private static SDVariable dense(SameDiff sd, String name, SDVariable x, int in, int out, long seed) {
