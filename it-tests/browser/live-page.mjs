@@ -4,8 +4,9 @@
 //
 //   node live-page.mjs URL SCREENSHOT.png [--sampler KIND] [--steps N] [--count N] [--seed N]
 //                      [--min-previews N] [--timeout-ms N] [--token TOKEN] [--chromium PATH]
-//                      [--page-screenshot PAGE.png] [--labels "0 1 2"] [--guidance W]
+//                      [--page-screenshot PAGE.png] [--labels "0 1 2"] [--guidance W] [--model NAME]
 //
+// --model picks one of the node's models in the page's model menu (shown when the node serves several).
 // Prints REQUEST_ID=..., PREVIEWS_DRAWN=..., STATE=..., SHAPE=... (the node's sample shape) and CANVAS_LEVELS=...
 // (distinct red levels on the final canvas) on stdout for the calling test.
 import { chromium } from 'playwright-core';
@@ -15,13 +16,13 @@ import { dirname, join, resolve } from 'node:path';
 
 const USAGE = 'usage: node live-page.mjs URL SCREENSHOT.png [--sampler KIND] [--steps N] [--count N] '
   + '[--seed N] [--min-previews N] [--timeout-ms N] [--token TOKEN] [--chromium PATH] [--page-screenshot PAGE.png] '
-  + '[--labels "0 1 2"] [--guidance W]';
+  + '[--labels "0 1 2"] [--guidance W] [--model NAME]';
 
 function parseArgs(argv) {
   const positional = [];
   const options = {
     sampler: 'pc', steps: '1000', count: '1024', seed: '42', 'min-previews': '3', 'timeout-ms': '120000',
-    token: '', chromium: '/usr/bin/chromium', 'page-screenshot': '', labels: '', guidance: ''
+    token: '', chromium: '/usr/bin/chromium', 'page-screenshot': '', labels: '', guidance: '', model: ''
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -90,6 +91,14 @@ async function main() {
     }
     // The page asks the node for its sample shape on load and adapts its defaults; wait for that first.
     await page.waitForFunction(() => document.body.dataset.shape !== undefined);
+    if (args.model) {
+      if (await page.isHidden('#model-field')) {
+        fail('the page offers no model menu (does the node serve several models?)');
+        return;
+      }
+      await page.selectOption('#model', args.model);
+      await page.waitForFunction((m) => document.body.dataset.model === m, args.model);
+    }
     await page.selectOption('#sampler', args.sampler);
     if (args.labels) await page.fill('#labels', args.labels);
     if (args.guidance) await page.fill('#guidance', args.guidance);
@@ -108,6 +117,7 @@ async function main() {
       error: document.getElementById('error').hidden ? '' : document.getElementById('error').textContent,
       result: document.getElementById('result').textContent,
       shape: document.body.dataset.shape,
+      model: document.body.dataset.model || '',
       // Distinct grey levels on the canvas: a drawn grid of digits has many, an empty grid one.
       levels: (() => {
         const c = document.getElementById('canvas');
@@ -122,6 +132,7 @@ async function main() {
     console.log('STATE=' + outcome.state);
     console.log('RESULT=' + outcome.result);
     console.log('SHAPE=' + outcome.shape);
+    console.log('MODEL=' + outcome.model);
     console.log('CANVAS_LEVELS=' + outcome.levels);
     if (outcome.state !== 'completed') {
       fail('the request ended ' + outcome.state + (outcome.error ? ': ' + outcome.error : ''));

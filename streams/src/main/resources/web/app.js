@@ -228,6 +228,7 @@
     const sampler = $('sampler').value;
     const steps = Number($('steps').value);
     const body = { count: Number($('count').value), sampler: sampler };
+    if (models.length > 1 && $('model').value !== models[0].name) body.model = $('model').value;
     if ($('seed').value.trim() !== '') body.seed = Number($('seed').value);
     const labels = $('labels').value.trim();
     if (labels !== '') {
@@ -295,21 +296,48 @@
   $('cancel').addEventListener('click', cancel);
   drawAxes();
   setState('idle');
-  // The served model's sample shape and classes: images get a grid, conditional models the label fields.
-  fetch('/v1/status', { headers: authHeaders({}) }).then(readJson).then((st) => {
-    if (!st) return;
-    sampleShape = st.sampleShape || null;
-    const conditional = st.classes > 0;
+  // The served models' sample shapes and classes: images get a grid, conditional models the label fields; a node
+  // serving several models offers a choice (the first is its primary one, which requests without `model` get).
+  let models = [];
+  function applyModel(m) {
+    sampleShape = m.sampleShape || null;
+    const conditional = m.classes > 0;
     $('conditioning').hidden = !conditional;
-    if (conditional) $('labels').placeholder = '0..' + (st.classes - 1) + ', e.g. 0 1 2 (blank: none)';
+    if (conditional) $('labels').placeholder = '0..' + (m.classes - 1) + ', e.g. 0 1 2 (blank: none)';
+    else $('labels').value = '';
     if (sampleShape && sampleShape.length === 3) {
       $('count').value = 16;
       $('sampler').value = 'ddim';
       $('steps').value = FEW_STEP_DEFAULTS['ddim'];
       canvas.setAttribute('aria-label', 'grid of the current samples');
       drawGrid([], sampleShape);
+    } else {
+      $('count').value = 1024;
+      $('sampler').value = 'pc';
+      $('steps').value = 1000;
+      canvas.setAttribute('aria-label', 'scatter of the current samples');
+      drawAxes();
     }
     document.body.dataset.shape = sampleShape ? sampleShape.join('x') : '';
+    document.body.dataset.model = m.name || '';
+  }
+  $('model').addEventListener('change', () => {
+    const m = models.find((x) => x.name === $('model').value);
+    if (m) applyModel(m);
+  });
+  fetch('/v1/status', { headers: authHeaders({}) }).then(readJson).then((st) => {
+    if (!st) return;
+    models = st.models && st.models.length ? st.models : [{ name: '', sampleShape: st.sampleShape, classes: st.classes }];
+    const select = $('model');
+    for (const m of models) {
+      const option = document.createElement('option');
+      option.value = m.name;
+      const shape = m.sampleShape ? m.sampleShape.join('x') : '?';
+      option.textContent = m.name + ' (' + shape + (m.classes > 0 ? ', ' + m.classes + ' classes' : '') + ')';
+      select.appendChild(option);
+    }
+    $('model-field').hidden = models.length < 2;
+    applyModel(models[0]);
   }).catch(() => {}).finally(() => {
     if (document.body.dataset.shape === undefined) document.body.dataset.shape = '';
   });

@@ -17,9 +17,10 @@ import java.time.Duration;
  * @param deadline     how long the request may take from admission; null: the node's default
  * @param conditioning class labels (cycled over the chains), the guidance scale and an inpainting mask
  *                     ({@link Conditioning#NONE} for none); the node refuses labels its model does not take
+ * @param model        which of the node's models to sample (null: its primary model); an unknown name is refused
  */
 public record GenerateRequest(String requestId, int count, long seed, SamplerSpec sampler, int previewEvery,
-                              Duration deadline, Conditioning conditioning) {
+                              Duration deadline, Conditioning conditioning, String model) {
 
   /** {@link #previewEvery()} value that asks for the node's default preview period. */
   public static final int DEFAULT_PREVIEW = -1;
@@ -27,16 +28,23 @@ public record GenerateRequest(String requestId, int count, long seed, SamplerSpe
   public GenerateRequest {
     if (sampler == null) sampler = SamplerSpec.defaults();
     if (conditioning == null) conditioning = Conditioning.NONE;
+    if (model != null && model.isEmpty()) model = null;
+  }
+
+  /** A request for the node's primary model. */
+  public GenerateRequest(String requestId, int count, long seed, SamplerSpec sampler, int previewEvery,
+                         Duration deadline, Conditioning conditioning) {
+    this(requestId, count, seed, sampler, previewEvery, deadline, conditioning, null);
   }
 
   /** An unconditional request. */
   public GenerateRequest(String requestId, int count, long seed, SamplerSpec sampler, int previewEvery,
                          Duration deadline) {
-    this(requestId, count, seed, sampler, previewEvery, deadline, Conditioning.NONE);
+    this(requestId, count, seed, sampler, previewEvery, deadline, Conditioning.NONE, null);
   }
 
   public GenerateRequest withConditioning(Conditioning c) {
-    return new GenerateRequest(requestId, count, seed, sampler, previewEvery, deadline, c);
+    return new GenerateRequest(requestId, count, seed, sampler, previewEvery, deadline, c, model);
   }
 
   /** count samples with the given seed and sampler, default previews and deadline, an id chosen at submission. */
@@ -45,14 +53,19 @@ public record GenerateRequest(String requestId, int count, long seed, SamplerSpe
   }
 
   public GenerateRequest withRequestId(String id) {
-    return new GenerateRequest(id, count, seed, sampler, previewEvery, deadline, conditioning);
+    return new GenerateRequest(id, count, seed, sampler, previewEvery, deadline, conditioning, model);
   }
 
   public GenerateRequest withPreviewEvery(int steps) {
-    return new GenerateRequest(requestId, count, seed, sampler, steps, deadline, conditioning);
+    return new GenerateRequest(requestId, count, seed, sampler, steps, deadline, conditioning, model);
   }
 
   public GenerateRequest withDeadline(Duration d) {
-    return new GenerateRequest(requestId, count, seed, sampler, previewEvery, d, conditioning);
+    return new GenerateRequest(requestId, count, seed, sampler, previewEvery, d, conditioning, model);
+  }
+
+  /** The same request for the node's model of that name (null: the primary one). */
+  public GenerateRequest withModel(String name) {
+    return new GenerateRequest(requestId, count, seed, sampler, previewEvery, deadline, conditioning, name);
   }
 }

@@ -13,6 +13,9 @@ import io.scorestream.config.ScoreStreamSettings;
 import io.scorestream.config.SessionSettings;
 import io.scorestream.model.sde.Sde;
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletionStage;
@@ -21,7 +24,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The in-process API of a node: submit a request and watch its events, or wait for its result; cancel; status.
- * Thread-safe: it only sends messages and builds streams.
+ * A request goes to the coordinator of the model it names ({@link GenerateRequest#model()}; none: the primary
+ * model). Thread-safe: it only sends messages and builds streams.
  *
  * <p>{@link #submit} returns a cold {@link Source}: each materialisation submits the request once, through its own
  * {@link RequestSession}. The session hands events to the stream one at a time as the stream takes them
@@ -33,6 +37,8 @@ public final class ScoreStream implements AutoCloseable {
   private final ActorSystem<?> system;
   private final ActorRef<Coordinator.Command> coordinator;
   private final ActorRef<ModelRegistry.Command> registry;
+  /** Every served model by name, the primary one first. */
+  private final Map<String, ScoreStreamNode.ServedModel> models = new LinkedHashMap<>();
   private final Sde sde;
   private final int dim;
   private final long[] shape;
@@ -53,6 +59,7 @@ public final class ScoreStream implements AutoCloseable {
   private ScoreStream(ActorSystem<?> system, ScoreStreamNode.Refs refs, SessionSettings sessionSettings,
                       Duration askTimeout, boolean ownsSystem) {
     this.system = system;
+    for (ScoreStreamNode.ServedModel m : refs.models()) models.put(m.name(), m);
     this.coordinator = refs.coordinator();
     this.registry = refs.registry();
     this.sde = refs.sde();
@@ -94,6 +101,15 @@ public final class ScoreStream implements AutoCloseable {
    * one (read it from the first event).
    */
   public Source<SampleEvent, NotUsed> submit(GenerateRequest request) {
+    ScoreStreamNode.ServedModel target = request.model() == null ? null : models.get(request.model());
+    if (request.model() != null && target == null) {
+      return Source.lazySource(() -> Source.single((SampleEvent) new SampleEvent.Rejected(
+              request.requestId() != null ? request.requestId() : UUID.randomUUID().toString(),
+              ErrorCode.INVALID_ARGUMENT, "model: this node serves no model '" + request.model() + "' (it serves "
+                  + String.join(", ", models.keySet()) + ")", null)))
+          .mapMaterializedValue(m -> NotUsed.notUsed());
+    }
+    ActorRef<Coordinator.Command> coordinator = target == null ? this.coordinator : target.coordinator();
     return Source.<SampleEvent, NotUsed>fromMaterializer((mat, attributes) -> {
           GenerateRequest r = request.requestId() != null ? request
               : request.withRequestId(UUID.randomUUID().toString());
@@ -131,14 +147,39 @@ public final class ScoreStream implements AutoCloseable {
     });
   }
 
-  /** Cancels a running or queued request; its stream ends with Cancelled. Unknown ids are ignored. */
+  /**
+   * Cancels a running or queued request; its stream ends with Cancelled. Unknown ids are ignored. Every model's
+   * coordinator is told: request ids are unique on the node, so at most one of them holds it.
+   */
   public void cancel(String requestId) {
-    coordinator.tell(new Coordinator.Cancel(requestId, "cancelled by the client"));
+    for (ScoreStreamNode.ServedModel m : models.values()) {
+      m.coordinator().tell(new Coordinator.Cancel(requestId, "cancelled by the client"));
+    }
   }
 
-  /** The coordinator's view: queue, active requests, samplers' load. */
+  /** The primary model's coordinator's view: queue, active requests, samplers' load. */
   public CompletionStage<Coordinator.NodeStatus> status() {
     return AskPattern.ask(coordinator, Coordinator.GetStatus::new, askTimeout, system.scheduler());
+  }
+
+  /** The view of the coordinator of the named model (see {@link #models()}). */
+  public CompletionStage<Coordinator.NodeStatus> status(String model) {
+    return AskPattern.ask(served(model).coordinator(), Coordinator.GetStatus::new, askTimeout, system.scheduler());
+  }
+
+  /** Every model the node serves, the primary one first. */
+  public List<ScoreStreamNode.ServedModel> models() {
+    return List.copyOf(models.values());
+  }
+
+  /** The served model of that name, if the node serves one. */
+  public Optional<ScoreStreamNode.ServedModel> model(String name) {
+    return Optional.ofNullable(name == null ? models.values().iterator().next() : models.get(name));
+  }
+
+  private ScoreStreamNode.ServedModel served(String name) {
+    return model(name).orElseThrow(() -> new IllegalArgumentException("this node serves no model '" + name
+        + "' (it serves " + String.join(", ", models.keySet()) + ")"));
   }
 
   /** Submission-to-first-preview and submission-to-result latencies of the requests submitted here. */
@@ -146,9 +187,14 @@ public final class ScoreStream implements AutoCloseable {
     return latencies.snapshot();
   }
 
-  /** The current and recent model versions. */
+  /** The primary model's current and recent versions. */
   public CompletionStage<ModelRegistry.Versions> versions() {
     return AskPattern.ask(registry, ModelRegistry.GetVersions::new, askTimeout, system.scheduler());
+  }
+
+  /** The named model's current and recent versions. */
+  public CompletionStage<ModelRegistry.Versions> versions(String model) {
+    return AskPattern.ask(served(model).registry(), ModelRegistry.GetVersions::new, askTimeout, system.scheduler());
   }
 
   /** The forward SDE of the served model: every version the node serves has it (requests name it, not choose it). */

@@ -13,16 +13,20 @@ import io.scorestream.model.score.ComputeThreads;
 import io.scorestream.model.score.ScoreModel;
 import io.scorestream.model.sde.Sde;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.Optional;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * The guardian of one node: spawns the {@link ModelRegistry} (publishing the initial model as version 1), the
- * {@link Coordinator}, one {@link Sampler} per configured device on the pinned sampler dispatcher, and, when
- * enabled, the {@link Trainer} on the pinned trainer dispatcher. The node stops (and with it a system it guards) if
- * its registry or coordinator stops. State is confined to the actor.
+ * The guardian of one node. For each model it serves (the primary one, and the extra ones of
+ * {@code scorestream.extra-models}) it spawns a {@link ModelRegistry} (publishing the model as version 1), a
+ * {@link Coordinator} and one {@link Sampler} per configured device on the pinned sampler dispatcher; so a batch only
+ * ever holds chains of one model, and a 2-D request never waits on an image network call. When enabled it spawns
+ * the {@link Trainer} of the primary model on the pinned trainer dispatcher. The node stops (and with it a system it
+ * guards) if a registry or coordinator stops. State is confined to the actor.
  */
 public final class ScoreStreamNode extends AbstractBehavior<ScoreStreamNode.Command> {
 
@@ -31,68 +35,153 @@ public final class ScoreStreamNode extends AbstractBehavior<ScoreStreamNode.Comm
   /** Asks for the node's actors, e.g. to build a {@link ScoreStream} over them. */
   public record GetRefs(ActorRef<Refs> replyTo) implements Command {}
 
-  /** The node's actors and the signature of the served model. */
-  public record Refs(ActorRef<Coordinator.Command> coordinator, ActorRef<ModelRegistry.Command> registry,
-                     List<ActorRef<Sampler.Command>> samplers, Optional<ActorRef<Trainer.Command>> trainer, Sde sde,
-                     int dim, long[] shape, int classes) {
-    public Refs {
+  /**
+   * One served model: its actors and its signature, read from a start-up check of the model.
+   *
+   * @param name        what requests call it
+   * @param description what it is (the registry's version 1)
+   * @param shape       the shape of one sample: [D] for vectors, [C, H, W] for images
+   * @param classes     the number of class labels it takes (0: unconditional)
+   */
+  public record ServedModel(String name, String description, ActorRef<Coordinator.Command> coordinator,
+                            ActorRef<ModelRegistry.Command> registry, List<ActorRef<Sampler.Command>> samplers,
+                            Sde sde, int dim, long[] shape, int classes) {
+    public ServedModel {
       samplers = List.copyOf(samplers);
       shape = shape.clone();
     }
+
+    @Override
+    public long[] shape() {
+      return shape.clone();
+    }
   }
 
-  /** A node serving the model of {@code scorestream.model}. */
+  /** The node's actors: every served model (the primary one first) and the trainer. */
+  public record Refs(List<ServedModel> models, Optional<ActorRef<Trainer.Command>> trainer) {
+    public Refs {
+      if (models.isEmpty()) throw new IllegalArgumentException("a node serves at least one model");
+      models = List.copyOf(models);
+    }
+
+    /** The primary model: what requests that name no model get, and what the trainer trains. */
+    public ServedModel primary() {
+      return models.get(0);
+    }
+
+    /** The primary model's coordinator. */
+    public ActorRef<Coordinator.Command> coordinator() {
+      return primary().coordinator();
+    }
+
+    /** The primary model's registry. */
+    public ActorRef<ModelRegistry.Command> registry() {
+      return primary().registry();
+    }
+
+    /** The primary model's samplers. */
+    public List<ActorRef<Sampler.Command>> samplers() {
+      return primary().samplers();
+    }
+
+    public Sde sde() {
+      return primary().sde();
+    }
+
+    public int dim() {
+      return primary().dim();
+    }
+
+    public long[] shape() {
+      return primary().shape();
+    }
+
+    public int classes() {
+      return primary().classes();
+    }
+  }
+
+  /** A node serving the models of {@code scorestream.model} and {@code scorestream.extra-models}. */
   public static Behavior<Command> create(ScoreStreamSettings settings) {
-    return Behaviors.setup(ctx -> new ScoreStreamNode(ctx, settings, InitialModel.from(settings.model())));
+    return Behaviors.setup(ctx -> {
+      Map<String, InitialModel> models = new LinkedHashMap<>();
+      settings.models().forEach((name, m) -> models.put(name, InitialModel.from(m)));
+      return new ScoreStreamNode(ctx, settings, models);
+    });
   }
 
-  /** A node serving the given initial model (tests, embedding). */
+  /** A node serving the given initial model under the configured primary name (tests, embedding). */
   public static Behavior<Command> create(ScoreStreamSettings settings, InitialModel model) {
-    return Behaviors.setup(ctx -> new ScoreStreamNode(ctx, settings, model));
+    return Behaviors.setup(ctx -> new ScoreStreamNode(ctx, settings, Map.of(settings.modelName(), model)));
+  }
+
+  /** A node serving the given models by name, the first one primary (tests, embedding). */
+  public static Behavior<Command> create(ScoreStreamSettings settings, Map<String, InitialModel> models) {
+    Map<String, InitialModel> copy = new LinkedHashMap<>(models);
+    return Behaviors.setup(ctx -> new ScoreStreamNode(ctx, settings, copy));
   }
 
   private final Refs refs;
 
-  private ScoreStreamNode(ActorContext<Command> ctx, ScoreStreamSettings settings, InitialModel model) {
+  private ScoreStreamNode(ActorContext<Command> ctx, ScoreStreamSettings settings, Map<String, InitialModel> models) {
     super(ctx);
-    InitialModel.Facts facts;
-    try (ScoreModel probe = model.build()) {
-      if (probe.dim() != model.dim() || !probe.sde().describe().equals(model.sde().describe())) {
-        throw new IllegalArgumentException("initial model " + probe.describe() + " does not match its declared dim "
-            + model.dim() + " and SDE " + model.sde().describe());
-      }
-      facts = new InitialModel.Facts(probe.shape(), probe.classes());
-    }
     for (SamplerDevice d : settings.samplers()) checkDevice(d);
     if (settings.computeThreads() > 0) {
       // The BLAS library's thread count is limited too. Measured: with two BLAS threads each, a sampler and a
       // trainer oversubscribe two cores and requests take three times longer.
       ComputeThreads.limit(settings.computeThreads());
     }
-    ActorRef<ModelRegistry.Command> registry = ctx.spawn(ModelRegistry.create(settings.registry()), "registry");
+    List<ServedModel> served = new ArrayList<>();
+    boolean primary = true;
+    for (Map.Entry<String, InitialModel> e : models.entrySet()) {
+      if (!ScoreStreamSettings.MODEL_NAME.matcher(e.getKey()).matches()) {
+        throw new IllegalArgumentException("model name '" + e.getKey() + "' is not lower-case letters, digits and "
+            + "dashes");
+      }
+      served.add(serve(ctx, settings, e.getKey(), e.getValue(), primary));
+      primary = false;
+    }
+    Optional<ActorRef<Trainer.Command>> trainer = Optional.empty();
+    if (settings.trainer().enabled()) {
+      InitialModel model = models.values().iterator().next();
+      if (model.weights() == null) {
+        throw new IllegalArgumentException("the trainer needs a network to train; " + model.description()
+            + " is analytic");
+      }
+      trainer = Optional.of(ctx.spawn(Trainer.create(settings.trainer(), model.weights(), model.sde(),
+              served.get(0).registry()), "trainer", DispatcherSelector.fromConfig(settings.trainerDispatcher())));
+    }
+    this.refs = new Refs(served, trainer);
+  }
+
+  /** Checks the model, then spawns its registry, coordinator and samplers (the primary's under the plain names). */
+  private static ServedModel serve(ActorContext<Command> ctx, ScoreStreamSettings settings, String name,
+                                   InitialModel model, boolean primary) {
+    InitialModel.Facts facts;
+    try (ScoreModel probe = model.build()) {
+      if (probe.dim() != model.dim() || !probe.sde().describe().equals(model.sde().describe())) {
+        throw new IllegalArgumentException("model '" + name + "', " + probe.describe()
+            + ", does not match its declared dim " + model.dim() + " and SDE " + model.sde().describe());
+      }
+      facts = new InitialModel.Facts(probe.shape(), probe.classes());
+    }
+    String suffix = primary ? "" : "-" + name;
+    ActorRef<ModelRegistry.Command> registry = ctx.spawn(ModelRegistry.create(settings.registry()),
+        "registry" + suffix);
     registry.tell(new ModelRegistry.Publish(model.description(), model.trainStep(), model.factory(), null));
     ActorRef<Coordinator.Command> coordinator =
         ctx.spawn(Coordinator.create(settings.coordinator(), model.sde(), model.dim(), model.aldSigmaRange(),
-            facts.classes()), "coordinator");
+            facts.classes()), "coordinator" + suffix);
     ctx.watch(registry);
     ctx.watch(coordinator);
     List<ActorRef<Sampler.Command>> samplers = new ArrayList<>();
     for (int i = 0; i < settings.samplers().size(); i++) {
       SamplerDevice d = settings.samplers().get(i);
-      samplers.add(ctx.spawn(Sampler.create(settings.sampler(), i, d, coordinator, registry), "sampler-" + d.label(),
-          DispatcherSelector.fromConfig(settings.samplerDispatcher())));
+      samplers.add(ctx.spawn(Sampler.create(settings.sampler(), i, d, coordinator, registry),
+          "sampler" + suffix + "-" + d.label(), DispatcherSelector.fromConfig(settings.samplerDispatcher())));
     }
-    Optional<ActorRef<Trainer.Command>> trainer = Optional.empty();
-    if (settings.trainer().enabled()) {
-      if (model.weights() == null) {
-        throw new IllegalArgumentException("the trainer needs a network to train; " + model.description()
-            + " is analytic");
-      }
-      trainer = Optional.of(ctx.spawn(Trainer.create(settings.trainer(), model.weights(), model.sde(), registry),
-          "trainer", DispatcherSelector.fromConfig(settings.trainerDispatcher())));
-    }
-    this.refs = new Refs(coordinator, registry, samplers, trainer, model.sde(), model.dim(), facts.shape(),
-        facts.classes());
+    return new ServedModel(name, model.description(), coordinator, registry, samplers, model.sde(), model.dim(),
+        facts.shape(), facts.classes());
   }
 
   private static void checkDevice(SamplerDevice d) {

@@ -430,6 +430,71 @@ class ScoreStreamTest {
   }
 
   @Test
+  void imageAndPointRequestsShareANodeEachBatchedWithItsOwnKind() throws Exception {
+    // One node serves a class-conditional U-Net over 1x8x8 images (primary, "digits") and gmm8's exact score
+    // ("points"). Interleaved requests for both run at once; each is served as offline, bit for bit, and each
+    // model's sampler advanced exactly the chains of its own requests (its chain-steps are their network calls).
+    Sde vp = Sde.named("vp");
+    NetworkWeights unet = NetworkWeights.initialize(new io.scorestream.model.nn.UNetConfig(1, 8, 8, 8, 4, false, 3),
+        11);
+    InitialModel digits = new InitialModel("tiny unet", 0, ModelRegistry.network(unet, vp), vp, 64, unet);
+    InitialModel points = TestModels.analytic("ve");
+    java.util.Map<String, InitialModel> models = new java.util.LinkedHashMap<>();
+    models.put("digits", digits);
+    models.put("points", points);
+    try (TestNode node = TestNode.start(KIT, "scorestream.samplers = [\"cpu:0\"]\n", models)) {
+      assertEquals(List.of("digits", "points"), node.api.models().stream().map(ScoreStreamNode.ServedModel::name)
+          .toList());
+      assertArrayEquals(new long[] {1, 8, 8}, node.api.shape());
+      assertArrayEquals(new long[] {2}, node.api.model("points").orElseThrow().shape());
+      SamplerSpec imageSpec = SamplerSpec.fewStep("ddim", 6);
+      SamplerSpec pointSpec = SamplerSpec.fewStep("ddim", 30);
+      io.scorestream.model.sample.Conditioning imageLabels = io.scorestream.model.sample.Conditioning.labels(2.0, 0, 1, 2);
+      io.scorestream.model.sample.Conditioning pointLabels = io.scorestream.model.sample.Conditioning.labels(1.0, 5);
+      List<CompletionStage<Result>> images = new ArrayList<>();
+      List<CompletionStage<Result>> dots = new ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        images.add(node.api.generate(new GenerateRequest("img" + i, 4, 40 + i, imageSpec, 0, null, imageLabels)));
+        dots.add(node.api.generate(new GenerateRequest("pt" + i, 16, 50 + i, pointSpec, 0, null, pointLabels,
+            "points")));
+      }
+      long imageCalls = 0;
+      long pointCalls = 0;
+      for (int i = 0; i < 3; i++) {
+        Result img = await(images.get(i));
+        Result pt = await(dots.get(i));
+        assertEquals(64, img.dim());
+        assertEquals(2, pt.dim());
+        io.scorestream.model.sample.Sampling.Result offImg = io.scorestream.model.sample.Sampling.run(
+            digits.factory().create(), node.program(imageSpec), 4, 40 + i, null, null, imageLabels);
+        assertArrayEquals(offImg.samples().data().asDouble(), img.samples(), "image request " + i);
+        io.scorestream.model.sample.Sampling.Result offPt = io.scorestream.model.sample.Sampling.run(
+            points.factory().create(), Programs.build(pointSpec, points.sde(), node.settings.coordinator()), 16,
+            50 + i, null, null, pointLabels);
+        assertArrayEquals(offPt.samples().data().asDouble(), pt.samples(), "point request " + i);
+        imageCalls += img.networkCalls();
+        pointCalls += pt.networkCalls();
+      }
+      awaitIdle(node);
+      assertEquals(imageCalls, node.samplerStatus("digits", 0).chainSteps(), "the U-Net's sampler ran only images");
+      assertEquals(pointCalls, node.samplerStatus("points", 0).chainSteps(), "gmm8's sampler ran only points");
+      assertEquals(3, await(node.api.status("points")).accepted());
+      assertEquals(3, await(node.api.status("digits")).accepted());
+      // Labels are checked against the model the request names: gmm8 has 8 components, the U-Net 3 classes.
+      for (GenerateRequest bad : List.of(
+          new GenerateRequest("bad0", 2, 1, imageSpec, 0, null, io.scorestream.model.sample.Conditioning.labels(1.0, 5)),
+          new GenerateRequest("bad1", 2, 1, pointSpec, 0, null, io.scorestream.model.sample.Conditioning.labels(1.0, 8),
+              "points"),
+          GenerateRequest.of(2, 1, pointSpec).withModel("nope"))) {
+        SampleEvent.Rejected rej = assertInstanceOf(SampleEvent.Rejected.class, await(node.events(bad)).get(0));
+        assertEquals(ErrorCode.INVALID_ARGUMENT, rej.code(), rej.message());
+      }
+      assertTrue(await(node.events(GenerateRequest.of(1, 1, pointSpec).withModel("nope"))).get(0).toString()
+          .contains("digits, points"), "the refusal lists the served models");
+    }
+  }
+
+  @Test
   void previewsAreTheTweedieEstimatesOfEveryChain() throws Exception {
     InitialModel model = TestModels.analytic("vp");
     try (TestNode node = TestNode.start(KIT, ONE_SAMPLER, model)) {

@@ -50,18 +50,38 @@ final class TestNode implements AutoCloseable {
 
   static TestNode start(ActorTestKit kit, String overrides, InitialModel model) throws Exception {
     ScoreStreamSettings s = settings(overrides);
-    ActorRef<ScoreStreamNode.Command> node = kit.spawn(ScoreStreamNode.create(s, model));
+    return start(kit, s, kit.spawn(ScoreStreamNode.create(s, model)));
+  }
+
+  /** A node serving several models by name, the first one primary. */
+  static TestNode start(ActorTestKit kit, String overrides, java.util.Map<String, InitialModel> models)
+      throws Exception {
+    ScoreStreamSettings s = settings(overrides);
+    return start(kit, s, kit.spawn(ScoreStreamNode.create(s, models)));
+  }
+
+  private static TestNode start(ActorTestKit kit, ScoreStreamSettings s, ActorRef<ScoreStreamNode.Command> node)
+      throws Exception {
     TestProbe<ScoreStreamNode.Refs> probe = kit.createTestProbe();
     node.tell(new ScoreStreamNode.GetRefs(probe.ref()));
     ScoreStreamNode.Refs refs = probe.receiveMessage();
     ScoreStream api = new ScoreStream(kit.system(), refs, s.session(), s.askTimeout());
     TestNode n = new TestNode(kit, s, node, refs, api);
     // Samplers register with the coordinator as they start; tests that count on all of them wait for it.
-    for (int i = 0; n.status().samplers().size() < s.samplers().size(); i++) {
-      if (i > 10_000) throw new AssertionError("samplers did not register");
-      Thread.sleep(2);
+    for (ScoreStreamNode.ServedModel m : refs.models()) {
+      for (int i = 0; await(api.status(m.name())).samplers().size() < s.samplers().size(); i++) {
+        if (i > 10_000) throw new AssertionError("samplers of " + m.name() + " did not register");
+        Thread.sleep(2);
+      }
     }
     return n;
+  }
+
+  /** The status of sampler i of the named model. */
+  Sampler.Status samplerStatus(String model, int i) {
+    TestProbe<Sampler.Status> probe = kit.createTestProbe();
+    api.model(model).orElseThrow().samplers().get(i).tell(new Sampler.GetStatus(probe.ref()));
+    return probe.receiveMessage();
   }
 
   Sampler.Status samplerStatus(int i) {

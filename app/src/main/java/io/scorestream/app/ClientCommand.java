@@ -88,6 +88,10 @@ final class ClientCommand implements Callable<Integer> {
   @Option(names = "--guidance", description = "classifier-free guidance scale with --labels (default: the node's, 1)")
   Double guidance;
 
+  @Option(names = "--served-model", paramLabel = "NAME",
+      description = "which of the node's models to sample (serve --extra-model; default: its primary model)")
+  String servedModel;
+
   @Option(names = "--image-shape", description = "CxHxW of image samples for --plot (default: 1x28x28 when D = 784)")
   String imageShape;
 
@@ -152,6 +156,7 @@ final class ClientCommand implements Callable<Integer> {
     GenerateRequest r = GenerateRequest.of(count, seed, params).withPreviewEvery(previewEvery)
         .withPreviewEncoding(encoding);
     if (labels != null) r = r.withLabels(labels, guidance);
+    if (servedModel != null) r = r.withModel(servedModel);
     if (deadline != null) {
       if (deadline.isZero() || deadline.isNegative()) throw new IllegalArgumentException("--deadline must be > 0");
       r = r.withDeadlineNs(deadline.toNanos());

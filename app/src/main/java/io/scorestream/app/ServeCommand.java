@@ -2,6 +2,7 @@ package io.scorestream.app;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigUtil;
 import com.typesafe.config.ConfigValueFactory;
 import io.scorestream.actors.Coordinator;
 import io.scorestream.actors.InitialModel;
@@ -43,6 +44,11 @@ import picocli.CommandLine.Option;
 final class ServeCommand implements Callable<Integer> {
   @Option(names = "--model", description = "serve the newest checkpoint under DIR (default: train online)")
   Path model;
+
+  @Option(names = "--extra-model", paramLabel = "NAME=MODEL",
+      description = {"serve another model beside the primary one, batched apart from it: MODEL is a checkpoint "
+          + "directory, checkpoint:DIR or analytic:NAME; requests pick it with \"model\": \"NAME\" (repeatable)"})
+  List<String> extraModels = new ArrayList<>();
 
   @Option(names = "--data", defaultValue = "toy:gmm8",
       description = "what the online trainer learns: toy:NAME, csv:PATH or npy:PATH (default: ${DEFAULT-VALUE})")
@@ -141,6 +147,9 @@ final class ServeCommand implements Callable<Integer> {
         + settings.samplers().size() + " sampler" + (settings.samplers().size() == 1 ? "" : "s")
         + (settings.trainer().enabled() ? ", trainer on " + settings.trainer().data() + " with checkpoints in "
             + settings.trainer().checkpointDir() : ", no trainer") + ")");
+    settings.extraModels().forEach((name, m) -> err.println("serve: also serving model '" + name + "' ("
+        + m.source() + "), batched apart from the primary one '" + settings.modelName() + "'; requests name it with"
+        + " \"model\": \"" + name + "\" (HTTP) or client --served-model " + name));
     err.println(memoryBudget());
     // Ctrl-C: ask the loop below to stop, and hold the JVM until the gateways and the node have closed.
     Thread hook = new Thread(() -> {
@@ -186,6 +195,23 @@ final class ServeCommand implements Callable<Integer> {
           .withValue("scorestream.trainer.enabled", ConfigValueFactory.fromAnyRef(false));
     } else {
       serve = serve.withValue("scorestream.model.source", ConfigValueFactory.fromAnyRef("init:" + seed));
+    }
+    for (String extra : extraModels) {
+      int eq = extra.indexOf('=');
+      if (eq < 1 || eq == extra.length() - 1) {
+        throw new IllegalArgumentException("--extra-model must be NAME=MODEL, got '" + extra + "'");
+      }
+      String name = extra.substring(0, eq).trim();
+      String source = extra.substring(eq + 1).trim();
+      if (!source.startsWith("analytic:") && !source.startsWith("checkpoint:")) {
+        if (!Files.isDirectory(Path.of(source))) {
+          throw new IllegalArgumentException("--extra-model " + name + ": " + source
+              + " is neither a checkpoint directory nor analytic:NAME");
+        }
+        source = "checkpoint:" + source;
+      }
+      serve = serve.withValue("scorestream.extra-models." + ConfigUtil.joinPath(name) + ".source",
+          ConfigValueFactory.fromAnyRef(source));
     }
     if (httpPort != null) {
       if (httpPort < 0 || httpPort > 65535) throw new IllegalArgumentException("--http-port must be 0..65535");

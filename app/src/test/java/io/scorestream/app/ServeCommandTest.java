@@ -38,11 +38,14 @@ class ServeCommandTest {
     String[] sampler = {"--n", "64", "--seed", "3", "--steps", "40"};
     assertEquals(0, ScoreStreamCli.run(concat(new String[] {"sample", "--model", run.toString(), "--out",
         offline.toString()}, sampler)));
+    Path offlinePoints = dir.resolve("offline-points.csv");
+    assertEquals(0, ScoreStreamCli.run(concat(new String[] {"sample", "--model", "analytic:gmm8", "--out",
+        offlinePoints.toString()}, sampler)));
 
     ServeCommand serve = new ServeCommand();
     ExecutorService thread = Executors.newSingleThreadExecutor();
     Future<Integer> exit = thread.submit(() -> new CommandLine(serve).execute("--model", run.toString(),
-        "--http-port", "0", "--aeron-udp", "127.0.0.1:0", "--status-every", "0", "--out", dir.resolve("serve")
+        "--extra-model", "points=analytic:gmm8", "--http-port", "0", "--aeron-udp", "127.0.0.1:0", "--status-every", "0", "--out", dir.resolve("serve")
             .toString()));
     try {
       assertTrue(serve.awaitReady(GUARD), "serve came up");
@@ -62,6 +65,14 @@ class ServeCommandTest {
       assertArrayEquals(expected, Files.readAllBytes(ipcCsv), "IPC samples = offline samples");
       assertArrayEquals(expected, Files.readAllBytes(udpCsv), "UDP samples = offline samples");
       assertTrue(Files.size(png) > 0);
+      // The node's second model, named by the client: gmm8's exact score, as `sample --model analytic:gmm8` gives.
+      Path pointsCsv = dir.resolve("points.csv");
+      assertEquals(0, ScoreStreamCli.run(concat(new String[] {"client", "--server", "aeron:ipc", "--aeron-dir",
+          driver, "--served-model", "points", "--out", pointsCsv.toString()}, sampler)));
+      assertArrayEquals(Files.readAllBytes(offlinePoints), Files.readAllBytes(pointsCsv),
+          "the second model's samples = its offline samples");
+      assertEquals(2, ScoreStreamCli.run(concat(new String[] {"client", "--server", "aeron:ipc", "--aeron-dir",
+          driver, "--served-model", "nope", "--out", dir.resolve("never.csv").toString()}, sampler)));
 
       // Bad client input is refused with exit status 2: locally (--n 0) and by the node (steps over its limit).
       assertEquals(2, ScoreStreamCli.run("client", "--server", "aeron:ipc", "--aeron-dir", driver, "--n", "0"));
@@ -98,6 +109,10 @@ class ServeCommandTest {
     assertEquals(2, ScoreStreamCli.run("serve", "--aeron-udp", "localhost", "--out", dir.toString()));
     assertEquals(2, ScoreStreamCli.run("serve", "--http-port", "70000", "--out", dir.toString()));
     assertEquals(2, ScoreStreamCli.run("serve", "--data", "toy:nope", "--out", dir.toString()));
+    assertEquals(2, ScoreStreamCli.run("serve", "--extra-model", "points", "--out", dir.toString()));
+    assertEquals(2, ScoreStreamCli.run("serve", "--extra-model", "p=" + dir.resolve("missing"), "--out",
+        dir.toString()));
+    assertEquals(2, ScoreStreamCli.run("serve", "--extra-model", "Bad_Name=analytic:gmm8", "--out", dir.toString()));
   }
 
   private static String[] concat(String[] a, String... b) {

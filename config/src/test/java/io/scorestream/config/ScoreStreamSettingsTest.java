@@ -70,6 +70,25 @@ class ScoreStreamSettingsTest {
   }
 
   @Test
+  void extraModelsParseInBothFormsAndTakeMissingKeysFromThePrimary() {
+    ScoreStreamSettings s = ScoreStreamSettings.from(with("scorestream.model { source = \"checkpoint:/m\", sde = ve }\n"
+        + "scorestream.extra-models { points = \"analytic:gmm8\", fresh { source = \"init:3\", dim = 5 } }"));
+    assertEquals(List.of("default", "fresh", "points"), List.copyOf(s.models().keySet()));
+    assertEquals(new ModelSettings("analytic:gmm8", "ve", 2), s.extraModels().get("points"));
+    assertEquals(new ModelSettings("init:3", "ve", 5), s.extraModels().get("fresh"));
+    assertTrue(ScoreStreamSettings.from(with("")).extraModels().isEmpty());
+    IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () -> ScoreStreamSettings.from(
+        with("scorestream.extra-models { \"Big_Name\" = \"analytic:gmm8\" }")));
+    assertTrue(bad.getMessage().contains("scorestream.extra-models.Big_Name"), bad.getMessage());
+    IllegalArgumentException clash = assertThrows(IllegalArgumentException.class, () -> ScoreStreamSettings.from(
+        with("scorestream.extra-models { default = \"analytic:gmm8\" }")));
+    assertTrue(clash.getMessage().contains("primary"), clash.getMessage());
+    IllegalArgumentException source = assertThrows(IllegalArgumentException.class, () -> ScoreStreamSettings.from(
+        with("scorestream.extra-models { p = \"gmm8\" }")));
+    assertTrue(source.getMessage().contains("model.source"), source.getMessage());
+  }
+
+  @Test
   void devicesParse() {
     assertEquals(new SamplerDevice(SamplerDevice.Kind.GPU, 1), SamplerDevice.parse("GPU:1"));
     assertEquals("cpu-3", SamplerDevice.parse("cpu:3").label());

@@ -1,6 +1,7 @@
 package io.scorestream.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -75,7 +76,10 @@ class GatewaysEndToEndTest {
 
   @BeforeAll
   static void start() throws Exception {
-    Config config = ConfigFactory.parseString("akka.loglevel = WARNING").withFallback(ConfigFactory.load()).resolve();
+    // A second model beside the primary one (NCSN's mixture over the VE SDE), batched apart from it.
+    Config config = ConfigFactory.parseString("akka.loglevel = WARNING\n"
+        + "scorestream.extra-models { ncsn { source = \"analytic:ncsn-gmm\", sde = ve } }")
+        .withFallback(ConfigFactory.load()).resolve();
     api = ScoreStream.start(config);
     httpGateway = HttpGateway.start(api, HttpSettings.from(config).withPort(0)).toCompletableFuture()
         .get(HANG_GUARD_S, TimeUnit.SECONDS);
@@ -98,15 +102,20 @@ class GatewaysEndToEndTest {
 
   /** One request, as each path spells it: the node's GenerateRequest, the SBE message, the JSON body. */
   record Ask(int count, long seed, String kind, String method, int steps, int previewEvery, Double eta,
-             String schedule, Double churn, List<Integer> labels, Double guidance) {
+             String schedule, Double churn, List<Integer> labels, Double guidance, String model) {
     Ask(int count, long seed, String kind, String method, int steps, int previewEvery, Double eta, String schedule,
         Double churn) {
-      this(count, seed, kind, method, steps, previewEvery, eta, schedule, churn, List.of(), null);
+      this(count, seed, kind, method, steps, previewEvery, eta, schedule, churn, List.of(), null, null);
     }
 
     /** The same request, class-conditional (gmm8's components) with a guidance scale. */
     Ask withLabels(List<Integer> ls, Double w) {
-      return new Ask(count, seed, kind, method, steps, previewEvery, eta, schedule, churn, ls, w);
+      return new Ask(count, seed, kind, method, steps, previewEvery, eta, schedule, churn, ls, w, model);
+    }
+
+    /** The same request for the node's model of that name. */
+    Ask withModel(String name) {
+      return new Ask(count, seed, kind, method, steps, previewEvery, eta, schedule, churn, labels, guidance, name);
     }
 
     /** The node's per-SDE predictor-corrector default (VP: Euler-Maruyama). */
@@ -132,7 +141,7 @@ class GatewaysEndToEndTest {
         default -> SamplerSpec.fewStep(kind, steps).withFewStep(eta, schedule, churn);
       };
       return GenerateRequest.of(count, seed, s).withPreviewEvery(previewEvery)
-          .withConditioning(io.scorestream.model.sample.Conditioning.ofRequest(labels, guidance));
+          .withConditioning(io.scorestream.model.sample.Conditioning.ofRequest(labels, guidance)).withModel(model);
     }
 
     io.scorestream.protocol.GenerateRequest wire() {
@@ -142,7 +151,7 @@ class GatewaysEndToEndTest {
         default -> SamplerParams.fewStep(kind, steps).withFewStep(eta, schedule, churn);
       };
       return io.scorestream.protocol.GenerateRequest.of(count, seed, p).withPreviewEvery(previewEvery)
-          .withLabels(labels, guidance);
+          .withLabels(labels, guidance).withModel(model == null ? "" : model);
     }
 
     String json() {
@@ -153,6 +162,7 @@ class GatewaysEndToEndTest {
       if (churn != null) sampler.append(", \"churn\": ").append(churn);
       if (!labels.isEmpty()) sampler.append(", \"labels\": ").append(labels);
       if (guidance != null) sampler.append(", \"guidance\": ").append(guidance);
+      if (model != null) sampler.append(", \"model\": \"").append(model).append('"');
       return String.format(Locale.ROOT, "{\"count\": %d, \"seed\": %d, %s, \"steps\": %d, \"previewEvery\": %d}",
           count, seed, sampler, steps, previewEvery);
     }
@@ -338,7 +348,36 @@ class GatewaysEndToEndTest {
         Ask.fewStep("edm", 64, 45, 12, 4, null, "karras", 15.0),
         Ask.fewStep("ddim", 64, 46, 25, 5, 0.5, "uniform", null),
         // Class labels (gmm8's components; -1: none) and classifier-free guidance travel on every wire too.
-        Ask.fewStep("ddim", 64, 47, 25, 5, null, null, null).withLabels(List.of(0, 3, -1, 6), 2.0));
+        Ask.fewStep("ddim", 64, 47, 25, 5, null, null, null).withLabels(List.of(0, 3, -1, 6), 2.0),
+        // The node's second model, named on every wire.
+        Ask.pc(64, 48, 60, 10).withModel("ncsn"));
+  }
+
+  @Test
+  void theSecondModelIsItsOwnAndTheStatusListsBoth() throws Exception {
+    Ask primary = Ask.pc(16, 49, 40, 0);
+    double[] a = api.generate(primary.node()).toCompletableFuture().get(HANG_GUARD_S, TimeUnit.SECONDS).samples();
+    double[] b = api.generate(primary.withModel("ncsn").node()).toCompletableFuture()
+        .get(HANG_GUARD_S, TimeUnit.SECONDS).samples();
+    assertFalse(java.util.Arrays.equals(a, b), "the same seed on another model gives other samples");
+    HttpResponse<String> status = HTTP.send(HttpRequest.newBuilder(
+        URI.create(httpGateway.baseUrl() + "/v1/status")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    com.fasterxml.jackson.databind.JsonNode models = io.scorestream.protocol.json.Json.mapper().readTree(status.body())
+        .get("models");
+    assertEquals(2, models.size(), status.body());
+    assertEquals("default", models.get(0).get("name").asText());
+    assertEquals("vp", models.get(0).get("sde").asText());
+    assertEquals("ncsn", models.get(1).get("name").asText());
+    assertEquals("ve", models.get(1).get("sde").asText());
+    HttpResponse<String> unknown = HTTP.send(HttpRequest.newBuilder(
+            URI.create(httpGateway.baseUrl() + "/v1/samples"))
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"count\": 2, \"model\": \"nope\"}")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(400, unknown.statusCode(), unknown.body());
+    assertTrue(unknown.body().contains("\"field\":\"model\"") && unknown.body().contains("default, ncsn"),
+        unknown.body());
   }
 
   @ParameterizedTest

@@ -140,8 +140,10 @@ class LivePageTest {
     Path ckpt = io.scorestream.model.train.Checkpoint.of(trainer, "mnist").write(tmp);
     trainer.close();
 
+    // gmm8 served beside it: the page offers both, and draws each its own way.
     Config config = ConfigFactory.parseString("akka.loglevel = WARNING\nscorestream.compute-threads = 1\n"
-        + "scorestream.model.source = \"checkpoint:" + ckpt + "\"").withFallback(ConfigFactory.load()).resolve();
+        + "scorestream.model.source = \"checkpoint:" + ckpt + "\"\n"
+        + "scorestream.extra-models.points = \"analytic:gmm8\"").withFallback(ConfigFactory.load()).resolve();
     try (ScoreStream api = ScoreStream.start(config);
          HttpGateway gateway = HttpGateway.start(api, HttpSettings.from(config).withPort(0)).toCompletableFuture()
              .get(HANG_GUARD_S, TimeUnit.SECONDS)) {
@@ -161,6 +163,24 @@ class LivePageTest {
           io.scorestream.model.sample.Conditioning.labels(1.5, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9)))
           .toCompletableFuture().get(HANG_GUARD_S, TimeUnit.SECONDS);
       for (int i = 0; i < 16; i++) assertTrue(Arrays.equals(expected.sample(i), status.samples()[i]), "sample " + i);
+
+      // The same page, the node's other model picked from its menu: a scatter of gmm8's eight clusters.
+      Path scatter = MODULE.resolve("target/screenshots/live-page-second-model.png");
+      Files.deleteIfExists(scatter);
+      String second = runBrowser(nodeJs, gateway.baseUrl() + "/", scatter, "--model", "points", "--sampler", "pc",
+          "--steps", Integer.toString(STEPS), "--count", Integer.toString(COUNT), "--seed", Long.toString(SEED));
+      assertScreenshot(scatter, second);
+      assertEquals("points", field(second, "MODEL"));
+      assertEquals("2", field(second, "SHAPE"), "the page took the second model's shape");
+      SampleStatus points = gateway.sampleStatus(field(second, "REQUEST_ID")).toCompletableFuture()
+          .get(HANG_GUARD_S, TimeUnit.SECONDS).orElseThrow();
+      assertEquals("completed", points.state());
+      Result expectedPoints = api.generate(new GenerateRequest(null, COUNT, SEED, SamplerSpec.pc(STEPS), 0, null)
+          .withModel("points")).toCompletableFuture().get(HANG_GUARD_S, TimeUnit.SECONDS);
+      for (int i = 0; i < COUNT; i++) {
+        assertTrue(Arrays.equals(expectedPoints.sample(i), points.samples()[i]), "point sample " + i);
+      }
+      assertEightClusters(points.samples());
     }
   }
 

@@ -17,11 +17,21 @@ package io.scorestream.protocol;
  * @param previewEncoding how previews travel
  * @param labels          class labels cycled over the chains (chain i: labels[i % size]); empty: unconditional
  * @param guidance        the classifier-free guidance scale (null: 1, the conditional score)
+ * @param model           "" for the node's primary model; else the name of one of its models (ConnectAck's sde and
+ *                        dim are the primary model's)
  */
 public record GenerateRequest(long sessionId, long requestId, long seed, int count, String sde, SamplerParams sampler,
                               int previewEvery, long deadlineNs, int priority, PreviewEncoding previewEncoding,
-                              java.util.List<Integer> labels, Double guidance)
+                              java.util.List<Integer> labels, Double guidance, String model)
     implements ClientMessage {
+
+  /** A request for the node's primary model. */
+  public GenerateRequest(long sessionId, long requestId, long seed, int count, String sde, SamplerParams sampler,
+                         int previewEvery, long deadlineNs, int priority, PreviewEncoding previewEncoding,
+                         java.util.List<Integer> labels, Double guidance) {
+    this(sessionId, requestId, seed, count, sde, sampler, previewEvery, deadlineNs, priority, previewEncoding, labels,
+        guidance, "");
+  }
 
   /** The most labels one request may carry. */
   public static final int MAX_LABELS = 4096;
@@ -38,6 +48,8 @@ public record GenerateRequest(long sessionId, long requestId, long seed, int cou
 
   public GenerateRequest {
     Protocol.text(sde, "sde");
+    if (model == null) model = "";
+    Protocol.text(model, "model");
     if (sampler == null) sampler = SamplerParams.defaults();
     if (previewEncoding == null) previewEncoding = PreviewEncoding.FLOAT_32;
     labels = labels == null ? java.util.List.of() : java.util.List.copyOf(labels);
@@ -47,7 +59,7 @@ public record GenerateRequest(long sessionId, long requestId, long seed, int cou
   /** The same request with class labels and a guidance scale (null: 1). */
   public GenerateRequest withLabels(java.util.List<Integer> ls, Double w) {
     return new GenerateRequest(sessionId, requestId, seed, count, sde, sampler, previewEvery, deadlineNs, priority,
-        previewEncoding, ls, w);
+        previewEncoding, ls, w, model);
   }
 
   /** count samples with the given seed and sampler; node defaults for everything else, float32 previews. */
@@ -57,31 +69,37 @@ public record GenerateRequest(long sessionId, long requestId, long seed, int cou
 
   public GenerateRequest withIds(long session, long request) {
     return new GenerateRequest(session, request, seed, count, sde, sampler, previewEvery, deadlineNs, priority,
-        previewEncoding, labels, guidance);
+        previewEncoding, labels, guidance, model);
+  }
+
+  /** The same request for the node's model of that name ("": its primary model). */
+  public GenerateRequest withModel(String name) {
+    return new GenerateRequest(sessionId, requestId, seed, count, sde, sampler, previewEvery, deadlineNs, priority,
+        previewEncoding, labels, guidance, name);
   }
 
   public GenerateRequest withSde(String name) {
     return new GenerateRequest(sessionId, requestId, seed, count, name, sampler, previewEvery, deadlineNs, priority,
-        previewEncoding, labels, guidance);
+        previewEncoding, labels, guidance, model);
   }
 
   public GenerateRequest withPreviewEvery(int steps) {
     return new GenerateRequest(sessionId, requestId, seed, count, sde, sampler, steps, deadlineNs, priority,
-        previewEncoding, labels, guidance);
+        previewEncoding, labels, guidance, model);
   }
 
   public GenerateRequest withDeadlineNs(long ns) {
     return new GenerateRequest(sessionId, requestId, seed, count, sde, sampler, previewEvery, ns, priority,
-        previewEncoding, labels, guidance);
+        previewEncoding, labels, guidance, model);
   }
 
   public GenerateRequest withPriority(int p) {
     return new GenerateRequest(sessionId, requestId, seed, count, sde, sampler, previewEvery, deadlineNs, p,
-        previewEncoding, labels, guidance);
+        previewEncoding, labels, guidance, model);
   }
 
   public GenerateRequest withPreviewEncoding(PreviewEncoding encoding) {
     return new GenerateRequest(sessionId, requestId, seed, count, sde, sampler, previewEvery, deadlineNs, priority,
-        encoding, labels, guidance);
+        encoding, labels, guidance, model);
   }
 }

@@ -245,6 +245,7 @@ public final class ProtocolCodec {
     GenerateRequestEncoder.LabelsEncoder labels = e.labelsCount(m.labels().size());
     for (int y : m.labels()) labels.next().label(y);
     e.sde(m.sde());
+    e.model(m.model());
     return HEADER + e.encodedLength();
   }
 
@@ -491,9 +492,11 @@ public final class ProtocolCodec {
     for (GenerateRequestDecoder.LabelsDecoder g : d.labels()) labels.add(g.label());
     text(d.limit());
     String sde = d.sde();
+    text(d.limit());
+    String model = d.model();
     end(d.limit());
     return new GenerateRequest(d.sessionId(), d.requestId(), d.seed(), d.count(), sde, sampler, d.previewEvery(),
-        d.deadlineNs(), d.priority(), encoding, labels, optional(d.guidance()));
+        d.deadlineNs(), d.priority(), encoding, labels, optional(d.guidance()), model);
   }
 
   private Preview decodePreview(PreviewDecoder d) throws ProtocolException {

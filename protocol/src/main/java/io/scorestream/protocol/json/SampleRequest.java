@@ -34,12 +34,27 @@ import java.util.Set;
  * @param deadlineMs   how long the request may run after admission, > 0; absent: the node's default
  * @param labels       class labels cycled over the chains (integers >= -1, -1: none); absent: unconditional
  * @param guidance     classifier-free guidance scale >= 0 (0: unconditional, 1: conditional); absent: 1
+ * @param model        which of the node's models to sample ({@link #MODEL_NAME}); absent: its primary model
  */
 public record SampleRequest(Integer count, Long seed, String sde, String sampler, Integer steps, String predictor,
                             String corrector, Integer correctorSteps, Double snr, Boolean denoise, String method,
                             Double rtol, Double atol, Integer levels, Double stepSize, Double t, Double eta,
                             String schedule, Double churn, Double sigmaMax, Double sigmaMin, Integer previewEvery,
-                            Long deadlineMs, List<Integer> labels, Double guidance) {
+                            Long deadlineMs, List<Integer> labels, Double guidance, String model) {
+
+  /** What a model name looks like: lower-case letters, digits and dashes, at most 63. */
+  public static final java.util.regex.Pattern MODEL_NAME = java.util.regex.Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
+
+  /** A request for the node's primary model. */
+  public SampleRequest(Integer count, Long seed, String sde, String sampler, Integer steps, String predictor,
+                       String corrector, Integer correctorSteps, Double snr, Boolean denoise, String method,
+                       Double rtol, Double atol, Integer levels, Double stepSize, Double t, Double eta,
+                       String schedule, Double churn, Double sigmaMax, Double sigmaMin, Integer previewEvery,
+                       Long deadlineMs, List<Integer> labels, Double guidance) {
+    this(count, seed, sde, sampler, steps, predictor, corrector, correctorSteps, snr, denoise, method, rtol, atol,
+        levels, stepSize, t, eta, schedule, churn, sigmaMax, sigmaMin, previewEvery, deadlineMs, labels, guidance,
+        null);
+  }
 
   /** An unconditional request. */
   public SampleRequest(Integer count, Long seed, String sde, String sampler, Integer steps, String predictor,
@@ -48,7 +63,7 @@ public record SampleRequest(Integer count, Long seed, String sde, String sampler
                        String schedule, Double churn, Double sigmaMax, Double sigmaMin, Integer previewEvery,
                        Long deadlineMs) {
     this(count, seed, sde, sampler, steps, predictor, corrector, correctorSteps, snr, denoise, method, rtol, atol,
-        levels, stepSize, t, eta, schedule, churn, sigmaMax, sigmaMin, previewEvery, deadlineMs, null, null);
+        levels, stepSize, t, eta, schedule, churn, sigmaMax, sigmaMin, previewEvery, deadlineMs, null, null, null);
   }
 
   /** The most labels a body may carry. */
@@ -57,7 +72,7 @@ public record SampleRequest(Integer count, Long seed, String sde, String sampler
   /** The field names a body may carry, in documentation order. */
   public static final List<String> FIELDS = List.of("count", "seed", "sde", "sampler", "steps", "predictor",
       "corrector", "correctorSteps", "snr", "denoise", "method", "rtol", "atol", "levels", "stepSize", "t", "eta",
-      "schedule", "churn", "sigmaMax", "sigmaMin", "previewEvery", "deadlineMs", "labels", "guidance");
+      "schedule", "churn", "sigmaMax", "sigmaMin", "previewEvery", "deadlineMs", "labels", "guidance", "model");
   /** The sampler kinds. */
   public static final List<String> SAMPLERS = List.of("pc", "ode", "ald", "langevin", "ddim", "dpmpp-2m",
       "dpmpp-2m-sde", "edm");
@@ -135,7 +150,17 @@ public record SampleRequest(Integer count, Long seed, String sde, String sampler
     Double guidance = nonNegative(obj, "guidance");
     return new SampleRequest(count, seed, sde, sampler, steps, predictor, corrector, correctorSteps, snr, denoise,
         method, rtol, atol, levels, stepSize, t, eta, schedule, churn, sigmaMax, sigmaMin, previewEvery, deadlineMs,
-        labels, guidance);
+        labels, guidance, modelName(obj));
+  }
+
+  private static String modelName(ObjectNode obj) {
+    JsonNode n = present(obj, "model");
+    if (n == null) return null;
+    if (!n.isTextual() || !MODEL_NAME.matcher(n.textValue()).matches()) {
+      throw invalid("model", "model must be a model name (lower-case letters, digits and dashes; GET /v1/status "
+          + "lists the node's), got " + shown(n));
+    }
+    return n.textValue();
   }
 
   private static List<Integer> labels(ObjectNode obj) {

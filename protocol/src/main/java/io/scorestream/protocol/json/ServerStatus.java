@@ -20,10 +20,25 @@ import java.util.List;
  * @param gateway        the HTTP gateway's own counts
  * @param sampleShape    the shape of one sample: [D] for vectors, [C, H, W] for images (row-major in results)
  * @param classes        the class labels requests may carry (0: the model is unconditional)
+ * @param models         every model the node serves, the primary one (the one the fields above describe, and the
+ *                       one a request without {@code model} gets) first
  */
 public record ServerStatus(int queuedRequests, int activeRequests, int activeChains, long accepted, long rejected,
                            long ended, long chainSteps, String sde, Model model, List<Sampler> samplers,
-                           Latency latency, Gateway gateway, long[] sampleShape, int classes) {
+                           Latency latency, Gateway gateway, long[] sampleShape, int classes,
+                           List<Served> models) {
+
+  /**
+   * One model the node serves, with its own coordinator's counts (its requests are batched only with each other).
+   *
+   * @param name           what a request's {@code model} field calls it
+   * @param sampleShape    the shape of one of its samples
+   * @param classes        the class labels its requests may carry (0: none)
+   * @param model          its current version, or null before the first publication
+   * @param samplers       its samplers (one per device of the node)
+   */
+  public record Served(String name, String sde, int dim, long[] sampleShape, int classes, Model model,
+                       int queuedRequests, int activeRequests, long accepted, long chainSteps, int samplers) {}
 
   /** The current model version. */
   public record Model(long version, String description, long trainStep) {}

@@ -172,7 +172,11 @@ public final class AeronGateway implements AutoCloseable {
 
   /** The node's SDE (ve | vp | subvp) and data dimension, as the facade knows them. */
   private static NodeInfo nodeInfo(ScoreStream api) {
-    return new NodeInfo(api.sde().kind().name().toLowerCase(Locale.ROOT), api.dim());
+    java.util.Map<String, String> sdes = new java.util.HashMap<>();
+    for (io.scorestream.actors.ScoreStreamNode.ServedModel m : api.models()) {
+      sdes.put(m.name(), m.sde().kind().name().toLowerCase(Locale.ROOT));
+    }
+    return new NodeInfo(api.sde().kind().name().toLowerCase(Locale.ROOT), api.dim(), sdes);
   }
 
 }

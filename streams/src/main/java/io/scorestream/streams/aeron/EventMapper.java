@@ -35,7 +35,8 @@ final class EventMapper {
         s.sigmaMin(), s.eta(), s.schedule(), s.churn());
     Duration deadline = m.deadlineNs() == 0 ? null : Duration.ofNanos(m.deadlineNs());
     return new io.scorestream.actors.GenerateRequest(nodeId, m.count(), m.seed(), spec, m.previewEvery(), deadline,
-        io.scorestream.model.sample.Conditioning.ofRequest(m.labels(), m.guidance()));
+        io.scorestream.model.sample.Conditioning.ofRequest(m.labels(), m.guidance()),
+        m.model().isEmpty() ? null : m.model());
   }
 
   /**

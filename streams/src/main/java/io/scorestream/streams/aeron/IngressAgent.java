@@ -235,9 +235,10 @@ final class IngressAgent implements Agent {
 
   private void onGenerate(ClientSession s, GenerateRequest r) {
     long requestId = r.requestId();
-    if (!r.sde().isEmpty() && !node.matches(r.sde())) {
-      egress.send(s, new Rejected(s.sessionId, requestId, ErrorCode.INVALID_ARGUMENT, "the node serves the "
-          + node.sde() + " SDE, not " + Protocol.truncate(r.sde()), 0));
+    if (!r.sde().isEmpty() && !node.matches(r.model(), r.sde())) {
+      egress.send(s, new Rejected(s.sessionId, requestId, ErrorCode.INVALID_ARGUMENT, "the node serves "
+          + (r.model().isEmpty() ? "" : "model " + r.model() + " with ") + "the " + node.sdeOf(r.model())
+          + " SDE, not " + Protocol.truncate(r.sde()), 0));
       return;
     }
     String nodeId = "aeron-" + Long.toHexString(s.sessionId) + "-" + Long.toUnsignedString(requestId);

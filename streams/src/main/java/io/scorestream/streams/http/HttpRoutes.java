@@ -42,6 +42,7 @@ import io.scorestream.actors.GenerateRequest;
 import io.scorestream.actors.ModelRegistry;
 import io.scorestream.actors.SampleEvent;
 import io.scorestream.actors.ScoreStream;
+import io.scorestream.actors.ScoreStreamNode;
 import io.scorestream.model.memory.NativeMemory;
 import io.scorestream.protocol.json.CancelAccepted;
 import io.scorestream.protocol.json.ErrorBody;
@@ -51,12 +52,16 @@ import io.scorestream.protocol.json.Json;
 import io.scorestream.protocol.json.JsonShapeException;
 import io.scorestream.protocol.json.SampleAccepted;
 import io.scorestream.protocol.json.SampleRequest;
+import io.scorestream.protocol.json.ServerStatus;
 import io.scorestream.protocol.json.SampleStatus;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeoutException;
@@ -129,7 +134,7 @@ final class HttpRoutes extends AllDirectives {
         try {
           SampleRequest parsed = SampleRequest.parse(body);
           long seed = parsed.seed() != null ? parsed.seed() : ThreadLocalRandom.current().nextLong();
-          r = SampleRequests.toGenerateRequest(parsed, UUID.randomUUID().toString(), seed, settings, nodeSde);
+          r = SampleRequests.toGenerateRequest(parsed, UUID.randomUUID().toString(), seed, settings, api.models());
           sampler = parsed.sampler() == null ? "pc" : parsed.sampler();
         } catch (JsonShapeException e) {
           return error(StatusCodes.BAD_REQUEST, e.toBody());
@@ -280,9 +285,9 @@ final class HttpRoutes extends AllDirectives {
   // ---- GET /v1/status, /healthz, /metrics ----
 
   private Route status() {
-    return onSuccess(snapshot(), n -> json(StatusCodes.OK,
-        StatusViews.serverStatus(n.status(), n.versions(), api.latencies(), n.counts(), nodeSde, api.shape(),
-            api.classes())));
+    return onSuccess(snapshot().thenCombine(servedModels(), (n, models) -> StatusViews.serverStatus(n.status(),
+            n.versions(), api.latencies(), n.counts(), nodeSde, api.shape(), api.classes(), models)),
+        status -> json(StatusCodes.OK, status));
   }
 
   private Route health() {
@@ -313,6 +318,20 @@ final class HttpRoutes extends AllDirectives {
         AskPattern.ask(board, RequestBoard.GetCounts::new, settings.askTimeout(), system.scheduler());
     CompletionStage<ModelRegistry.Versions> versions = api.versions();
     return api.status().thenCompose(s -> versions.thenCombine(counts, (v, c) -> new NodeSnapshot(s, v, c)));
+  }
+
+  /** Every served model's entry of the status, asked of its coordinator and registry. */
+  private CompletionStage<List<ServerStatus.Served>> servedModels() {
+    CompletableFuture<List<ServerStatus.Served>> all = CompletableFuture.completedFuture(new ArrayList<>());
+    for (ScoreStreamNode.ServedModel m : api.models()) {
+      CompletionStage<ServerStatus.Served> one = api.status(m.name())
+          .thenCombine(api.versions(m.name()), (s, v) -> StatusViews.served(m, s, v));
+      all = all.thenCombine(one, (list, e) -> {
+        list.add(e);
+        return list;
+      });
+    }
+    return all.thenApply(List::copyOf);
   }
 
   // ---- Authentication, errors ----

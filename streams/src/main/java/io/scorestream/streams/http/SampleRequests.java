@@ -5,7 +5,9 @@ import io.scorestream.model.sample.Conditioning;
 import io.scorestream.model.sample.SamplerSpec;
 import io.scorestream.protocol.json.JsonShapeException;
 import io.scorestream.protocol.json.SampleRequest;
+import io.scorestream.actors.ScoreStreamNode;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -21,11 +23,17 @@ final class SampleRequests {
    *
    * @param id      the request id the gateway chose
    * @param seed    the seed to use (the body's, or one the gateway drew)
-   * @param nodeSde the node's SDE name (ve, vp, subvp)
+   * @param models  the node's models, the primary one first: the body's {@code model} must name one, and its SDE
+   *                is the one {@code sde} must name
    * @throws JsonShapeException INVALID_ARGUMENT naming the field
    */
   static GenerateRequest toGenerateRequest(SampleRequest body, String id, long seed, HttpSettings limits,
-                                           String nodeSde) {
+                                           List<ScoreStreamNode.ServedModel> models) {
+    ScoreStreamNode.ServedModel target = body.model() == null ? models.get(0)
+        : models.stream().filter(m -> m.name().equals(body.model())).findFirst().orElseThrow(() -> invalid("model",
+            "this node serves no model '" + body.model() + "' (it serves "
+                + String.join(", ", models.stream().map(ScoreStreamNode.ServedModel::name).toList()) + ")"));
+    String nodeSde = target.sde().kind().name().toLowerCase(Locale.ROOT);
     if (body.count() > limits.maxCount()) {
       throw invalid("count", "count must be in [1, " + limits.maxCount() + "] (max-count), got " + body.count());
     }
@@ -45,7 +53,7 @@ final class SampleRequests {
     return new GenerateRequest(id, body.count(), seed, spec,
         body.previewEvery() == null ? GenerateRequest.DEFAULT_PREVIEW : body.previewEvery(),
         body.deadlineMs() == null ? null : Duration.ofMillis(body.deadlineMs()),
-        Conditioning.ofRequest(body.labels(), body.guidance()));
+        Conditioning.ofRequest(body.labels(), body.guidance()), body.model());
   }
 
   /**
