@@ -5,19 +5,15 @@ import io.scorestream.model.score.NetworkConfig;
 import io.scorestream.model.score.NetworkWeights;
 import io.scorestream.model.score.ScoreModel;
 import io.scorestream.model.sde.Sde;
-import io.scorestream.model.train.StepArena;
-import io.scorestream.model.train.TrainingGraph;
-import java.util.HashMap;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * The U-Net's inference path: its SameDiff graph's score output over a copy of fixed weights, with the session's
- * intermediates taken from a {@link StepArena} per thread (reused call after call; dropped when the batch size
- * changes), so a sampler's steady ticks allocate only the feed and the result.
+ * The U-Net's inference path: {@link UNetForward}, the network's function outside SameDiff (libnd4j convolutions
+ * through op contexts bound once per batch size, into per-thread buffers; the cheap parts as loops), over a copy of
+ * fixed weights. It computes what {@link UNetGraph}'s score output computes (UNetForwardTest: within float32
+ * round-off) at a fraction of the cost at small batches (BENCHMARKS.md, "Image models").
  *
  * <p>The Jacobian-vector product is a central difference, J v ~ (s(x + h v) - s(x - h v)) / 2h with
  * h = 1e-2 / rms(v): float32 scores make a smaller h round-off bound, a larger one truncation bound; the U-Net has no
@@ -29,18 +25,8 @@ final class UNetScoreModel implements ScoreModel {
 
   private final UNetConfig config;
   private final Sde sde;
-  private final UNetGraph graph;
-  private final Map<Thread, Arena> arenas = new ConcurrentHashMap<>();
+  private final UNetForward forward;
   private volatile boolean closed;
-
-  private static final class Arena {
-    final StepArena arena;
-    int rows = -1;
-
-    Arena(StepArena arena) {
-      this.arena = arena;
-    }
-  }
 
   UNetScoreModel(NetworkWeights weights, Sde sde, boolean owning) {
     if (!(weights.config() instanceof UNetConfig c)) {
@@ -48,9 +34,8 @@ final class UNetScoreModel implements ScoreModel {
     }
     this.config = c;
     this.sde = sde;
-    this.graph = UNetGraph.build(c, 0);
-    graph.load(weights);
-    if (owning) weights.close();   // the graph holds its own copy
+    this.forward = new UNetForward(weights);
+    if (owning) weights.close();   // the forward pass holds its own copy
   }
 
   @Override public Sde sde() { return sde; }
@@ -79,42 +64,33 @@ final class UNetScoreModel implements ScoreModel {
     if (labels != null && labels.length != rows) {
       throw new IllegalArgumentException(labels.length + " labels for " + rows + " rows");
     }
-    Map<String, INDArray> feed = new HashMap<>();
-    feed.put("x", x.dataType() == DataType.FLOAT ? x : x.castTo(DataType.FLOAT));
-    feed.put("cond", Sde.column(t, DataType.FLOAT, sde::networkCondition));
-    feed.put("scale", Sde.column(t, DataType.FLOAT, tt -> NetworkConfig.outputScale(sde, tt)));
-    if (config.classes() > 0) {
-      feed.put("label", oneHot(labels, rows));
+    int k = config.classes();
+    int[] rowLabels = null;
+    if (k > 0) {
+      rowLabels = new int[rows];
+      for (int i = 0; i < rows; i++) {
+        int y = labels == null ? NULL_LABEL : labels[i];
+        if (y != NULL_LABEL && (y < 0 || y >= k)) {
+          throw new IllegalArgumentException("label " + y + " outside [0, " + k + ")");
+        }
+        rowLabels[i] = y == NULL_LABEL ? k : y;
+      }
     } else if (labels != null) {
       for (int y : labels) {
         if (y != NULL_LABEL) throw new IllegalArgumentException(describe() + " is not class-conditional (label " + y + ")");
       }
     }
-    Arena a = arenas.computeIfAbsent(Thread.currentThread(), th -> new Arena(StepArena.install(graph.sameDiff())));
-    a.arena.begin();
-    if (a.rows != rows) {
-      a.arena.dropFree();
-      a.rows = rows;
-    }
-    try {
-      INDArray s = graph.sameDiff().output(feed, TrainingGraph.SCORE).get(TrainingGraph.SCORE);
-      return s.dup().castTo(x.dataType());
-    } finally {
-      for (Map.Entry<String, INDArray> e : feed.entrySet()) if (e.getValue() != x) e.getValue().close();
-    }
-  }
-
-  private INDArray oneHot(int[] labels, int rows) {
-    int k = config.classes();
-    float[] v = new float[rows * (k + 1)];
+    float[] cond = new float[rows];
+    float[] scale = new float[rows];
     for (int i = 0; i < rows; i++) {
-      int y = labels == null ? NULL_LABEL : labels[i];
-      if (y != NULL_LABEL && (y < 0 || y >= k)) {
-        throw new IllegalArgumentException("label " + y + " outside [0, " + k + ")");
-      }
-      v[i * (k + 1) + (y == NULL_LABEL ? k : y)] = 1f;
+      cond[i] = (float) sde.networkCondition(t[i]);
+      scale[i] = (float) NetworkConfig.outputScale(sde, t[i]);
     }
-    return Nd4j.create(v, new long[] {rows, k + 1}, DataType.FLOAT);
+    float[] in = x.dataType() == DataType.FLOAT && x.ordering() == 'c' && !x.isView() && x.data().length() == x.length() ? x.data().asFloat()
+        : x.castTo(DataType.FLOAT).dup('c').data().asFloat();
+    float[] s = forward.forward(in, cond, scale, rowLabels, rows);
+    INDArray out = Nd4j.create(s, new long[] {rows, config.dim()}, DataType.FLOAT);
+    return x.dataType() == DataType.FLOAT ? out : out.castTo(x.dataType());
   }
 
   @Override
@@ -153,8 +129,6 @@ final class UNetScoreModel implements ScoreModel {
   public void close() {
     if (closed) return;
     closed = true;
-    for (Arena a : arenas.values()) a.arena.close();
-    arenas.clear();
-    graph.close();
+    forward.close();
   }
 }
