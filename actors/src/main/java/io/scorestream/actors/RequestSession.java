@@ -47,20 +47,31 @@ public final class RequestSession extends AbstractBehavior<RequestSession.Comman
   /** The coordinator ended the request (Rejected, Failed or Cancelled). */
   public record Terminate(SampleEvent terminal) implements Command {}
 
-  /** Tweedie estimates of chains [firstChain, firstChain + count), row-major, at the slice's step. */
+  /** Tweedie estimates of chains [firstChain, firstChain + count), at the slice's step. */
   public record SlicePreview(String requestId, int firstChain, int count, int step, int totalSteps,
-                             double[] denoised) implements Command {
+                             Samples denoised) implements Command {
     public SlicePreview {
-      denoised = denoised.clone();
+      if (denoised.count() != count) throw new IllegalArgumentException(denoised + " for " + count + " chains");
+    }
+
+    /** Vectors, row-major (a copy). */
+    public SlicePreview(String requestId, int firstChain, int count, int step, int totalSteps, double[] denoised) {
+      this(requestId, firstChain, count, step, totalSteps, Samples.vectors(count, denoised));
     }
   }
 
   /** The final samples of chains [firstChain, firstChain + count), with the model versions used. */
-  public record SliceCompleted(String requestId, int firstChain, int count, double[] samples, List<Long> versions,
+  public record SliceCompleted(String requestId, int firstChain, int count, Samples samples, List<Long> versions,
                                long networkCalls) implements Command {
     public SliceCompleted {
-      samples = samples.clone();
+      if (samples.count() != count) throw new IllegalArgumentException(samples + " for " + count + " chains");
       versions = List.copyOf(versions);
+    }
+
+    /** Vectors, row-major (a copy). */
+    public SliceCompleted(String requestId, int firstChain, int count, double[] samples, List<Long> versions,
+                          long networkCalls) {
+      this(requestId, firstChain, count, Samples.vectors(count, samples), versions, networkCalls);
     }
   }
 
@@ -88,8 +99,13 @@ public final class RequestSession extends AbstractBehavior<RequestSession.Comman
   private ActorRef<SampleEvent> subscriber;
   private long startNanos;
   private int dim;
+  private long[] shape;
   private double[] samples;
   private double[] preview;
+  /** The latest preview when one slice holds the whole request: passed on as it came, not merged. */
+  private Samples wholePreview;
+  /** The samples when one slice held the whole request. */
+  private Samples wholeSamples;
   private int previewTotal;
   private boolean previewPending;
   private boolean previewSent;
@@ -156,8 +172,14 @@ public final class RequestSession extends AbstractBehavior<RequestSession.Comman
 
   private Behavior<Command> onSlicePreview(SlicePreview p) {
     if (terminal != null) return this;
-    ensureArrays(p.denoised().length / p.count());
-    System.arraycopy(p.denoised(), 0, preview, p.firstChain() * dim, p.denoised().length);
+    ensureArrays(p.denoised());
+    if (whole(p.firstChain(), p.count())) {
+      wholePreview = p.denoised();
+    } else {
+      mergeArrays();
+      wholePreview = null;
+      p.denoised().copyRows(0, p.count(), preview, p.firstChain());
+    }
     sliceSteps.put(p.firstChain(), p.step());
     previewTotal = Math.max(previewTotal, p.totalSteps());
     previewPending = true;
@@ -167,24 +189,35 @@ public final class RequestSession extends AbstractBehavior<RequestSession.Comman
 
   private Behavior<Command> onSliceCompleted(SliceCompleted c) {
     if (terminal != null) return this;
-    ensureArrays(c.samples().length / c.count());
+    ensureArrays(c.samples());
     // A slice that was given back by a failing sampler and routed again can in principle report twice.
     if (done.get(c.firstChain(), c.firstChain() + c.count()).cardinality() == c.count()) return this;
-    for (int i = 0; i < c.count(); i++) {
-      int chain = c.firstChain() + i;
-      if (done.get(chain)) continue;
-      done.set(chain);
-      doneChains++;
-      System.arraycopy(c.samples(), i * dim, samples, chain * dim, dim);
-      System.arraycopy(c.samples(), i * dim, preview, chain * dim, dim);
+    if (whole(c.firstChain(), c.count()) && doneChains == 0) {
+      wholeSamples = c.samples();
+      // A preview still to be sent shows the finished chains' samples, as a merged one does.
+      wholePreview = wholeSamples;
+      done.set(0, c.count());
+      doneChains = c.count();
+    } else {
+      mergeArrays();
+      for (int i = 0; i < c.count(); i++) {
+        int chain = c.firstChain() + i;
+        if (done.get(chain)) continue;
+        done.set(chain);
+        doneChains++;
+        c.samples().copyRows(i, 1, samples, chain);
+        c.samples().copyRows(i, 1, preview, chain);
+      }
     }
     sliceSteps.remove(c.firstChain());
     versions.addAll(c.versions());
     networkCalls += c.networkCalls();
     if (doneChains == request.count()) {
       Duration latency = Duration.ofNanos(System.nanoTime() - startNanos);
-      end(new SampleEvent.Completed(new Result(request.requestId(), request.count(), dim, samples,
-          List.copyOf(versions), networkCalls, latency)), true);
+      // The merged array is complete and never written again: it becomes the result as it is.
+      Samples all = wholeSamples != null ? wholeSamples : Samples.adopt(shape, request.count(), samples);
+      end(new SampleEvent.Completed(new Result(request.requestId(), all, List.copyOf(versions), networkCalls,
+          latency)), true);
     }
     return this;
   }
@@ -230,7 +263,8 @@ public final class RequestSession extends AbstractBehavior<RequestSession.Comman
       acceptedSent = true;
     } else if (previewPending && acceptedSent) {
       int step = sliceSteps.values().stream().mapToInt(Integer::intValue).min().orElse(previewTotal);
-      next = new SampleEvent.Preview(request.requestId(), step, previewTotal, dim, preview);
+      next = new SampleEvent.Preview(request.requestId(), step, previewTotal,
+          wholePreview != null ? wholePreview : Samples.copyOf(shape, request.count(), preview));
       previewPending = false;
       previewSent = true;
     } else if (terminal != null && (acceptedSent || terminal instanceof SampleEvent.Rejected)) {
@@ -244,11 +278,22 @@ public final class RequestSession extends AbstractBehavior<RequestSession.Comman
     }
   }
 
-  private void ensureArrays(int d) {
+  /** Whether chains [first, first + count) are the whole request. */
+  private boolean whole(int first, int count) {
+    return first == 0 && count == request.count();
+  }
+
+  private void ensureArrays(Samples first) {
+    if (shape != null) return;
+    shape = first.shape();
+    dim = first.dim();
+  }
+
+  /** The arrays slices of a request split over samplers are merged into (one slice's values pass through). */
+  private void mergeArrays() {
     if (samples != null) return;
-    dim = d;
-    samples = new double[request.count() * d];
-    preview = new double[request.count() * d];
+    samples = new double[request.count() * dim];
+    preview = new double[request.count() * dim];
     Arrays.fill(preview, Double.NaN);
   }
 }

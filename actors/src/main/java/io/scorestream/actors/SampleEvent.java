@@ -31,22 +31,32 @@ public sealed interface SampleEvent
    * [chains, dim]. Chains whose slice has not reported yet are NaN; chains that finished hold their final sample.
    *
    * @param step       the step of the least advanced reporting chain
+   * @param estimates  the estimates with the model's sample shape (shared, never copied on the way out)
    * @param totalSteps the request's number of steps (an estimate for adaptive solvers)
    */
-  record Preview(String requestId, int step, int totalSteps, int dim, double[] denoised) implements SampleEvent {
+  record Preview(String requestId, int step, int totalSteps, Samples estimates) implements SampleEvent {
     public Preview {
-      denoised = denoised.clone();
+      if (estimates == null) throw new IllegalArgumentException("a preview needs its estimates");
     }
 
-    /** A copy of the estimates. */
-    @Override
+    /** A preview of vectors of dimension dim (a copy of denoised). */
+    public Preview(String requestId, int step, int totalSteps, int dim, double[] denoised) {
+      this(requestId, step, totalSteps, Samples.copyOf(new long[] {dim}, denoised.length / dim, denoised));
+    }
+
+    /** A copy of the estimates, row-major. */
     public double[] denoised() {
-      return denoised.clone();
+      return estimates.toArray();
+    }
+
+    /** Values per chain. */
+    public int dim() {
+      return estimates.dim();
     }
 
     /** Number of chains in the preview. */
     public int chains() {
-      return denoised.length / dim;
+      return estimates.count();
     }
   }
 

@@ -128,8 +128,9 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
   private static final class Running {
     final ChainSlice slice;
     final long tagBase;
+    /** Final samples of the finished chains; handed over whole to the session when the slice completes. */
     final double[] samples;
-    final double[] preview;
+    final boolean[] finished;
     final List<Long> versions = new ArrayList<>(2);
     int live;
     long calls;
@@ -146,8 +147,7 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
       this.slice = slice;
       this.tagBase = tagBase;
       this.samples = new double[slice.count() * dim];
-      this.preview = new double[slice.count() * dim];
-      Arrays.fill(preview, Double.NaN);
+      this.finished = new boolean[slice.count()];
       this.live = slice.count();
       this.nextPreview = slice.previewEvery();
       versions.add(version);
@@ -430,16 +430,28 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
       any |= r.emit;
     }
     if (!any) return;
+    // The one copy of a preview: each emitting slice's rows gathered into a fresh array that the session, the
+    // event and the gateways then share (Samples), its finished chains holding their final samples.
     int dim = model.dim();
-    for (int i = 0; i < rowOwner.length; i++) {
-      Running r = rowOwner[i];
-      if (r.emit) System.arraycopy(x0, i * dim, r.preview, (int) (batch.tag(i) - r.tagBase) * dim, dim);
+    Map<Running, double[]> gathered = new HashMap<>();
+    for (Running r : byTag.values()) {
+      if (!r.emit) continue;
+      double[] v = new double[r.slice.count() * dim];
+      for (int c = 0; c < r.finished.length; c++) {
+        if (r.finished[c]) System.arraycopy(r.samples, c * dim, v, c * dim, dim);
+      }
+      gathered.put(r, v);
     }
+    for (int i = 0; i < rowOwner.length; i++) {
+      double[] v = gathered.get(rowOwner[i]);
+      if (v != null) System.arraycopy(x0, i * dim, v, (int) (batch.tag(i) - rowOwner[i].tagBase) * dim, dim);
+    }
+    long[] shape = model.shape();
     for (Running r : byTag.values()) {
       if (!r.emit) continue;
       ChainSlice s = r.slice;
       s.session().tell(new RequestSession.SlicePreview(s.requestId(), s.firstChain(), s.count(), r.minStep,
-          r.totalSteps, r.preview));
+          r.totalSteps, Samples.adopt(shape, s.count(), gathered.get(r))));
       r.nextPreview = (r.minStep / s.previewEvery() + 1) * s.previewEvery();
       r.previewed = true;
       durable.previews++;
@@ -462,7 +474,7 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
         if (r.failure == null) r.failure = "chain " + (r.slice.firstChain() + chain) + ": " + f.failure();
       } else {
         System.arraycopy(f.x(), 0, r.samples, chain * dim, dim);
-        System.arraycopy(f.x(), 0, r.preview, chain * dim, dim);
+        r.finished[chain] = true;
       }
     }
     for (Running r : touched) {
@@ -474,8 +486,9 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
             ErrorCode.NON_FINITE, r.failure));
         end(r);
       } else if (r.live == 0) {
-        s.session().tell(new RequestSession.SliceCompleted(s.requestId(), s.firstChain(), s.count(), r.samples,
-            r.versions, r.calls));
+        // The slice ends here: its samples array is handed over, not copied.
+        s.session().tell(new RequestSession.SliceCompleted(s.requestId(), s.firstChain(), s.count(),
+            Samples.adopt(model.shape(), s.count(), r.samples), r.versions, r.calls));
         end(r);
       }
     }

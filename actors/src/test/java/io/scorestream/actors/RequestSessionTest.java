@@ -105,6 +105,43 @@ class RequestSessionTest {
   }
 
   @Test
+  void oneSlicesValuesPassThroughUncopiedAndSplitOnesAreMergedWithTheirShape() {
+    // A request held by one sampler: the sampler's preview and samples are the event's and the result's, the same
+    // objects (copied once, by the sampler). One split over two samplers is merged, keeping the image shape.
+    long[] image = {1, 2, 2};
+    Rig one = rig(new GenerateRequest("w", 2, 1, SamplerSpec.pc(10), 1, null));
+    one.session().tell(new RequestSession.Admitted(new SampleEvent.Accepted("w", 2, 0, Duration.ofSeconds(1))));
+    assertInstanceOf(SampleEvent.Accepted.class, one.subscriber().receiveMessage());
+    one.session().tell(RequestSession.Ack.INSTANCE);
+    Samples preview = Samples.adopt(image, 2, filled(8, 0.5));
+    one.session().tell(new RequestSession.SlicePreview("w", 0, 2, 3, 10, preview));
+    SampleEvent.Preview p = assertInstanceOf(SampleEvent.Preview.class, one.subscriber().receiveMessage());
+    org.junit.jupiter.api.Assertions.assertSame(preview, p.estimates());
+    one.session().tell(RequestSession.Ack.INSTANCE);
+    Samples finals = Samples.adopt(image, 2, filled(8, 0.25));
+    one.session().tell(new RequestSession.SliceCompleted("w", 0, 2, finals, List.of(1L), 20));
+    SampleEvent.Completed done = assertInstanceOf(SampleEvent.Completed.class, one.subscriber().receiveMessage());
+    org.junit.jupiter.api.Assertions.assertSame(finals, done.result().values());
+
+    Rig split = rig(new GenerateRequest("v", 3, 1, SamplerSpec.pc(10), 1, null));
+    split.session().tell(new RequestSession.Admitted(new SampleEvent.Accepted("v", 3, 0, Duration.ofSeconds(1))));
+    assertInstanceOf(SampleEvent.Accepted.class, split.subscriber().receiveMessage());
+    split.session().tell(RequestSession.Ack.INSTANCE);
+    split.session().tell(new RequestSession.SlicePreview("v", 1, 2, 4, 10, Samples.adopt(image, 2, filled(8, 2))));
+    SampleEvent.Preview sp = assertInstanceOf(SampleEvent.Preview.class, split.subscriber().receiveMessage());
+    assertArrayEquals(image, sp.estimates().shape());
+    assertTrue(!sp.estimates().rowFinite(0) && sp.estimates().rowFinite(1), "chain 0 has not reported: NaN");
+    split.session().tell(RequestSession.Ack.INSTANCE);
+    split.session().tell(new RequestSession.SliceCompleted("v", 0, 1, Samples.adopt(image, 1, filled(4, 5)),
+        List.of(1L), 5));
+    split.session().tell(new RequestSession.SliceCompleted("v", 1, 2, Samples.adopt(image, 2, filled(8, 6)),
+        List.of(1L), 5));
+    SampleEvent.Completed merged = assertInstanceOf(SampleEvent.Completed.class, split.subscriber().receiveMessage());
+    assertArrayEquals(image, merged.result().values().shape());
+    assertArrayEquals(new double[] {5, 5, 5, 5, 6, 6, 6, 6, 6, 6, 6, 6}, merged.result().samples());
+  }
+
+  @Test
   void aFailedSliceFailsTheRequestOnce() {
     Rig rig = rig(new GenerateRequest("f", 4, 1, SamplerSpec.pc(100), 0, null));
     rig.session().tell(new RequestSession.Admitted(new SampleEvent.Accepted("f", 4, 0, Duration.ofSeconds(1))));

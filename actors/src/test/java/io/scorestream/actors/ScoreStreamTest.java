@@ -464,6 +464,7 @@ class ScoreStreamTest {
         Result img = await(images.get(i));
         Result pt = await(dots.get(i));
         assertEquals(64, img.dim());
+        assertArrayEquals(new long[] {1, 8, 8}, img.values().shape(), "results carry the model's sample shape");
         assertEquals(2, pt.dim());
         io.scorestream.model.sample.Sampling.Result offImg = io.scorestream.model.sample.Sampling.run(
             digits.factory().create(), node.program(imageSpec), 4, 40 + i, null, null, imageLabels);

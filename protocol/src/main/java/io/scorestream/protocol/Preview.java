@@ -50,14 +50,24 @@ public record Preview(long sessionId, long requestId, int step, int totalSteps, 
   /** Encodes values (row-major [values.length / dim, dim]) as a preview. */
   public static Preview of(long sessionId, long requestId, int step, int totalSteps, double t, double sigma, int dim,
                            double[] values, PreviewEncoding encoding) {
-    if (dim <= 0 || values.length % dim != 0) {
-      throw new IllegalArgumentException(values.length + " values are not rows of " + dim);
+    return of(sessionId, requestId, step, totalSteps, t, sigma, dim, java.nio.DoubleBuffer.wrap(values), encoding);
+  }
+
+  /**
+   * Encodes the values from 0 to the limit of a buffer (row-major [limit / dim, dim]) as a preview, reading them in
+   * place: a node hands its shared, read-only estimates, and the encoding is the only copy.
+   */
+  public static Preview of(long sessionId, long requestId, int step, int totalSteps, double t, double sigma, int dim,
+                           java.nio.DoubleBuffer values, PreviewEncoding encoding) {
+    int length = values.limit();
+    if (dim <= 0 || length % dim != 0) {
+      throw new IllegalArgumentException(length + " values are not rows of " + dim);
     }
-    int chains = values.length / dim;
+    int chains = length / dim;
     if (encoding == PreviewEncoding.FLOAT_32) {
-      byte[] data = new byte[values.length * Float.BYTES];
-      for (int i = 0; i < values.length; i++) {
-        int bits = Float.floatToRawIntBits((float) values[i]);
+      byte[] data = new byte[length * Float.BYTES];
+      for (int i = 0; i < length; i++) {
+        int bits = Float.floatToRawIntBits((float) values.get(i));
         int o = i * Float.BYTES;
         data[o] = (byte) bits;
         data[o + 1] = (byte) (bits >>> 8);
@@ -73,7 +83,7 @@ public record Preview(long sessionId, long requestId, int step, int totalSteps, 
       double a = Double.POSITIVE_INFINITY;
       double b = Double.NEGATIVE_INFINITY;
       for (int c = 0; c < chains; c++) {
-        double v = values[c * dim + d];
+        double v = values.get(c * dim + d);
         if (Double.isFinite(v)) {
           a = Math.min(a, v);
           b = Math.max(b, v);
@@ -82,9 +92,9 @@ public record Preview(long sessionId, long requestId, int step, int totalSteps, 
       lo[d] = a <= b ? (float) a : 0f;
       hi[d] = a <= b ? (float) b : 0f;
     }
-    byte[] data = new byte[values.length];
-    for (int i = 0; i < values.length; i++) {
-      double v = values[i];
+    byte[] data = new byte[length];
+    for (int i = 0; i < length; i++) {
+      double v = values.get(i);
       int d = i % dim;
       int q;
       if (Double.isNaN(v)) {

@@ -58,7 +58,7 @@ final class EventMapper {
         return null;
       }
       return Preview.of(sessionId, requestId, p.step(), p.totalSteps(), Double.NaN, Double.NaN, p.dim(),
-          p.denoised(), enc);
+          p.estimates().buffer(), enc);
     }
     if (e instanceof SampleEvent.Accepted a) {
       return new Accepted(sessionId, requestId, a.chains(), a.queuePosition(), nanos(a.eta()));

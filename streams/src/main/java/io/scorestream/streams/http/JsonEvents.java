@@ -32,13 +32,10 @@ final class JsonEvents {
 
   /** The preview as rows; a chain that has not reported yet (NaN) is a null row, since JSON has no NaN. */
   static double[][] previewRows(SampleEvent.Preview p) {
-    double[] flat = p.denoised();
-    int dim = p.dim();
-    double[][] rows = new double[flat.length / dim][];
+    io.scorestream.actors.Samples e = p.estimates();
+    double[][] rows = new double[e.count()][];
     for (int i = 0; i < rows.length; i++) {
-      boolean finite = true;
-      for (int j = 0; j < dim && finite; j++) finite = Double.isFinite(flat[i * dim + j]);
-      if (finite) rows[i] = java.util.Arrays.copyOfRange(flat, i * dim, (i + 1) * dim);
+      if (e.rowFinite(i)) rows[i] = e.row(i);
     }
     return rows;
   }
