@@ -39,7 +39,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "train", mixinStandardHelpOptions = true, description = "Train a score network; writes checkpoints, loss.csv, loss.png and samples.png into --out.")
 final class TrainCommand implements Callable<Integer> {
-  @Option(names = "--data", defaultValue = "toy:gmm8", description = "toy:NAME, csv:PATH, npy:PATH, mnist, idx:IMAGES[,LABELS] or png:DIR (default: ${DEFAULT-VALUE})")
+  @Option(names = "--data", defaultValue = "toy:gmm8", description = "toy:NAME, csv:PATH, npy:PATH, mnist, idx:IMAGES[,LABELS], npy-images:IMAGES[,LABELS] or png:DIR (default: ${DEFAULT-VALUE})")
   String data;
 
   @Option(names = "--normalization", defaultValue = "standard", description = "file data: standard or none (toys: none)")

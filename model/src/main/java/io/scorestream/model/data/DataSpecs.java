@@ -21,7 +21,7 @@ public final class DataSpecs {
   public static DataSource parse(String spec, String normalization) {
     String kind = Normalization.canonicalKind(normalization);
     if (spec == null || spec.isBlank()) {
-      throw new DataException("no data source given (expected toy:NAME, csv:PATH, npy:PATH, mnist[:SPLIT], idx:IMAGES[,LABELS] or png:DIR)");
+      throw new DataException("no data source given (expected toy:NAME, csv:PATH, npy:PATH, mnist[:SPLIT], idx:IMAGES[,LABELS], npy-images:IMAGES[,LABELS] or png:DIR)");
     }
     String s = spec.trim();
     int colon = s.indexOf(':');
@@ -55,8 +55,13 @@ public final class DataSpecs {
       }
       case "png":
         return new ImageData(LabelledImages.pngFolder(path(s, rest)), s);
+      case "npy-images": {
+        String[] parts = rest.split(",", 2);
+        Path labels = parts.length > 1 ? path(s, parts[1].trim()) : null;
+        return new ImageData(LabelledImages.npy(path(s, parts[0].trim()), labels), s);
+      }
       default:
-        throw new DataException("unknown data source '" + spec + "' (expected toy:NAME, csv:PATH, npy:PATH, mnist[:SPLIT], idx:IMAGES[,LABELS] or png:DIR)");
+        throw new DataException("unknown data source '" + spec + "' (expected toy:NAME, csv:PATH, npy:PATH, mnist[:SPLIT], idx:IMAGES[,LABELS], npy-images:IMAGES[,LABELS] or png:DIR)");
     }
   }
 

@@ -38,7 +38,7 @@ class DataSpecsTest {
   @Test
   void unknownSchemeIsADataException() {
     DataException e = assertThrows(DataException.class, () -> DataSpecs.parse("foo", "standard"));
-    assertEquals("unknown data source 'foo' (expected toy:NAME, csv:PATH, npy:PATH, mnist[:SPLIT], idx:IMAGES[,LABELS] or png:DIR)", e.getMessage());
+    assertEquals("unknown data source 'foo' (expected toy:NAME, csv:PATH, npy:PATH, mnist[:SPLIT], idx:IMAGES[,LABELS], npy-images:IMAGES[,LABELS] or png:DIR)", e.getMessage());
     assertThrows(DataException.class, () -> DataSpecs.parse("parquet:/x", "standard"));
     assertThrows(DataException.class, () -> DataSpecs.parse("", "standard"));
     assertThrows(DataException.class, () -> DataSpecs.parse("csv:", "standard"));

@@ -86,6 +86,10 @@ class LabelledImagesTest {
       assertArrayEquals(s.pixels(), r.pixels(), 1e-7f, p.toString());
       assertArrayEquals(s.labels(), r.labels());
     }
+    // The same arrays as a training data spec: images in [-1, 1] with their labels, the shape kept.
+    DataSource spec = DataSpecs.parse("npy-images:" + u1 + "," + labels, "standard");
+    assertArrayEquals(new long[] {1, 4, 3}, spec.shape());
+    assertEquals(3, spec.classes());
     Path flat = dir.resolve("flat.npy");
     writeNpy(flat, "|u1", "(5, 12)", asBytes);
     assertTrue(refused(() -> LabelledImages.npy(flat, null)).contains("(n, H, W) or (n, C, H, W)"));
