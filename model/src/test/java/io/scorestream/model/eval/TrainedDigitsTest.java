@@ -54,7 +54,8 @@ class TrainedDigitsTest {
   void classFreeGuidedSamplesAreClassifiedAsTheirLabels() {
     double acc = accuracy(model, Conditioning.labels(2.0, DIGITS), 40);
     System.out.printf("trained U-Net, guidance 2, pc 100: accuracy %.3f on 40 samples%n", acc);
-    assertTrue(acc >= 0.3, "accuracy " + acc + " (chance: 0.1)");
+    // The carried step-9,000 model gives 0.725 here (0.45 at step 5,000); chance is 0.1.
+    assertTrue(acc >= 0.5, "accuracy " + acc + " (chance: 0.1)");
   }
 
   @Test
