@@ -40,9 +40,13 @@ final class Plots {
       r.setMarkerColor(new Color(0, 0, 0, 40));
       r.setMarker(SeriesMarkers.CIRCLE);
     }
-    XYSeries s = chart.addSeries("samples", column(points, 0), column(points, 1));
-    s.setMarkerColor(new Color(31, 119, 180, 120));
-    s.setMarker(SeriesMarkers.CIRCLE);
+    // XChart refuses an empty series: a frame whose samples all lie outside the window (early steps of a VE chain)
+    // is drawn without them (its title says how many are outside).
+    if (points.length > 0) {
+      XYSeries s = chart.addSeries("samples", column(points, 0), column(points, 1));
+      s.setMarkerColor(new Color(31, 119, 180, 120));
+      s.setMarker(SeriesMarkers.CIRCLE);
+    }
     if (fixed) {
       chart.getStyler().setXAxisMin(-limit).setXAxisMax(limit).setYAxisMin(-limit).setYAxisMax(limit);
     }
