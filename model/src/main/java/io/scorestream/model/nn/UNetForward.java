@@ -13,24 +13,27 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.CustomOp;
 import org.nd4j.linalg.api.ops.DynamicCustomOp;
 import org.nd4j.linalg.api.ops.OpContext;
-import org.nd4j.linalg.api.ops.impl.transforms.strict.Swish;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * The U-Net's forward pass outside SameDiff: the function {@link UNetGraph} builds (the same blocks, the same
- * parameters by name), computed with libnd4j's conv2d and matmul through op contexts built once per batch size, into
- * activation buffers kept per thread; SiLU and the residual additions as single native ops over a whole buffer; and
- * the rest (the time and class embedding, group norm's statistics and affine map, the embedding additions, nearest
- * upsampling with the concatenation, the output scale) as loops over bulk copies of those buffers. A SameDiff output
- * call walks a few hundred graph ops, each an executor call with its own bookkeeping, and at small batches that
- * bookkeeping was the whole forward pass: 66 ms at batch 1 through SameDiff, 7.8 ms here (BENCHMARKS.md).
+ * parameters by name), computed on the host. Every convolution is a direct convolution ({@link FloatKernels#conv},
+ * SIMD through the Vector API); group norm is fused with the embedding addition before it and the SiLU after it; the
+ * time and class embedding, the upsampling with the concatenation and the output scale are loops over bulk copies.
+ * Each row of a chunk goes through all of these stages on one thread (rows in parallel over the common fork-join
+ * pool), so its activations stay in that core's cache and threads meet once per pass. Only the optional attention
+ * block calls libnd4j (its 1x1 convolutions, batched matmul and softmax through op contexts bound once per chunk
+ * size), over the whole chunk between two runs of per-row stages. Measured (BENCHMARKS.md, "Image models"): a
+ * SameDiff output call took 66 ms at batch 1 (a few hundred graph ops, each an executor call), libnd4j's conv2d
+ * through oneDNN with host group norm 7.8 ms on that machine, this about 0.75 ms on this one.
  *
  * <p>A batch is computed in chunks of at most {@link #MAX_CHUNK} rows (every row is independent: group norm is per
- * sample), so a thread's buffers are bounded whatever the batch (about 0.9 MB per row for the MNIST network, 120 MB
- * at a full chunk). Every buffer is a view of the first rows of a per-thread slab, so a new batch size allocates
- * nothing but its op contexts (the last {@link #MAX_SIZES} sizes' are kept). Float32 throughout, as the graph. Calls on one thread at a time per
- * thread; {@link #close()} frees every native array.
+ * sample), so a thread's buffers are bounded whatever the batch (about 1 MB per row for the MNIST network). Every
+ * buffer is a view of the first rows of a per-thread native slab, one per (role, shape), so a new chunk size
+ * allocates nothing but, with attention, its op contexts (the last {@link #MAX_SIZES} sizes' are kept). Float32
+ * throughout, as the graph; a result does not depend on the JIT's state or the thread a row ran on (see
+ * {@link FloatKernels}). Calls on one thread at a time per thread; {@link #close()} frees every native array.
  */
 final class UNetForward implements AutoCloseable {
   /** The most rows one pass computes at once; larger batches are cut into chunks of this size. */
@@ -43,6 +46,8 @@ final class UNetForward implements AutoCloseable {
   private final int freqs;
   /** Host copies of the small dense parameters (embedding MLP, class table, per-block embedding projections). */
   private final Map<String, float[]> host = new LinkedHashMap<>();
+  /** The convolution weights by layer as {@link FloatKernels#conv} reads them, [cout, cin, k, k]. */
+  private final Map<String, float[]> hostConvWeights = new LinkedHashMap<>();
   /** Native copies of the convolution weights and biases. */
   private final Map<String, INDArray> convs = new LinkedHashMap<>();
   private final Map<Thread, PerThread> threads = new ConcurrentHashMap<>();
@@ -65,6 +70,8 @@ final class UNetForward implements AutoCloseable {
         int slash = name.lastIndexOf('/');
         if (slash > 0 && convPrefixes.contains(name.substring(0, slash))) {
           convs.put(name, e.getValue().castTo(DataType.FLOAT).dup('c'));
+          if (name.endsWith("/w")) hostConvWeights.put(name.substring(0, slash), byOutputChannel(e.getValue()));
+          else host.put(name, e.getValue().castTo(DataType.FLOAT).dup('c').data().asFloat());
         } else {
           host.put(name, e.getValue().castTo(DataType.FLOAT).dup('c').data().asFloat());
         }
@@ -92,10 +99,26 @@ final class UNetForward implements AutoCloseable {
       b.x.data().asNioFloat().put(x, from * d, n * d);
       float[] e = embedding(cond, labels, from, n);
       b.run(e);
-      FloatBuffer o = b.out.data().asNioFloat();
-      for (int r = 0; r < n; r++) {
-        float s = scale[from + r];
-        for (int k = 0; k < d; k++) out[(from + r) * d + k] = o.get(r * d + k) * s;
+      b.out.data().asNioFloat().get(0, out, from * d, n * d);
+      for (int r = 0; r < n; r++) FloatKernels.INSTANCE.affine(out, (from + r) * d, d, scale[from + r], 0f, false);
+    }
+    return out;
+  }
+
+  /** The graph's [k, k, cin, cout] convolution weights as [cout, cin, k, k]. */
+  private static float[] byOutputChannel(INDArray w) {
+    float[] src = w.castTo(DataType.FLOAT).dup('c').data().asFloat();
+    int k = (int) w.size(0);
+    int cin = (int) w.size(2);
+    int cout = (int) w.size(3);
+    float[] out = new float[src.length];
+    for (int ky = 0; ky < k; ky++) {
+      for (int kx = 0; kx < k; kx++) {
+        for (int ci = 0; ci < cin; ci++) {
+          for (int co = 0; co < cout; co++) {
+            out[((co * cin + ci) * k + ky) * k + kx] = src[((ky * k + kx) * cin + ci) * cout + co];
+          }
+        }
       }
     }
     return out;
@@ -113,7 +136,7 @@ final class UNetForward implements AutoCloseable {
       }
     }
     float[] e1 = dense(f, n, 2 * freqs, "temb/d1");
-    siluInPlace(e1);
+    FloatKernels.INSTANCE.silu(e1, 0, e1.length);
     float[] e = dense(e1, n, emb, "temb/d2");
     if (c.classes() > 0) {
       float[] table = host.get("cemb/w");
@@ -141,14 +164,6 @@ final class UNetForward implements AutoCloseable {
       }
     }
     return y;
-  }
-
-  private static void siluInPlace(float[] v) {
-    for (int i = 0; i < v.length; i++) v[i] = silu(v[i]);
-  }
-
-  private static float silu(float v) {
-    return (float) (v / (1 + Math.exp(-v)));
   }
 
   @Override
@@ -224,10 +239,11 @@ final class UNetForward implements AutoCloseable {
     final int w;
     final INDArray x;
     final INDArray out;
-    private final List<Step> steps = new ArrayList<>();
+    private final List<Segment> segments = new ArrayList<>();
+    private final List<String> projectionNames = new ArrayList<>();
+    private float[][] projections = new float[0][];
     private final List<OpContext> contexts = new ArrayList<>();
     private final Slab slab;
-    private float[] e;
 
     Buffers(Slab slab, int n) {
       this.slab = slab;
@@ -239,30 +255,79 @@ final class UNetForward implements AutoCloseable {
       try (MemoryWorkspace outside = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
         x = view("x", ch, h, w);
         INDArray h0 = view("h0", base, h, w);
-        steps.add(conv("stem", x, h0, 1));
+        perRow(hostConv("stem", x, h0, ch, base, h, w, 1, null));
         INDArray h1 = view("h1", base, h, w);
         resBlock("down1", h0, h1, base, base, h, w);
         INDArray dn = view("dn", base, h / 2, w / 2);
-        steps.add(conv("downsample", h1, dn, 2));
+        perRow(hostConv("downsample", h1, dn, base, base, h, w, 2, null));
         INDArray h2 = view("h2", 2 * base, h / 2, w / 2);
         resBlock("down2", dn, h2, base, 2 * base, h / 2, w / 2);
         INDArray m = view("m", 2 * base, h / 2, w / 2);
         resBlock("mid", h2, m, 2 * base, 2 * base, h / 2, w / 2);
         if (c.attention()) attention("mid/attn", m, 2 * base, h / 2, w / 2);
         INDArray cat = view("cat", 3 * base, h, w);
-        steps.add(() -> upsampleConcat(m, h1, cat, 2 * base, base));
+        perRow(upsampleConcat(m, h1, cat, 2 * base, base));
         INDArray h3 = view("h3", base, h, w);
         resBlock("up1", cat, h3, 3 * base, base, h, w);
-        INDArray headIn = narrow(view("a" + h, 3 * base, h, w), base, h, w);
-        steps.add(() -> groupNormSilu(h3, headIn, "head/gn", base, h, w));
+        INDArray headIn = scratchView("a", base, h, w);
+        perRow(groupNormSilu(h3, headIn, "head/gn", base, h, w));
         out = view("out", ch, h, w);
-        steps.add(conv("head", headIn, out, 1));
+        perRow(hostConv("head", headIn, out, base, ch, h, w, 1, null));
       }
     }
 
     void run(float[] embedding) {
-      this.e = embedding;
-      for (Step s : steps) s.run();
+      float[] siluE = embedding.clone();
+      FloatKernels.INSTANCE.silu(siluE, 0, siluE.length);
+      for (int i = 0; i < projectionNames.size(); i++) projections[i] = dense(siluE, n, emb, projectionNames.get(i));
+      for (Segment s : segments) s.run();
+    }
+
+    /** A native call over the whole chunk; it ends the current run of per-row stages. */
+    private void whole(Step step) {
+      segments.add(new Segment(step, null));
+    }
+
+    /** A per-row host stage, joined to the run of per-row stages before it. */
+    private void perRow(RowStep step) {
+      Segment last = segments.isEmpty() ? null : segments.get(segments.size() - 1);
+      if (last == null || last.rows == null) {
+        last = new Segment(null, new ArrayList<>());
+        segments.add(last);
+      }
+      last.rows.add(step);
+    }
+
+    /** The index of the per-block embedding projection Dense(SiLU(e)) under name, computed once per run. */
+    private int projection(String name) {
+      projectionNames.add(name);
+      projections = new float[projectionNames.size()][];
+      return projectionNames.size() - 1;
+    }
+
+    /**
+     * A native call, or a run of per-row stages that each row goes through from first to last on one thread (rows
+     * in parallel), so a row's activations stay in that core's cache between stages and the threads meet once per
+     * run, not once per stage.
+     */
+    private final class Segment {
+      final Step whole;
+      final List<RowStep> rows;
+
+      Segment(Step whole, List<RowStep> rows) {
+        this.whole = whole;
+        this.rows = rows;
+      }
+
+      void run() {
+        if (whole != null) {
+          whole.run();
+        } else {
+          rows(r -> {
+            for (RowStep s : rows) s.row(r);
+          });
+        }
+      }
     }
 
     /** [n, channels, hh, ww] over the first rows of the slab array name. */
@@ -272,37 +337,35 @@ final class UNetForward implements AutoCloseable {
       return flat.get(NDArrayIndex.interval(0, n * per)).reshape('c', n, channels, hh, ww);
     }
 
-    /** A smaller [n, channels, hh, ww] view at the start of a scratch array. */
-    private INDArray narrow(INDArray scratch, int channels, int hh, int ww) {
-      long per = (long) channels * hh * ww;
-      return scratch.reshape('c', new long[] {scratch.length()}).get(NDArrayIndex.interval(0, n * per))
-          .reshape('c', n, channels, hh, ww);
+    /**
+     * A [n, channels, hh, ww] buffer that stages of the same shape share (each stage's output is read by the next
+     * stage only): one slab array per (role, shape), so every row's region is its own whatever the stage, which lets
+     * rows run through the stages on different threads at once.
+     */
+    private INDArray scratchView(String role, int channels, int hh, int ww) {
+      return view(role + channels + "x" + hh + "x" + ww, channels, hh, ww);
     }
 
     /** The residual block: out = conv2(SiLU(GN(conv1(SiLU(GN(in))) + Dense(SiLU(e))))) + skip(in). */
     private void resBlock(String name, INDArray in, INDArray out, int cin, int cout, int hh, int ww) {
-      INDArray a = narrow(view("a" + hh, 3 * c.base(), hh, ww), cin, hh, ww);
-      INDArray t = view("t" + hh, 2 * c.base(), hh, ww);
-      INDArray t1 = narrow(t, cout, hh, ww);
-      INDArray bb = narrow(view("b" + hh, 2 * c.base(), hh, ww), cout, hh, ww);
-      steps.add(() -> groupNormSilu(in, a, name + "/gn1", cin, hh, ww));
-      steps.add(conv(name + "/conv1", a, t1, 1));
-      steps.add(() -> addEmbedding(t1, name + "/emb", cout, hh * ww));
-      steps.add(() -> groupNormSilu(t1, bb, name + "/gn2", cout, hh, ww));
-      steps.add(conv(name + "/conv2", bb, out, 1));
+      INDArray a = scratchView("a", cin, hh, ww);
+      INDArray t1 = scratchView("t", cout, hh, ww);
+      INDArray bb = scratchView("b", cout, hh, ww);
+      perRow(groupNormSilu(in, a, name + "/gn1", cin, hh, ww));
+      perRow(hostConv(name + "/conv1", a, t1, cin, cout, hh, ww, 1, null));
+      perRow(groupNormSilu(t1, bb, name + "/gn2", cout, hh, ww, true, name + "/emb"));
       if (cin == cout) {
-        steps.add(() -> addInPlace(out, in));
+        perRow(hostConv(name + "/conv2", bb, out, cout, cout, hh, ww, 1, in));
       } else {
-        INDArray s = narrow(view("s" + hh, 2 * c.base(), hh, ww), cout, hh, ww);
-        steps.add(conv(name + "/skip", in, s, 1));
-        steps.add(() -> addInPlace(out, s));
+        perRow(hostConv(name + "/conv2", bb, out, cout, cout, hh, ww, 1, null));
+        perRow(hostConv(name + "/skip", in, out, cin, cout, hh, ww, 1, out));
       }
     }
 
     /** DDPM's self-attention over the hh ww positions, m += proj(V softmax_keys(K^T Q / sqrt C)). */
     private void attention(String name, INDArray m, int ch, int hh, int ww) {
       int hw = hh * ww;
-      INDArray g = narrow(view("a" + hh, 3 * c.base(), hh, ww), ch, hh, ww);
+      INDArray g = scratchView("a", ch, hh, ww);
       INDArray q = view("q", ch, hh, ww);
       INDArray k = view("k", ch, hh, ww);
       INDArray v = view("v", ch, hh, ww);
@@ -310,21 +373,21 @@ final class UNetForward implements AutoCloseable {
       INDArray probs = view("probs", hw, hw, 1).reshape('c', n, hw, hw);
       INDArray o = view("o", ch, hh, ww);
       INDArray p = view("p", ch, hh, ww);
-      steps.add(() -> groupNormSilu(m, g, name + "/gn", ch, hh, ww, false));
-      steps.add(conv(name + "/q", g, q, 1));
-      steps.add(conv(name + "/k", g, k, 1));
-      steps.add(conv(name + "/v", g, v, 1));
+      perRow(groupNormSilu(m, g, name + "/gn", ch, hh, ww, false, null));
+      whole(conv(name + "/q", g, q, 1));
+      whole(conv(name + "/k", g, k, 1));
+      whole(conv(name + "/v", g, v, 1));
       INDArray k3 = k.reshape('c', n, ch, hw);
       INDArray q3 = q.reshape('c', n, ch, hw);
       INDArray v3 = v.reshape('c', n, ch, hw);
       INDArray o3 = o.reshape('c', n, ch, hw);
-      steps.add(matmul(k3, q3, logits, true, 1.0 / Math.sqrt(ch)));
+      whole(matmul(k3, q3, logits, true, 1.0 / Math.sqrt(ch)));
       Bound softmax = bind(DynamicCustomOp.builder("softmax").build(), List.of(logits), probs, new long[] {1}, null,
           false);
-      steps.add(softmax::run);
-      steps.add(matmul(v3, probs, o3, false, 1.0));
-      steps.add(conv(name + "/proj", o, p, 1));
-      steps.add(() -> addInPlace(m, p));
+      whole(softmax::run);
+      whole(matmul(v3, probs, o3, false, 1.0));
+      whole(conv(name + "/proj", o, p, 1));
+      whole(() -> addInPlace(m, p));
     }
 
     private Step conv(String name, INDArray in, INDArray out, int stride) {
@@ -336,6 +399,95 @@ final class UNetForward implements AutoCloseable {
       Bound b = bind(DynamicCustomOp.builder("conv2d").build(), List.of(in, weights, bias), out,
           new long[] {k, k, stride, stride, 0, 0, 1, 1, 1, 0, 0}, null, true);
       return b::run;
+    }
+
+    /**
+     * A "same" convolution on the host with {@link FloatKernels#conv}, out = conv(in) + addend (addend null, or out
+     * itself for out += conv(in)), stride 1 or 2, padded as libnd4j's SAME mode (TensorFlow's: the odd pixel of
+     * padding after). Per row, the input goes zero-padded into this thread's scratch, split by stride into s x s
+     * phase planes per channel (for stride 2, even and odd rows and columns), each qw wide; output pixel (y, x) is
+     * then p = y qw + x and tap (ci, ky, kx) reads phase (ky mod s, kx mod s) of channel ci at p + (ky / s) qw +
+     * kx / s, one contiguous run. The columns x >= the output width are computed and dropped. Measured at batch 128
+     * (BENCHMARKS.md), libnd4j's conv2d through oneDNN took 8.4 ms for the 0.46 GFLOP of a 16 -> 16 3x3 layer, 4.2
+     * ms for the stem's 0.03 and 12.6 for the 0.15 of up1's 1x1 skip; here they take 3.6, 1.0 and 2.5.
+     */
+    private RowStep hostConv(String name, INDArray in, INDArray out, int cin, int cout, int hh, int ww, int stride,
+                          INDArray addend) {
+      float[] wt = hostConvWeights.get(name);
+      float[] bias = host.get(name + "/b");
+      if (wt == null || bias == null) throw new IllegalStateException("no convolution " + name + " in the weights");
+      int k = (int) Math.round(Math.sqrt((double) wt.length / ((long) cin * cout)));
+      if (k * k * cin * cout != wt.length) {
+        throw new IllegalStateException(name + ": a square kernel from " + cin + " to " + cout + " channels expected");
+      }
+      int st = stride;
+      int oh = (hh + st - 1) / st;
+      int ow = (ww + st - 1) / st;
+      int padT = Math.max(0, (oh - 1) * st + k - hh) / 2;
+      int padL = Math.max(0, (ow - 1) * st + k - ww) / 2;
+      int hp = Math.max(padT + hh, (oh - 1) * st + k);
+      int wp = Math.max(padL + ww, (ow - 1) * st + k);
+      int qh = (hp + st - 1) / st;
+      int qw = (wp + st - 1) / st;
+      int qplane = qh * qw;
+      int taps = cin * k * k;
+      int[] off = new int[taps];
+      int maxOff = 0;
+      for (int ci = 0, t = 0; ci < cin; ci++) {
+        for (int ky = 0; ky < k; ky++) {
+          for (int kx = 0; kx < k; kx++, t++) {
+            off[t] = (ci * st * st + (ky % st) * st + kx % st) * qplane + (ky / st) * qw + kx / st;
+            maxOff = Math.max(maxOff, off[t]);
+          }
+        }
+      }
+      // Input column x goes to phase (x + padL) mod s, place (x + padL) / s of its row.
+      int[] column = new int[ww];
+      for (int x = 0; x < ww; x++) column[x] = ((x + padL) % st) * qplane + (x + padL) / st;
+      int len = oh * qw;
+      int accStride = (len + FloatKernels.ROUND - 1) / FloatKernels.ROUND * FloatKernels.ROUND;
+      int padLen = Math.max(cin * st * st * qplane, maxOff + accStride);
+      int inLen = cin * hh * ww;
+      int outLen = cout * oh * ow;
+      FloatBuffer src = in.data().asNioFloat();
+      FloatBuffer dst = out.data().asNioFloat();
+      FloatBuffer add = addend == null ? null : addend.data().asNioFloat();
+      FloatKernels kern = FloatKernels.INSTANCE;
+      return r -> {
+        float[] sc = scratch(padLen + Math.max(inLen, outLen));
+        float[] acc = ACC.get().get(cout * accStride);
+        if (k == 1 && st == 1) {
+          src.get(r * inLen, sc, 0, inLen);
+        } else {
+          int rowAt = padLen;
+          src.get(r * inLen, sc, rowAt, inLen);
+          java.util.Arrays.fill(sc, 0, padLen, 0f);
+          for (int ci = 0; ci < cin; ci++) {
+            for (int y = 0; y < hh; y++) {
+              int from = rowAt + (ci * hh + y) * ww;
+              int py = y + padT;
+              if (st == 1) {
+                System.arraycopy(sc, from, sc, ci * qplane + py * qw + padL, ww);
+              } else {
+                int phaseRow = (ci * st * st + (py % st) * st) * qplane + (py / st) * qw;
+                for (int x = 0; x < ww; x++) sc[phaseRow + column[x]] = sc[from + x];
+              }
+            }
+          }
+        }
+        kern.conv(sc, off, taps, wt, bias, cout, acc, accStride, len);
+        if (add != null) {
+          add.get(r * outLen, sc, 0, outLen);
+          for (int co = 0; co < cout; co++) {
+            for (int y = 0; y < oh; y++) kern.axpy(sc, (co * oh + y) * ow, 1f, acc, co * accStride + y * qw, ow);
+          }
+        } else {
+          for (int co = 0; co < cout; co++) {
+            for (int y = 0; y < oh; y++) System.arraycopy(acc, co * accStride + y * qw, sc, (co * oh + y) * ow, ow);
+          }
+        }
+        dst.put(r * outLen, sc, 0, outLen);
+      };
     }
 
     /** c = alpha a^T b (transposeA) or alpha a b, batched over the first dimension. */
@@ -359,67 +511,51 @@ final class UNetForward implements AutoCloseable {
       return new Bound(op, ctx);
     }
 
-    /** t[r, ch, :] += Dense(SiLU(e))[r, ch]. */
-    private void addEmbedding(INDArray t, String name, int channels, int pixels) {
-      float[] se = e.clone();
-      siluInPlace(se);
-      float[] proj = dense(se, n, emb, name);
-      FloatBuffer buf = t.data().asNioFloat();
-      for (int r = 0; r < n; r++) {
-        for (int ch = 0; ch < channels; ch++) {
-          float add = proj[r * channels + ch];
-          int from = (r * channels + ch) * pixels;
-          for (int p = from; p < from + pixels; p++) buf.put(p, buf.get(p) + add);
-        }
-      }
-    }
-
-    private void groupNormSilu(INDArray in, INDArray out, String name, int channels, int hh, int ww) {
-      groupNormSilu(in, out, name, channels, hh, ww, true);
+    private RowStep groupNormSilu(INDArray in, INDArray out, String name, int channels, int hh, int ww) {
+      return groupNormSilu(in, out, name, channels, hh, ww, true, null);
     }
 
     /**
-     * out = SiLU(GN(in)) (or GN(in) alone), {@link GroupNorm}'s function with name/gamma and name/beta: the group
-     * statistics and the affine map on the host over bulk copies of each group (rows in parallel), then SiLU as one
-     * native op over the whole view. Measured at batch 128: a scalar Math.exp per element made this stage 161 of the
-     * pass's 239 ms; with libnd4j's swish the pass takes 134 ms (33 of them the swish), and a polynomial exp fused
-     * into the host loop (which the JIT did not vectorise) 178 ms.
+     * out = SiLU(GN(in + Dense(SiLU(e)))) (the embedding term when embName is given; GN alone when silu is false),
+     * {@link GroupNorm}'s function with name/gamma and name/beta, per row over a bulk copy of each group (rows in
+     * parallel) with {@link FloatKernels}: the embedding's per-channel addition, the group's mean and variance, and the
+     * affine map fused with SiLU in one pass. Measured at batch 128 (BENCHMARKS.md): scalar statistics with
+     * libnd4j's swish over the whole view cost about 63 of the pass's 138 ms; a scalar Math.exp per element 161 of
+     * 239.
      */
-    private void groupNormSilu(INDArray in, INDArray out, String name, int channels, int hh, int ww,
-                               boolean silu) {
+    private RowStep groupNormSilu(INDArray in, INDArray out, String name, int channels, int hh, int ww,
+                                  boolean silu, String embName) {
       float[] gamma = host.get(name + "/gamma");
       float[] beta = host.get(name + "/beta");
+      int projAt = embName == null ? -1 : projection(embName);
       int groups = c.groups();
       int pixels = hh * ww;
       int perChannel = channels / groups;
       int per = perChannel * pixels;
       FloatBuffer src = in.data().asNioFloat();
       FloatBuffer dst = out.data().asNioFloat();
-      rows(r -> {
+      FloatKernels k = FloatKernels.INSTANCE;
+      return r -> {
+        float[] proj = projAt < 0 ? null : projections[projAt];
         float[] g = scratch(per);
         for (int gi = 0; gi < groups; gi++) {
           int from = (r * groups + gi) * per;
           src.get(from, g, 0, per);
-          double sum = 0;
-          for (int p = 0; p < per; p++) sum += g[p];
-          float mu = (float) (sum / per);
-          double sq = 0;
-          for (int p = 0; p < per; p++) {
-            float dv = g[p] - mu;
-            sq += dv * dv;
+          if (proj != null) {
+            for (int chg = 0; chg < perChannel; chg++) {
+              k.add(g, chg * pixels, pixels, proj[r * channels + gi * perChannel + chg]);
+            }
           }
-          float inv = (float) (1 / Math.sqrt(sq / per + GroupNorm.EPS));
+          float mu = (float) (k.sum(g, 0, per) / per);
+          float inv = (float) (1 / Math.sqrt(k.sumSquaredDeviations(g, 0, per, mu) / per + GroupNorm.EPS));
           for (int chg = 0; chg < perChannel; chg++) {
             int ch = gi * perChannel + chg;
             float a = gamma[ch] * inv;
-            float b = beta[ch] - mu * a;
-            int start = chg * pixels;
-            for (int p = start; p < start + pixels; p++) g[p] = g[p] * a + b;
+            k.affine(g, chg * pixels, pixels, a, beta[ch] - mu * a, silu);
           }
           dst.put(from, g, 0, per);
         }
-      });
-      if (silu) Nd4j.exec(new Swish(out, out));
+      };
     }
 
     /**
@@ -440,7 +576,7 @@ final class UNetForward implements AutoCloseable {
     }
 
     /** cat = [upsample2(m), skip] along channels (nearest-neighbour upsampling of m). */
-    private void upsampleConcat(INDArray m, INDArray skip, INDArray cat, int mc, int sc) {
+    private RowStep upsampleConcat(INDArray m, INDArray skip, INDArray cat, int mc, int sc) {
       FloatBuffer src = m.data().asNioFloat();
       FloatBuffer sk = skip.data().asNioFloat();
       FloatBuffer dst = cat.data().asNioFloat();
@@ -448,7 +584,7 @@ final class UNetForward implements AutoCloseable {
       int half = (h / 2) * (w / 2);
       int total = mc + sc;
       int hw2 = w / 2;
-      rows(r -> {
+      return r -> {
         float[] row = scratch(mc * half + total * hw);
         src.get(r * mc * half, row, 0, mc * half);
         int o = mc * half;
@@ -463,7 +599,7 @@ final class UNetForward implements AutoCloseable {
         }
         sk.get(r * sc * hw, row, o + mc * hw, sc * hw);
         dst.put(r * total * hw, row, o, total * hw);
-      });
+      };
     }
 
     void close() {
@@ -479,6 +615,18 @@ final class UNetForward implements AutoCloseable {
   }
 
   private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
+  /** Each thread's convolution accumulators, apart from {@link #scratch}, which holds the padded input. */
+  private static final ThreadLocal<Grow> ACC = ThreadLocal.withInitial(Grow::new);
+
+  /** A float array that grows to the largest size asked of it. */
+  private static final class Grow {
+    private float[] a = new float[0];
+
+    float[] get(int size) {
+      if (a.length < size) a = new float[size];
+      return a;
+    }
+  }
 
   /** A scratch array of at least size floats, this thread's (host stages run on pool threads too). */
   private static float[] scratch(int size) {
@@ -490,9 +638,15 @@ final class UNetForward implements AutoCloseable {
     return a;
   }
 
-  /** One stage of the pass. */
+  /** A native stage of the pass, over the whole chunk. */
   @FunctionalInterface
   private interface Step {
     void run();
+  }
+
+  /** A host stage of the pass, for one row of the chunk. */
+  @FunctionalInterface
+  private interface RowStep {
+    void row(int r);
   }
 }
