@@ -118,6 +118,7 @@ async function main() {
       result: document.getElementById('result').textContent,
       shape: document.body.dataset.shape,
       model: document.body.dataset.model || '',
+      previewForm: document.body.dataset.previewForm || '',
       // Distinct grey levels on the canvas: a drawn grid of digits has many, an empty grid one.
       levels: (() => {
         const c = document.getElementById('canvas');
@@ -134,6 +135,8 @@ async function main() {
     console.log('SHAPE=' + outcome.shape);
     console.log('MODEL=' + outcome.model);
     console.log('CANVAS_LEVELS=' + outcome.levels);
+    console.log('PREVIEW_FORM=' + outcome.previewForm);
+    console.log('PAGE_ERROR=' + outcome.error.replace(/\n/g, ' '));
     if (outcome.state !== 'completed') {
       fail('the request ended ' + outcome.state + (outcome.error ? ': ' + outcome.error : ''));
       return;

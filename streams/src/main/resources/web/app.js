@@ -117,7 +117,27 @@
     }
   }
 
-  /** Draws samples the way the model's shape asks: a grid of images, or a scatter of the first two dims. */
+  /**
+   * The rows of an 8-bit preview: base64 bytes q in 0..254 for lo + q (hi - lo) / 254, 255 for a chain that has not
+   * reported yet (a null row).
+   */
+  function decodePixels(e) {
+    const bytes = Uint8Array.from(atob(e.pixels), (ch) => ch.charCodeAt(0));
+    const step = (e.hi - e.lo) / 254;
+    const rows = [];
+    for (let i = 0; i * e.dim < bytes.length; i++) {
+      if (bytes[i * e.dim] === 255) {
+        rows.push(null);
+        continue;
+      }
+      const r = new Float64Array(e.dim);
+      for (let k = 0; k < e.dim; k++) r[k] = e.lo + bytes[i * e.dim + k] * step;
+      rows.push(r);
+    }
+    return rows;
+  }
+
+    /** Draws samples the way the model's shape asks: a grid of images, or a scatter of the first two dims. */
   function draw(rows, final) {
     if (sampleShape && sampleShape.length === 3) drawGrid(rows, sampleShape);
     else drawScatter(rows, final);
@@ -153,8 +173,9 @@
         break;
       case 'preview':
         if (document.body.dataset.state === 'queued') setState('running');
-        draw(e.samples, false);
+        draw(e.pixels ? decodePixels(e) : e.samples, false);
         previewsDrawn++;
+        document.body.dataset.previewForm = e.pixels ? '8bit' : 'float';
         $('previews').textContent = String(previewsDrawn);
         $('previews').dataset.count = String(previewsDrawn);
         $('step').textContent = e.step + ' / ' + e.totalSteps;
@@ -187,7 +208,11 @@
   function follow(eventsPath) {
     const scheme = location.protocol === 'https:' ? 'wss://' : 'ws://';
     const token = $('token').value.trim();
-    const url = scheme + location.host + eventsPath + (token ? '?access_token=' + encodeURIComponent(token) : '');
+    // Image previews travel as one byte a pixel (?preview=8bit): a 16-digit preview is about 17 KB, not 200.
+    const query = [];
+    if (sampleShape && sampleShape.length === 3) query.push('preview=8bit');
+    if (token) query.push('access_token=' + encodeURIComponent(token));
+    const url = scheme + location.host + eventsPath + (query.length ? '?' + query.join('&') : '');
     socket = new WebSocket(url);
     socket.onmessage = (m) => {
       try {

@@ -68,6 +68,7 @@ class LivePageTest {
 
       String id = field(log, "REQUEST_ID");
       assertTrue(Integer.parseInt(field(log, "PREVIEWS_DRAWN")) >= 3, log);
+      assertEquals("float", field(log, "PREVIEW_FORM"), "2-D previews travel as doubles:\n" + log);
       SampleStatus status = gateway.sampleStatus(id).toCompletableFuture().get(HANG_GUARD_S, TimeUnit.SECONDS)
           .orElseThrow(() -> new AssertionError("the gateway does not know request " + id));
       assertEquals("completed", status.state());
@@ -153,6 +154,8 @@ class LivePageTest {
       assertEquals("1x28x28", field(log, "SHAPE"), "the page read the node's sample shape");
       assertTrue(Integer.parseInt(field(log, "PREVIEWS_DRAWN")) >= 3, log);
       assertTrue(Integer.parseInt(field(log, "CANVAS_LEVELS")) > 50, "a grid of grey images, not a scatter:\n" + log);
+      assertEquals("8bit", field(log, "PREVIEW_FORM"), "image previews travel as one byte a pixel:\n" + log);
+      assertEquals("", field(log, "PAGE_ERROR"), "the page decoded every preview:\n" + log);
       SampleStatus status = gateway.sampleStatus(field(log, "REQUEST_ID")).toCompletableFuture()
           .get(HANG_GUARD_S, TimeUnit.SECONDS).orElseThrow();
       assertEquals("completed", status.state());

@@ -41,16 +41,49 @@ public sealed interface EventJson
   }
 
   /**
-   * A progressive preview: the denoised estimate E[x0 | x_t] of every chain.
+   * A progressive preview: the denoised estimate E[x0 | x_t] of every chain, as rows of doubles or, for a subscriber
+   * that asked for {@code ?preview=8bit}, as one byte a value.
    *
    * @param step       the step of the least advanced chain
    * @param totalSteps the request's number of steps (an estimate for adaptive solvers)
-   * @param samples    one row of dim values per chain; null for a chain that has not reported yet
+   * @param samples    one row of dim values per chain; null for a chain that has not reported yet; absent in 8-bit
+   * @param pixels     8-bit: base64 of chains x dim bytes, row-major; byte q in 0..254 stands for lo + q (hi - lo) /
+   *                   254 (within (hi - lo) / 508 of the value), {@link #NOT_REPORTED} for a chain that has not
+   *                   reported yet; absent otherwise
+   * @param lo         8-bit: the smallest value of the preview
+   * @param hi         8-bit: the largest
    */
-  record Preview(String id, int step, int totalSteps, int dim, double[][] samples) implements EventJson {
+  record Preview(String id, int step, int totalSteps, int dim, double[][] samples, String pixels, Double lo,
+                 Double hi) implements EventJson {
+    /** The byte of a value whose chain has not reported yet. */
+    public static final int NOT_REPORTED = 255;
+
+    /** A preview as rows of doubles. */
+    public Preview(String id, int step, int totalSteps, int dim, double[][] samples) {
+      this(id, step, totalSteps, dim, samples, null, null, null);
+    }
+
     @Override
     public String type() {
       return "preview";
+    }
+
+    /** The rows, decoded from the 8-bit form when that is what this preview carries (null rows: not reported). */
+    public double[][] values() {
+      if (pixels == null) return samples;
+      byte[] b = java.util.Base64.getDecoder().decode(pixels);
+      if (dim <= 0 || b.length % dim != 0) {
+        throw new IllegalArgumentException("an 8-bit preview of " + b.length + " bytes does not hold rows of " + dim);
+      }
+      double step = (hi - lo) / 254;
+      double[][] rows = new double[b.length / dim][];
+      for (int i = 0; i < rows.length; i++) {
+        if ((b[i * dim] & 0xff) == NOT_REPORTED) continue;
+        double[] r = new double[dim];
+        for (int k = 0; k < dim; k++) r[k] = lo + (b[i * dim + k] & 0xff) * step;
+        rows[i] = r;
+      }
+      return rows;
     }
   }
 

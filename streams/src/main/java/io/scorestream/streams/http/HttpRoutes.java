@@ -204,16 +204,27 @@ final class HttpRoutes extends AllDirectives {
   // ---- GET /v1/samples/{id}/events: WebSocket or server-sent events ----
 
   private Route events(String id) {
-    CompletionStage<Optional<SampleStatus>> known = AskPattern.ask(board,
-        replyTo -> new RequestBoard.Get(id, replyTo), settings.askTimeout(), system.scheduler());
-    return onSuccess(known, s -> s.isEmpty() ? notFound(id) : sameOrigin(() -> concat(
-        extractWebSocketUpgrade(upgrade -> complete(upgrade.handleMessagesWith(webSocket(id)))),
-        extractRequest(request -> acceptsEventStream(request)
-            ? completeOK(serverSentEvents(id), EventStreamMarshalling.toEventStream())
-            : error(StatusCodes.NOT_ACCEPTABLE, "NOT_ACCEPTABLE", null,
-                "events are served over WebSocket (an upgrade request) or as server-sent events "
-                    + "(Accept: text/event-stream)")))));
+    return parameterOptional("preview", preview -> {
+      String form = preview.orElse("float");
+      if (!form.equals("float") && !form.equals(EIGHT_BIT)) {
+        return error(StatusCodes.BAD_REQUEST, "INVALID_ARGUMENT", "preview",
+            "preview must be float or " + EIGHT_BIT + ", got " + form);
+      }
+      boolean eightBit = form.equals(EIGHT_BIT);
+      CompletionStage<Optional<SampleStatus>> known = AskPattern.ask(board,
+          replyTo -> new RequestBoard.Get(id, replyTo), settings.askTimeout(), system.scheduler());
+      return onSuccess(known, s -> s.isEmpty() ? notFound(id) : sameOrigin(() -> concat(
+          extractWebSocketUpgrade(upgrade -> complete(upgrade.handleMessagesWith(webSocket(id, eightBit)))),
+          extractRequest(request -> acceptsEventStream(request)
+              ? completeOK(serverSentEvents(id, eightBit), EventStreamMarshalling.toEventStream())
+              : error(StatusCodes.NOT_ACCEPTABLE, "NOT_ACCEPTABLE", null,
+                  "events are served over WebSocket (an upgrade request) or as server-sent events "
+                      + "(Accept: text/event-stream)")))));
+    });
   }
+
+  /** The query value ({@code ?preview=8bit}) for previews as one byte a value ({@link EventJson.Preview#pixels}). */
+  static final String EIGHT_BIT = "8bit";
 
   /**
    * The events of request id for one subscriber: the request's state so far, then its events, ending after the
@@ -236,21 +247,21 @@ final class HttpRoutes extends AllDirectives {
         });
   }
 
-  private Flow<Message, Message, NotUsed> webSocket(String id) {
+  private Flow<Message, Message, NotUsed> webSocket(String id, boolean eightBit) {
     // Incoming messages are drained and ignored: cancellation is DELETE /v1/samples/{id}.
     Sink<Message, ?> in = Sink.foreach(m -> {
       if (m.isText()) m.asTextMessage().getStreamedText().runWith(Sink.ignore(), materializer);
       else m.asBinaryMessage().getStreamedData().runWith(Sink.ignore(), materializer);
     });
     Source<Message, NotUsed> out = subscription(id, RequestView.Transport.WEBSOCKET)
-        .map(e -> TextMessage.create(Json.write(JsonEvents.of(e))));
+        .map(e -> TextMessage.create(Json.write(JsonEvents.of(e, eightBit))));
     return Flow.fromSinkAndSourceCoupled(in, out);
   }
 
-  private Source<ServerSentEvent, NotUsed> serverSentEvents(String id) {
+  private Source<ServerSentEvent, NotUsed> serverSentEvents(String id, boolean eightBit) {
     return subscription(id, RequestView.Transport.SSE)
         .map(e -> {
-          EventJson j = JsonEvents.of(e);
+          EventJson j = JsonEvents.of(e, eightBit);
           return ServerSentEvent.create(Json.write(j), j.type());
         })
         .keepAlive(settings.streamKeepAlive(), ServerSentEvent::heartbeat);

@@ -50,7 +50,7 @@ class HttpGatewayTest {
         .map(e -> (EventJson.Preview) e).toList();
     assertFalse(previews.isEmpty(), "at least one preview");
     for (EventJson.Preview p : previews) {
-      assertEquals(count, p.samples().length);
+      assertEquals(count, p.values().length);
       assertEquals(2, p.dim());
       assertTrue(p.step() <= p.totalSteps());
     }
@@ -72,6 +72,50 @@ class HttpGatewayTest {
     assertEquals(List.of(1L), done.modelVersions());
     Result expected = node.inProcess(64, 7, SamplerSpec.pc(300), 10);
     assertSameSamples(expected, done.samples());
+  }
+
+  @Test
+  void eightBitPreviewsAreTheFloatPreviewsWithinHalfAStepOfTheirRange() throws Exception {
+    String id = node.submit("{\"count\": 40, \"steps\": 300, \"seed\": 5, \"sampler\": \"pc\", \"previewEvery\": 10}");
+    HttpTestNode.WsCollector floats = node.webSocket(id, "");
+    HttpTestNode.WsCollector bytes = node.webSocket(id, "?preview=8bit");
+    List<EventJson> f = floats.closed.get(HANG_GUARD_S, TimeUnit.SECONDS);
+    List<EventJson> b = bytes.closed.get(HANG_GUARD_S, TimeUnit.SECONDS);
+    // The results are exact either way; only previews change form.
+    assertSameSamples(node.inProcess(40, 5, SamplerSpec.pc(300), 10), assertWellFormed(b, id, 40).samples());
+    java.util.Map<Integer, EventJson.Preview> byStep = new java.util.HashMap<>();
+    for (EventJson e : f) {
+      if (e instanceof EventJson.Preview p) {
+        assertNull(p.pixels());
+        byStep.put(p.step(), p);
+      }
+    }
+    int compared = 0;
+    for (EventJson e : b) {
+      if (!(e instanceof EventJson.Preview p)) continue;
+      assertNull(p.samples(), "an 8-bit preview carries no double rows");
+      assertEquals(40 * 2, java.util.Base64.getDecoder().decode(p.pixels()).length);
+      EventJson.Preview same = byStep.get(p.step());
+      if (same == null) continue;
+      double[][] want = same.samples();
+      double[][] got = p.values();
+      double tolerance = (p.hi() - p.lo()) / 508 + 1e-12;
+      for (int i = 0; i < want.length; i++) {
+        if (want[i] == null) {
+          assertNull(got[i], "a chain that has not reported stays unreported");
+          continue;
+        }
+        for (int k = 0; k < 2; k++) {
+          assertTrue(want[i][k] >= p.lo() && want[i][k] <= p.hi(), "lo and hi bound the preview");
+          assertEquals(want[i][k], got[i][k], tolerance, "step " + p.step() + " chain " + i);
+        }
+      }
+      compared++;
+    }
+    assertTrue(compared >= 1, "previews of the same step in both forms: " + compared);
+    HttpResponse<String> bad = node.get("/v1/samples/" + id + "/events?preview=jpeg");
+    assertEquals(400, bad.statusCode(), bad.body());
+    assertEquals("preview", tree(bad.body()).get("field").asText());
   }
 
   @Test
