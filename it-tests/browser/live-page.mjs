@@ -16,13 +16,13 @@ import { dirname, join, resolve } from 'node:path';
 
 const USAGE = 'usage: node live-page.mjs URL SCREENSHOT.png [--sampler KIND] [--steps N] [--count N] '
   + '[--seed N] [--min-previews N] [--timeout-ms N] [--token TOKEN] [--chromium PATH] [--page-screenshot PAGE.png] '
-  + '[--labels "0 1 2"] [--guidance W] [--model NAME]';
+  + '[--labels "0 1 2"] [--guidance W] [--model NAME] [--inpaint top|bottom|left|right]';
 
 function parseArgs(argv) {
   const positional = [];
   const options = {
     sampler: 'pc', steps: '1000', count: '1024', seed: '42', 'min-previews': '3', 'timeout-ms': '120000',
-    token: '', chromium: '/usr/bin/chromium', 'page-screenshot': '', labels: '', guidance: '', model: ''
+    token: '', chromium: '/usr/bin/chromium', 'page-screenshot': '', labels: '', guidance: '', model: '', inpaint: ''
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -106,6 +106,21 @@ async function main() {
     await page.fill('#count', args.count);
     await page.fill('#seed', args.seed);
     if (args.token) await page.fill('#token', args.token);
+    if (args.inpaint) {
+      // Draws a "1" down the middle of the pad with the mouse, then keeps the given half of it.
+      if (await page.isHidden('#inpainting')) {
+        fail('the page offers no inpainting (is the model an image model?)');
+        return;
+      }
+      const box = await page.locator('#pad').boundingBox();
+      await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.15);
+      await page.mouse.down();
+      for (let k = 1; k <= 20; k++) {
+        await page.mouse.move(box.x + box.width * (0.5 - 0.004 * k), box.y + box.height * (0.15 + 0.035 * k));
+      }
+      await page.mouse.up();
+      await page.selectOption('#keep', args.inpaint);
+    }
     await page.click('#generate');
 
     // The request ends in one of these states; the page sets body[data-state].
@@ -136,6 +151,10 @@ async function main() {
     console.log('MODEL=' + outcome.model);
     console.log('CANVAS_LEVELS=' + outcome.levels);
     console.log('PREVIEW_FORM=' + outcome.previewForm);
+    if (args.inpaint) {
+      const sent = await page.evaluate(() => window.lastRequestBody);
+      console.log('INPAINT_BODY=' + JSON.stringify({ known: sent.known || null, mask: sent.mask || null }));
+    }
     console.log('PAGE_ERROR=' + outcome.error.replace(/\n/g, ' '));
     if (outcome.state !== 'completed') {
       fail('the request ended ' + outcome.state + (outcome.error ? ': ' + outcome.error : ''));

@@ -260,6 +260,12 @@
       body.labels = labels.split(/[\s,]+/).filter((x) => x !== '').map(Number);
       body.guidance = Number($('guidance').value);
     }
+    const kept = inpaintingBody();
+    if (kept) {
+      body.known = kept.known;
+      body.mask = kept.mask;
+    }
+    window.lastRequestBody = body;
     if (sampler === 'pc') {
       body.steps = steps;
       body.previewEvery = Math.max(1, Math.round(steps / 100));
@@ -345,6 +351,116 @@
     }
     document.body.dataset.shape = sampleShape ? sampleShape.join('x') : '';
     document.body.dataset.model = m.name || '';
+    $('inpainting').hidden = !(sampleShape && sampleShape.length === 3);
+    if (!$('inpainting').hidden) clearPad();
+  }
+
+  // ---- Inpainting: a pad of H x W pixels in the data's [-1, 1] scale (black -1, white 1), drawn or uploaded ----
+
+  const pad = $('pad');
+  const padCtx = pad.getContext('2d');
+  let padPixels = null;
+
+  function clearPad() {
+    const h = sampleShape[1], w = sampleShape[2];
+    padPixels = new Float64Array(h * w).fill(-1);
+    pad.width = w;
+    pad.height = h;
+    paintPad();
+  }
+
+  function paintPad() {
+    const h = sampleShape[1], w = sampleShape[2];
+    const img = padCtx.createImageData(w, h);
+    const keep = $('keep').value;
+    for (let p = 0; p < h * w; p++) {
+      const g = Math.round((padPixels[p] + 1) * 127.5);
+      const kept = keep !== 'none' && keptPixel(keep, Math.floor(p / w), p % w, h, w);
+      img.data[4 * p] = g;
+      img.data[4 * p + 1] = kept ? Math.min(255, g + 40) : g;   // the kept part tinted
+      img.data[4 * p + 2] = g;
+      img.data[4 * p + 3] = 255;
+    }
+    padCtx.putImageData(img, 0, 0);
+  }
+
+  function keptPixel(keep, y, x, h, w) {
+    if (keep === 'top') return y < h / 2;
+    if (keep === 'bottom') return y >= h / 2;
+    if (keep === 'left') return x < w / 2;
+    return x >= w / 2;
+  }
+
+  /** A soft round brush of radius 1.5 pixels at pad pixel (py, px). */
+  function brush(py, px) {
+    const h = sampleShape[1], w = sampleShape[2];
+    for (let y = Math.floor(py - 2); y <= py + 2; y++) {
+      for (let x = Math.floor(px - 2); x <= px + 2; x++) {
+        if (y < 0 || x < 0 || y >= h || x >= w) continue;
+        const d = Math.hypot(y + 0.5 - py, x + 0.5 - px);
+        const v = d <= 1 ? 1 : d <= 2 ? 1 - 2 * (d - 1) : -1;
+        padPixels[y * w + x] = Math.max(padPixels[y * w + x], v);
+      }
+    }
+  }
+
+  let drawing = false;
+  function padPoint(ev) {
+    const r = pad.getBoundingClientRect();
+    return [(ev.clientY - r.top) / r.height * sampleShape[1], (ev.clientX - r.left) / r.width * sampleShape[2]];
+  }
+  pad.addEventListener('pointerdown', (ev) => {
+    if (!padPixels) return;
+    drawing = true;
+    pad.setPointerCapture(ev.pointerId);
+    const [y, x] = padPoint(ev);
+    brush(y, x);
+    paintPad();
+  });
+  pad.addEventListener('pointermove', (ev) => {
+    if (!drawing) return;
+    const [y, x] = padPoint(ev);
+    brush(y, x);
+    paintPad();
+  });
+  pad.addEventListener('pointerup', () => { drawing = false; });
+  $('keep').addEventListener('change', () => { if (padPixels) paintPad(); });
+  $('clear-pad').addEventListener('click', () => { if (sampleShape) clearPad(); });
+  $('upload').addEventListener('change', () => {
+    const file = $('upload').files[0];
+    if (!file || !sampleShape) return;
+    const image = new Image();
+    image.onload = () => {
+      const h = sampleShape[1], w = sampleShape[2];
+      const off = document.createElement('canvas');
+      off.width = w;
+      off.height = h;
+      const octx = off.getContext('2d');
+      octx.drawImage(image, 0, 0, w, h);
+      const d = octx.getImageData(0, 0, w, h).data;
+      for (let p = 0; p < h * w; p++) {
+        const lum = (0.299 * d[4 * p] + 0.587 * d[4 * p + 1] + 0.114 * d[4 * p + 2]) / 255;
+        padPixels[p] = 2 * lum - 1;
+      }
+      paintPad();
+      URL.revokeObjectURL(image.src);
+    };
+    image.src = URL.createObjectURL(file);
+  });
+
+  /** The request's known values and mask (every channel the pad's grey), or null when nothing is kept. */
+  function inpaintingBody() {
+    if (!sampleShape || sampleShape.length !== 3 || !padPixels || $('keep').value === 'none') return null;
+    const c = sampleShape[0], h = sampleShape[1], w = sampleShape[2];
+    const keep = $('keep').value;
+    const known = [], mask = [];
+    for (let ch = 0; ch < c; ch++) {
+      for (let p = 0; p < h * w; p++) {
+        known.push(padPixels[p]);
+        mask.push(keptPixel(keep, Math.floor(p / w), p % w, h, w) ? 1 : 0);
+      }
+    }
+    return { known: known, mask: mask };
   }
   $('model').addEventListener('change', () => {
     const m = models.find((x) => x.name === $('model').value);

@@ -167,6 +167,39 @@ class LivePageTest {
           .toCompletableFuture().get(HANG_GUARD_S, TimeUnit.SECONDS);
       for (int i = 0; i < 16; i++) assertTrue(Arrays.equals(expected.sample(i), status.samples()[i]), "sample " + i);
 
+      // Inpainting from the page: a stroke drawn on its pad with the mouse, the top half kept.
+      Path inpainted = MODULE.resolve("target/screenshots/live-page-inpainting.png");
+      Files.deleteIfExists(inpainted);
+      String drawn = runBrowser(nodeJs, gateway.baseUrl() + "/", inpainted, "--sampler", "ddim", "--steps", "30",
+          "--count", "9", "--seed", "11", "--inpaint", "top");
+      assertScreenshot(inpainted, drawn);
+      com.fasterxml.jackson.databind.JsonNode sent = io.scorestream.protocol.json.Json.mapper()
+          .readTree(field(drawn, "INPAINT_BODY"));
+      double[] known = new double[784];
+      boolean[] mask = new boolean[784];
+      int kept = 0;
+      int stroke = 0;
+      for (int p = 0; p < 784; p++) {
+        known[p] = sent.get("known").get(p).asDouble();
+        mask[p] = sent.get("mask").get(p).asInt() == 1;
+        if (mask[p]) kept++;
+        if (mask[p] && known[p] > 0) stroke++;
+        assertEquals(p < 392, mask[p], "the top half is kept, pixel " + p);
+      }
+      assertEquals(392, kept);
+      assertTrue(stroke >= 10, "the mouse stroke reached the pad's top half: " + stroke + " bright pixels\n" + drawn);
+      SampleStatus filled = gateway.sampleStatus(field(drawn, "REQUEST_ID")).toCompletableFuture()
+          .get(HANG_GUARD_S, TimeUnit.SECONDS).orElseThrow();
+      assertEquals("completed", filled.state(), drawn);
+      for (double[] sample : filled.samples()) {
+        // Chains are float32: a kept pixel comes back as its value in float32, exactly.
+        for (int p = 0; p < 392; p++) assertEquals((float) known[p], sample[p], 0.0, "a kept pixel keeps its value");
+      }
+      Result same = api.generate(new GenerateRequest(null, 9, 11, SamplerSpec.fewStep("ddim", 30), 0, null,
+          io.scorestream.model.sample.Conditioning.NONE.withMask(mask, known)))
+          .toCompletableFuture().get(HANG_GUARD_S, TimeUnit.SECONDS);
+      for (int i = 0; i < 9; i++) assertTrue(Arrays.equals(same.sample(i), filled.samples()[i]), "inpainted " + i);
+
       // The same page, the node's other model picked from its menu: a scatter of gmm8's eight clusters.
       Path scatter = MODULE.resolve("target/screenshots/live-page-second-model.png");
       Files.deleteIfExists(scatter);

@@ -35,12 +35,28 @@ import java.util.Set;
  * @param labels       class labels cycled over the chains (integers >= -1, -1: none); absent: unconditional
  * @param guidance     classifier-free guidance scale >= 0 (0: unconditional, 1: conditional); absent: 1
  * @param model        which of the node's models to sample ({@link #MODEL_NAME}); absent: its primary model
+ * @param known        inpainting: one finite value per dimension (pixels in the data's [-1, 1] scale), the values
+ *                     kept where mask is 1; with mask, absent together
+ * @param mask         inpainting: one 0 or 1 per dimension, 1 where the value is known and kept, 0 where it is
+ *                     generated
  */
 public record SampleRequest(Integer count, Long seed, String sde, String sampler, Integer steps, String predictor,
                             String corrector, Integer correctorSteps, Double snr, Boolean denoise, String method,
                             Double rtol, Double atol, Integer levels, Double stepSize, Double t, Double eta,
                             String schedule, Double churn, Double sigmaMax, Double sigmaMin, Integer previewEvery,
-                            Long deadlineMs, List<Integer> labels, Double guidance, String model) {
+                            Long deadlineMs, List<Integer> labels, Double guidance, String model,
+                            List<Double> known, List<Integer> mask) {
+
+  /** A request without inpainting. */
+  public SampleRequest(Integer count, Long seed, String sde, String sampler, Integer steps, String predictor,
+                       String corrector, Integer correctorSteps, Double snr, Boolean denoise, String method,
+                       Double rtol, Double atol, Integer levels, Double stepSize, Double t, Double eta,
+                       String schedule, Double churn, Double sigmaMax, Double sigmaMin, Integer previewEvery,
+                       Long deadlineMs, List<Integer> labels, Double guidance, String model) {
+    this(count, seed, sde, sampler, steps, predictor, corrector, correctorSteps, snr, denoise, method, rtol, atol,
+        levels, stepSize, t, eta, schedule, churn, sigmaMax, sigmaMin, previewEvery, deadlineMs, labels, guidance,
+        model, null, null);
+  }
 
   /** What a model name looks like: lower-case letters, digits and dashes, at most 63. */
   public static final java.util.regex.Pattern MODEL_NAME = java.util.regex.Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
@@ -72,7 +88,10 @@ public record SampleRequest(Integer count, Long seed, String sde, String sampler
   /** The field names a body may carry, in documentation order. */
   public static final List<String> FIELDS = List.of("count", "seed", "sde", "sampler", "steps", "predictor",
       "corrector", "correctorSteps", "snr", "denoise", "method", "rtol", "atol", "levels", "stepSize", "t", "eta",
-      "schedule", "churn", "sigmaMax", "sigmaMin", "previewEvery", "deadlineMs", "labels", "guidance", "model");
+      "schedule", "churn", "sigmaMax", "sigmaMin", "previewEvery", "deadlineMs", "labels", "guidance", "model",
+      "known", "mask");
+  /** The most values an inpainting {@code known} or {@code mask} may hold. */
+  public static final int MAX_PIXELS = 1 << 20;
   /** The sampler kinds. */
   public static final List<String> SAMPLERS = List.of("pc", "ode", "ald", "langevin", "ddim", "dpmpp-2m",
       "dpmpp-2m-sde", "edm");
@@ -150,7 +169,45 @@ public record SampleRequest(Integer count, Long seed, String sde, String sampler
     Double guidance = nonNegative(obj, "guidance");
     return new SampleRequest(count, seed, sde, sampler, steps, predictor, corrector, correctorSteps, snr, denoise,
         method, rtol, atol, levels, stepSize, t, eta, schedule, churn, sigmaMax, sigmaMin, previewEvery, deadlineMs,
-        labels, guidance, modelName(obj));
+        labels, guidance, modelName(obj), known(obj), mask(obj, present(obj, "known") != null));
+  }
+
+  private static List<Double> known(ObjectNode obj) {
+    JsonNode n = present(obj, "known");
+    if (n == null) return null;
+    if (!n.isArray() || n.isEmpty() || n.size() > MAX_PIXELS) {
+      throw invalid("known", "known must be an array of 1 to " + MAX_PIXELS + " finite numbers (the kept values), got "
+          + shown(n));
+    }
+    List<Double> out = new java.util.ArrayList<>(n.size());
+    for (JsonNode e : n) {
+      if (!e.isNumber() || !Double.isFinite(e.doubleValue())) {
+        throw invalid("known", "known must hold finite numbers, got " + shown(e));
+      }
+      out.add(e.doubleValue());
+    }
+    return List.copyOf(out);
+  }
+
+  private static List<Integer> mask(ObjectNode obj, boolean withKnown) {
+    JsonNode n = present(obj, "mask");
+    if (n == null) {
+      if (withKnown) throw invalid("mask", "known needs a mask (1 where a value is kept, 0 where it is generated)");
+      return null;
+    }
+    if (!withKnown) throw invalid("known", "mask needs known (the values kept where mask is 1)");
+    if (!n.isArray() || n.size() != obj.get("known").size()) {
+      throw invalid("mask", "mask must be an array of 0s and 1s as long as known (" + obj.get("known").size()
+          + "), got " + shown(n));
+    }
+    List<Integer> out = new java.util.ArrayList<>(n.size());
+    for (JsonNode e : n) {
+      if (!e.isIntegralNumber() || (e.intValue() != 0 && e.intValue() != 1)) {
+        throw invalid("mask", "mask must hold 0 (generate) or 1 (keep), got " + shown(e));
+      }
+      out.add(e.intValue());
+    }
+    return List.copyOf(out);
   }
 
   private static String modelName(ObjectNode obj) {

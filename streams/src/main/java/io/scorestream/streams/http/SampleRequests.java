@@ -53,7 +53,25 @@ final class SampleRequests {
     return new GenerateRequest(id, body.count(), seed, spec,
         body.previewEvery() == null ? GenerateRequest.DEFAULT_PREVIEW : body.previewEvery(),
         body.deadlineMs() == null ? null : Duration.ofMillis(body.deadlineMs()),
-        Conditioning.ofRequest(body.labels(), body.guidance()), body.model());
+        conditioning(body, target), body.model());
+  }
+
+  /** Labels and guidance, and the inpainting mask when the body has one, checked against the model's dimension. */
+  private static Conditioning conditioning(SampleRequest body, ScoreStreamNode.ServedModel target) {
+    Conditioning c = Conditioning.ofRequest(body.labels(), body.guidance());
+    if (body.known() == null) return c;
+    int d = target.dim();
+    if (body.known().size() != d) {
+      throw invalid("known", "known must hold one value per dimension of model '" + target.name() + "' (" + d
+          + "), got " + body.known().size());
+    }
+    boolean[] mask = new boolean[d];
+    double[] known = new double[d];
+    for (int i = 0; i < d; i++) {
+      mask[i] = body.mask().get(i) == 1;
+      known[i] = body.known().get(i);
+    }
+    return c.withMask(mask, known);
   }
 
   /**

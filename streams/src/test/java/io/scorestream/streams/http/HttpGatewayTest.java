@@ -119,6 +119,37 @@ class HttpGatewayTest {
   }
 
   @Test
+  void inpaintingKeepsTheKnownValuesAndEqualsTheSameRequestInProcess() throws Exception {
+    // x0 known (4.0), x1 generated: every sample keeps x0 exactly.
+    String id = node.submit("{\"count\": 32, \"steps\": 200, \"seed\": 9, \"sampler\": \"pc\","
+        + " \"known\": [4.0, 0.0], \"mask\": [1, 0]}");
+    EventJson.Completed done = assertWellFormed(node.webSocket(id), id, 32);
+    io.scorestream.model.sample.Conditioning c = io.scorestream.model.sample.Conditioning.NONE
+        .withMask(new boolean[] {true, false}, new double[] {4.0, 0.0});
+    Result expected = node.api.generate(GenerateRequest.of(32, 9, SamplerSpec.pc(200)).withConditioning(c))
+        .toCompletableFuture().get(HANG_GUARD_S, TimeUnit.SECONDS);
+    assertSameSamples(expected, done.samples());
+    Set<Double> generated = new HashSet<>();
+    for (double[] r : done.samples()) {
+      assertEquals(4.0, r[0], 0.0, "the known value is kept");
+      generated.add(r[1]);
+    }
+    assertTrue(generated.size() > 16, "the unknown value is generated, chain by chain: " + generated.size());
+
+    for (String[] bad : new String[][] {
+        {"\"known\": [4.0, 0.0]", "mask"},
+        {"\"mask\": [1, 0]", "known"},
+        {"\"known\": [4.0, 0.0, 1.0], \"mask\": [1, 0, 1]", "known"},
+        {"\"known\": [4.0, 0.0], \"mask\": [1, 2]", "mask"},
+        {"\"known\": [4.0, \"x\"], \"mask\": [1, 0]", "known"},
+        {"\"known\": [4.0, 0.0], \"mask\": [1]", "mask"}}) {
+      HttpResponse<String> r = node.post("/v1/samples", "{\"count\": 2, " + bad[0] + "}");
+      assertEquals(400, r.statusCode(), bad[0] + ": " + r.body());
+      assertEquals(bad[1], tree(r.body()).get("field").asText(), bad[0] + ": " + r.body());
+    }
+  }
+
+  @Test
   void serverSentEventsCarryTheSameStream() throws Exception {
     String body = "{\"count\": 48, \"steps\": 200, \"seed\": 11, \"sampler\": \"ode\", \"method\": \"heun\","
         + " \"previewEvery\": 5}";
