@@ -59,6 +59,12 @@ final class EvalCommand implements Callable<Integer> {
   @Option(names = "--guidance", defaultValue = "1.0", description = "image models: classifier-free guidance scale of the class-conditional samples (default: ${DEFAULT-VALUE})")
   double guidance;
 
+  @Option(names = "--guide-classifier", description = "image models: sample with classifier guidance by this noise-conditional classifier (not the one given to --classifier, which scores the samples)")
+  java.nio.file.Path guideClassifier;
+
+  @Option(names = "--classifier-scale", defaultValue = "1.0", description = "with --guide-classifier: s = s(x) + scale grad log p_t(y|x) (default: ${DEFAULT-VALUE})")
+  double classifierScale;
+
   @Mixin SamplerOptions options;
 
   @Override
@@ -117,20 +123,34 @@ final class EvalCommand implements Callable<Integer> {
       throw new IllegalArgumentException("image evaluation compares against the MNIST held-out digits; the model was trained on "
           + source.describe());
     }
+    if (guideClassifier != null && classifier == null) {
+      throw new IllegalArgumentException("--guide-classifier samples for the metrics of --classifier; give --classifier too");
+    }
+    if (guideClassifier != null
+        && guideClassifier.toAbsolutePath().normalize().equals(classifier.toAbsolutePath().normalize())) {
+      throw new IllegalArgumentException("--guide-classifier must not be the --classifier that scores the samples: "
+          + "guiding by the judge inflates its accuracy (train another: scorestream train-classifier --seed 1)");
+    }
     if (classifier != null) {
-      try (NoisyClassifier c = NoisyClassifier.load(classifier)) {
+      try (NoisyClassifier c = NoisyClassifier.load(classifier);
+           NoisyClassifier guide = guideClassifier == null ? null : NoisyClassifier.load(guideClassifier)) {
         double tEps = c.sde().tEps();
         int classes = c.classes();
         int[] labels = new int[classes];
         for (int k = 0; k < classes; k++) labels[k] = k;
-        boolean conditional = loaded.model().classes() > 0;
+        boolean conditional = loaded.model().classes() > 0 || guide != null;
         Conditioning cond = conditional ? Conditioning.labels(guidance, labels) : Conditioning.NONE;
+        io.scorestream.model.score.ScoreModel sampled = guide == null ? loaded.model()
+            : new io.scorestream.model.score.ClassifierGuidedModel(loaded.model(), guide, classifierScale);
         SamplerProgram program = options.program(loaded.model().sde(), loaded.aldSigmaRange());
+        String how = guide == null ? "guidance " + guidance
+            : "classifier guidance " + classifierScale + " by " + guideClassifier
+                + (guidance == 1 ? "" : ", times " + guidance + " through the guidance scale");
         System.err.println("sampling " + samples + " images with " + program.describe()
-            + (conditional ? " (labels 0.." + (classes - 1) + " cycled, guidance " + guidance + ")" : ""));
+            + (conditional ? " (labels 0.." + (classes - 1) + " cycled, " + how + ")" : ""));
         ProgressBar bar = new ProgressBar(program.nominalCalls(), "calls");
         long t0 = System.nanoTime();
-        Sampling.Result r = Sampling.run(loaded.model(), program, samples, seed, null,
+        Sampling.Result r = Sampling.run(sampled, program, samples, seed, null,
             (tick, step, total, t, x, d) -> bar.update(Math.min(tick, program.nominalCalls()), ""), cond);
         double secs = (System.nanoTime() - t0) / 1e9;
         double[] gen = flat(r.samples().toDoubleMatrix());
@@ -145,8 +165,8 @@ final class EvalCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "%d samples in %.1f s (%d network calls); %d held-out digits%n", samples, secs,
             r.networkCalls(), m);
         if (conditional) {
-          System.out.printf(Locale.ROOT, "conditional accuracy %.4f at guidance %.2f (classifier on held-out digits: %.4f)%n",
-              ImageMetrics.accuracy(genLogits, classes, labels), guidance,
+          System.out.printf(Locale.ROOT, "conditional accuracy %.4f at %s (classifier on held-out digits: %.4f)%n",
+              ImageMetrics.accuracy(genLogits, classes, labels), how,
               ImageMetrics.accuracy(c.logits(real, m, tEps), classes, java.util.Arrays.copyOf(held.images().labels(), m)));
         }
         System.out.printf(Locale.ROOT, "inception score %.3f  (real held-out: %.3f; at most %d)%n",

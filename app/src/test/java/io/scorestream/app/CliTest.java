@@ -245,6 +245,25 @@ class CliTest {
       assertTrue(report.contains(metric), metric + " in:\n" + report);
     }
     assertBadInput("image model", "sample", "--model", "analytic:gmm8", "--inpaint", "1", "--out", csv.toString());
+
+    // Classifier guidance by a second classifier, scored by the first.
+    Path guide = dir.resolve("guide");
+    assertEquals(0, run("train-classifier", "--steps", "10", "--batch", "16", "--seed", "2", "--out",
+        guide.toString())[0]);
+    buf.reset();
+    System.setOut(new PrintStream(buf, true));
+    try {
+      assertEquals(0, run("eval", "--model", run.toString(), "--classifier", clf.toString(), "--guide-classifier",
+          guide.toString(), "--classifier-scale", "2", "--sampler", "ddim", "--steps", "4", "--samples", "20")[0]);
+    } finally {
+      System.setOut(out);
+    }
+    assertTrue(buf.toString().contains("conditional accuracy") && buf.toString().contains("classifier guidance 2.0 by "),
+        buf.toString());
+    assertBadInput("must not be the --classifier", "eval", "--model", run.toString(), "--classifier", clf.toString(),
+        "--guide-classifier", clf.toString());
+    assertBadInput("give --classifier too", "eval", "--model", run.toString(), "--guide-classifier", guide.toString(),
+        "--nll");
   }
 
   private static String[] concat(String[] a, String... b) {
