@@ -65,6 +65,9 @@ final class EvalCommand implements Callable<Integer> {
   @Option(names = "--classifier-scale", defaultValue = "1.0", description = "with --guide-classifier: s = s(x) + scale grad log p_t(y|x) (default: ${DEFAULT-VALUE})")
   double classifierScale;
 
+  @Option(names = "--conditional-base", description = "with --guide-classifier: add the gradient to the model's class-conditional score s(x|y), not s(x), so --guidance applies classifier-free guidance on top")
+  boolean conditionalBase;
+
   @Mixin SamplerOptions options;
 
   @Override
@@ -123,6 +126,9 @@ final class EvalCommand implements Callable<Integer> {
       throw new IllegalArgumentException("image evaluation compares against the MNIST held-out digits; the model was trained on "
           + source.describe());
     }
+    if (conditionalBase && guideClassifier == null) {
+      throw new IllegalArgumentException("--conditional-base goes with --guide-classifier");
+    }
     if (guideClassifier != null && classifier == null) {
       throw new IllegalArgumentException("--guide-classifier samples for the metrics of --classifier; give --classifier too");
     }
@@ -141,11 +147,15 @@ final class EvalCommand implements Callable<Integer> {
         boolean conditional = loaded.model().classes() > 0 || guide != null;
         Conditioning cond = conditional ? Conditioning.labels(guidance, labels) : Conditioning.NONE;
         io.scorestream.model.score.ScoreModel sampled = guide == null ? loaded.model()
-            : new io.scorestream.model.score.ClassifierGuidedModel(loaded.model(), guide, classifierScale);
+            : conditionalBase
+                ? new io.scorestream.model.score.ClassifierGuidedModel(loaded.model(), guide, classifierScale)
+                    .withConditionalBase()
+                : new io.scorestream.model.score.ClassifierGuidedModel(loaded.model(), guide, classifierScale);
         SamplerProgram program = options.program(loaded.model().sde(), loaded.aldSigmaRange());
         String how = guide == null ? "guidance " + guidance
             : "classifier guidance " + classifierScale + " by " + guideClassifier
-                + (guidance == 1 ? "" : ", times " + guidance + " through the guidance scale");
+                + (conditionalBase ? " on the class-conditional score, guidance " + guidance
+                    : guidance == 1 ? "" : ", times " + guidance + " through the guidance scale");
         System.err.println("sampling " + samples + " images with " + program.describe()
             + (conditional ? " (labels 0.." + (classes - 1) + " cycled, " + how + ")" : ""));
         ProgressBar bar = new ProgressBar(program.nominalCalls(), "calls");

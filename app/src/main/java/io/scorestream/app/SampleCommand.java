@@ -53,6 +53,9 @@ final class SampleCommand implements Callable<Integer> {
   @Option(names = "--classifier-scale", defaultValue = "1.0", description = "classifier guidance scale: s = s(x) + scale grad log p_t(y|x) (default: ${DEFAULT-VALUE})")
   double classifierScale;
 
+  @Option(names = "--conditional-base", description = "with --classifier: add the gradient to the model's class-conditional score s(x|y), not s(x), so --guidance applies classifier-free guidance on top")
+  boolean conditionalBase;
+
   @Option(names = "--inpaint", description = "inpaint the held-out MNIST digit with this index: its known pixels are kept (see --mask)")
   Integer inpaint;
 
@@ -69,13 +72,15 @@ final class SampleCommand implements Callable<Integer> {
     if (n <= 0) throw new IllegalArgumentException("--n must be > 0, got " + n);
     ModelLoader.Loaded loaded = ModelLoader.load(model, sde);
     ScoreModel scoreModel = loaded.model();
+    if (conditionalBase && classifier == null) throw new IllegalArgumentException("--conditional-base goes with --classifier");
     if (classifier != null) {
       if (labels == null) throw new IllegalArgumentException("--classifier guides toward --labels; give some");
       NoisyClassifier c = NoisyClassifier.load(classifier);
       if (c.dim() != scoreModel.dim()) {
         throw new IllegalArgumentException("the classifier reads D = " + c.dim() + ", the model makes D = " + scoreModel.dim());
       }
-      scoreModel = new ClassifierGuidedModel(scoreModel, c, classifierScale);
+      ClassifierGuidedModel guided = new ClassifierGuidedModel(scoreModel, c, classifierScale);
+      scoreModel = conditionalBase ? guided.withConditionalBase() : guided;
     }
     Conditioning cond = conditioning(loaded, scoreModel);
     SamplerProgram program = options.program(scoreModel.sde(), loaded.aldSigmaRange());

@@ -255,13 +255,19 @@ class CliTest {
     try {
       assertEquals(0, run("eval", "--model", run.toString(), "--classifier", clf.toString(), "--guide-classifier",
           guide.toString(), "--classifier-scale", "2", "--sampler", "ddim", "--steps", "4", "--samples", "20")[0]);
+      assertEquals(0, run("eval", "--model", run.toString(), "--classifier", clf.toString(), "--guide-classifier",
+          guide.toString(), "--classifier-scale", "2", "--conditional-base", "--guidance", "3", "--sampler", "ddim",
+          "--steps", "4", "--samples", "20")[0]);
     } finally {
       System.setOut(out);
     }
     assertTrue(buf.toString().contains("conditional accuracy") && buf.toString().contains("classifier guidance 2.0 by "),
         buf.toString());
+    assertTrue(buf.toString().contains("on the class-conditional score, guidance 3.0"), buf.toString());
     assertBadInput("must not be the --classifier", "eval", "--model", run.toString(), "--classifier", clf.toString(),
         "--guide-classifier", clf.toString());
+    assertBadInput("--conditional-base goes with --guide-classifier", "eval", "--model", run.toString(),
+        "--classifier", clf.toString(), "--conditional-base");
     assertBadInput("give --classifier too", "eval", "--model", run.toString(), "--guide-classifier", guide.toString(),
         "--nll");
   }

@@ -7,8 +7,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 /**
  * Classifier guidance (Song et al. 2021, section 5, eq. 14; Dhariwal and Nichol 2021): the score of p_t(x | y) as
  * grad_x log p_t(x) + scale grad_x log p_t(y | x), the unconditional score of a base model plus the gradient of a
- * time-dependent classifier trained on perturbed data. Rows with the null label get the base score alone. Owns
- * neither the base model nor the classifier.
+ * time-dependent classifier trained on perturbed data. Rows with the null label get the base score alone. With a
+ * conditional base ({@link #withConditionalBase}), labelled rows start from the base's class-conditional score
+ * s(x | y) instead, so classifier-free guidance at scale w on top gives s(x) + w (s(x | y) + scale grad log p_t(y |
+ * x) - s(x)): both guidances at once. Owns neither the base model nor the classifier.
  */
 public final class ClassifierGuidedModel implements ScoreModel {
 
@@ -23,14 +25,28 @@ public final class ClassifierGuidedModel implements ScoreModel {
   private final ScoreModel base;
   private final Classifier classifier;
   private final double scale;
+  private final boolean conditionalBase;
 
   public ClassifierGuidedModel(ScoreModel base, Classifier classifier, double scale) {
+    this(base, classifier, scale, false);
+  }
+
+  private ClassifierGuidedModel(ScoreModel base, Classifier classifier, double scale, boolean conditionalBase) {
     if (!(scale >= 0) || !Double.isFinite(scale)) {
       throw new IllegalArgumentException("classifier scale must be finite and >= 0, got " + scale);
     }
     this.base = base;
     this.classifier = classifier;
     this.scale = scale;
+    this.conditionalBase = conditionalBase;
+    if (conditionalBase && base.classes() <= 0) {
+      throw new IllegalArgumentException("a conditional base needs a class-conditional model, got " + base.describe());
+    }
+  }
+
+  /** The same guidance over the base's class-conditional score s(x | y) (a base with classes). */
+  public ClassifierGuidedModel withConditionalBase() {
+    return new ClassifierGuidedModel(base, classifier, scale, true);
   }
 
   @Override public Sde sde() { return base.sde(); }
@@ -50,7 +66,7 @@ public final class ClassifierGuidedModel implements ScoreModel {
 
   @Override
   public INDArray score(INDArray x, double[] t, int[] labels) {
-    INDArray s = base.score(x, t);
+    INDArray s = conditionalBase && labels != null ? base.score(x, t, labels) : base.score(x, t);
     if (labels == null || scale == 0) return s;
     int rows = t.length;
     int[] y = labels.clone();
@@ -80,6 +96,6 @@ public final class ClassifierGuidedModel implements ScoreModel {
 
   @Override
   public String describe() {
-    return base.describe() + " + " + scale + " x classifier guidance";
+    return base.describe() + (conditionalBase ? " (class-conditional)" : "") + " + " + scale + " x classifier guidance";
   }
 }
