@@ -424,6 +424,8 @@
     paintPad();
   });
   pad.addEventListener('pointerup', () => { drawing = false; });
+  pad.addEventListener('pointercancel', () => { drawing = false; });
+  pad.addEventListener('lostpointercapture', () => { drawing = false; });
   $('keep').addEventListener('change', () => { if (padPixels) paintPad(); });
   $('clear-pad').addEventListener('click', () => { if (sampleShape) clearPad(); });
   $('upload').addEventListener('change', () => {
@@ -431,6 +433,8 @@
     if (!file || !sampleShape) return;
     const image = new Image();
     image.onload = () => {
+      URL.revokeObjectURL(image.src);
+      if (!sampleShape || sampleShape.length !== 3 || !padPixels) return;   // the model changed meanwhile
       const h = sampleShape[1], w = sampleShape[2];
       const off = document.createElement('canvas');
       off.width = w;
@@ -443,7 +447,6 @@
         padPixels[p] = 2 * lum - 1;
       }
       paintPad();
-      URL.revokeObjectURL(image.src);
     };
     image.src = URL.createObjectURL(file);
   });
@@ -456,7 +459,7 @@
     const known = [], mask = [];
     for (let ch = 0; ch < c; ch++) {
       for (let p = 0; p < h * w; p++) {
-        known.push(padPixels[p]);
+        known.push(Math.round(padPixels[p] * 1e4) / 1e4);   // 4 decimals: the body stays small
         mask.push(keptPixel(keep, Math.floor(p / w), p % w, h, w) ? 1 : 0);
       }
     }

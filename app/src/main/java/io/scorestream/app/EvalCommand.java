@@ -144,6 +144,10 @@ final class EvalCommand implements Callable<Integer> {
         int classes = c.classes();
         int[] labels = new int[classes];
         for (int k = 0; k < classes; k++) labels[k] = k;
+        if (guide != null && guide.dim() != loaded.model().dim()) {
+          throw new IllegalArgumentException("the guide classifier reads D = " + guide.dim() + ", the model makes D = "
+              + loaded.model().dim());
+        }
         boolean conditional = loaded.model().classes() > 0 || guide != null;
         Conditioning cond = conditional ? Conditioning.labels(guidance, labels) : Conditioning.NONE;
         io.scorestream.model.score.ScoreModel sampled = guide == null ? loaded.model()

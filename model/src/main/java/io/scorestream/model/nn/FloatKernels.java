@@ -1,9 +1,10 @@
 package io.scorestream.model.nn;
 
 /**
- * The float loops of the U-Net's host stages (group norm's statistics and affine map, SiLU, x / (1 + e^-x)): SIMD
- * through the incubating Vector API when the JVM resolved {@code jdk.incubator.vector} (the launcher, the tests and
- * the benchmarks pass {@code --add-modules jdk.incubator.vector}), plain loops otherwise.
+ * The float loops of the U-Net's host stages (the direct convolutions, group norm's statistics and affine map,
+ * SiLU x / (1 + e^-x)): SIMD through the incubating Vector API when the JVM resolved {@code jdk.incubator.vector}
+ * (the launcher, the tests and the benchmarks pass {@code --add-modules jdk.incubator.vector}), plain loops
+ * otherwise.
  *
  * <p>Every kernel is built from IEEE operations alone (add, multiply, fused multiply-add, divide, bit casts), so its
  * result does not depend on whether the JIT has compiled it: the Vector API's own exp and lane reductions are not

@@ -32,8 +32,9 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * sample), so a thread's buffers are bounded whatever the batch (about 1 MB per row for the MNIST network). Every
  * buffer is a view of the first rows of a per-thread native slab, one per (role, shape), so a new chunk size
  * allocates nothing but, with attention, its op contexts (the last {@link #MAX_SIZES} sizes' are kept). Float32
- * throughout, as the graph; a result does not depend on the JIT's state or the thread a row ran on (see
- * {@link FloatKernels}). Calls on one thread at a time per thread; {@link #close()} frees every native array.
+ * throughout, as the graph; without attention a row's result does not depend on the JIT's state, the thread it ran
+ * on or the rest of its batch (see {@link FloatKernels}); it does depend on the kernels in use (vector or plain) and
+ * the vector width, which change the order of group norm's sums. Calls on one thread at a time per thread; {@link #close()} frees every native array.
  */
 final class UNetForward implements AutoCloseable {
   /** The most rows one pass computes at once; larger batches are cut into chunks of this size. */
@@ -402,8 +403,8 @@ final class UNetForward implements AutoCloseable {
     }
 
     /**
-     * A "same" convolution on the host with {@link FloatKernels#conv}, out = conv(in) + addend (addend null, or out
-     * itself for out += conv(in)), stride 1 or 2, padded as libnd4j's SAME mode (TensorFlow's: the odd pixel of
+     * A "same" convolution on the host with {@link FloatKernels#conv}, out = conv(in) + addend (addend null, out
+     * itself for out += conv(in), or the block's input for the residual), stride 1 or 2, padded as libnd4j's SAME mode (TensorFlow's: the odd pixel of
      * padding after). Per row, the input goes zero-padded into this thread's scratch, split by stride into s x s
      * phase planes per channel (for stride 2, even and odd rows and columns), each qw wide; output pixel (y, x) is
      * then p = y qw + x and tap (ci, ky, kx) reads phase (ky mod s, kx mod s) of channel ci at p + (ky / s) qw +

@@ -42,6 +42,10 @@ public final class ClassifierGuidedModel implements ScoreModel {
     if (conditionalBase && base.classes() <= 0) {
       throw new IllegalArgumentException("a conditional base needs a class-conditional model, got " + base.describe());
     }
+    if (conditionalBase && base.classes() != classifier.classes()) {
+      throw new IllegalArgumentException("the classifier has " + classifier.classes() + " classes and the model "
+          + base.classes() + ": a conditional base needs the same labels");
+    }
   }
 
   /** The same guidance over the base's class-conditional score s(x | y) (a base with classes). */

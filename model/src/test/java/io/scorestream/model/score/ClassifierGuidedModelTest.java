@@ -60,5 +60,16 @@ class ClassifierGuidedModelTest {
     };
     ClassifierGuidedModel m = new ClassifierGuidedModel(unconditional, STUB, 1.0);
     assertThrows(IllegalArgumentException.class, m::withConditionalBase);
+    // A classifier of other labels than the model's: refused, not read as the null label.
+    ClassifierGuidedModel.Classifier tenClasses = new ClassifierGuidedModel.Classifier() {
+      @Override public int classes() {
+        return 10;
+      }
+
+      @Override public INDArray gradLogProb(INDArray x, double[] t, int[] labels) {
+        return STUB.gradLogProb(x, t, labels);
+      }
+    };
+    assertThrows(IllegalArgumentException.class, new ClassifierGuidedModel(GMM8, tenClasses, 1.0)::withConditionalBase);
   }
 }

@@ -71,6 +71,7 @@ public sealed interface EventJson
     /** The rows, decoded from the 8-bit form when that is what this preview carries (null rows: not reported). */
     public double[][] values() {
       if (pixels == null) return samples;
+      if (lo == null || hi == null) throw new IllegalArgumentException("an 8-bit preview needs lo and hi");
       byte[] b = java.util.Base64.getDecoder().decode(pixels);
       if (dim <= 0 || b.length % dim != 0) {
         throw new IllegalArgumentException("an 8-bit preview of " + b.length + " bytes does not hold rows of " + dim);

@@ -202,7 +202,7 @@ public record SampleRequest(Integer count, Long seed, String sde, String sampler
     }
     List<Integer> out = new java.util.ArrayList<>(n.size());
     for (JsonNode e : n) {
-      if (!e.isIntegralNumber() || (e.intValue() != 0 && e.intValue() != 1)) {
+      if (!e.isIntegralNumber() || !e.canConvertToInt() || (e.intValue() != 0 && e.intValue() != 1)) {
         throw invalid("mask", "mask must hold 0 (generate) or 1 (keep), got " + shown(e));
       }
       out.add(e.intValue());

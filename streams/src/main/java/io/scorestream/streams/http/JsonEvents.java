@@ -47,8 +47,8 @@ final class JsonEvents {
   }
 
   /**
-   * The preview quantised to one byte a value over its own range [lo, hi] (a chain's 784 pixels and the previews of
-   * 256 digits: 200 KB of base64 where the JSON doubles are about 2 MB); a chain that has not reported is
+   * The preview quantised to one byte a value over its own range [lo, hi] (the previews of 256 digits of 784 pixels:
+   * about 270 KB of base64 where the JSON doubles are about 2 MB); a chain that has not reported is
    * {@link EventJson.Preview#NOT_REPORTED} throughout its row.
    */
   static EventJson.Preview eightBit(SampleEvent.Preview p) {

@@ -142,7 +142,8 @@ class HttpGatewayTest {
         {"\"known\": [4.0, 0.0, 1.0], \"mask\": [1, 0, 1]", "known"},
         {"\"known\": [4.0, 0.0], \"mask\": [1, 2]", "mask"},
         {"\"known\": [4.0, \"x\"], \"mask\": [1, 0]", "known"},
-        {"\"known\": [4.0, 0.0], \"mask\": [1]", "mask"}}) {
+        {"\"known\": [4.0, 0.0], \"mask\": [1]", "mask"},
+        {"\"known\": [4.0, 0.0], \"mask\": [1, 4294967297]", "mask"}}) {
       HttpResponse<String> r = node.post("/v1/samples", "{\"count\": 2, " + bad[0] + "}");
       assertEquals(400, r.statusCode(), bad[0] + ": " + r.body());
       assertEquals(bad[1], tree(r.body()).get("field").asText(), bad[0] + ": " + r.body());
