@@ -21,8 +21,7 @@ public record Preview(long sessionId, long requestId, int step, int totalSteps, 
     implements RequestEvent {
 
   /** The quantised byte that stands for NaN. */
-  public static final int NAN_LEVEL = 255;
-  private static final int LEVELS = 254;
+  public static final int NAN_LEVEL = Quantized8.NAN_LEVEL;
 
   public Preview {
     if (encoding == null) throw new IllegalArgumentException("encoding must not be null");
@@ -94,17 +93,8 @@ public record Preview(long sessionId, long requestId, int step, int totalSteps, 
     }
     byte[] data = new byte[length];
     for (int i = 0; i < length; i++) {
-      double v = values.get(i);
       int d = i % dim;
-      int q;
-      if (Double.isNaN(v)) {
-        q = NAN_LEVEL;
-      } else {
-        double range = (double) hi[d] - lo[d];
-        q = range > 0 ? (int) Math.round((v - lo[d]) / range * LEVELS) : 0;
-        q = Math.max(0, Math.min(LEVELS, q));
-      }
-      data[i] = (byte) q;
+      data[i] = (byte) Quantized8.level(values.get(i), lo[d], hi[d]);
     }
     return new Preview(sessionId, requestId, step, totalSteps, t, sigma, chains, dim, encoding, lo, hi, data);
   }
@@ -122,7 +112,7 @@ public record Preview(long sessionId, long requestId, int step, int totalSteps, 
       for (int i = 0; i < out.length; i++) {
         int q = data[i] & 0xFF;
         int d = i % dim;
-        out[i] = q == NAN_LEVEL ? Double.NaN : min[d] + ((double) max[d] - min[d]) * q / LEVELS;
+        out[i] = Quantized8.value(q, min[d], max[d]);
       }
     }
     return out;

@@ -56,7 +56,7 @@ public sealed interface EventJson
   record Preview(String id, int step, int totalSteps, int dim, double[][] samples, String pixels, Double lo,
                  Double hi) implements EventJson {
     /** The byte of a value whose chain has not reported yet. */
-    public static final int NOT_REPORTED = 255;
+    public static final int NOT_REPORTED = io.scorestream.protocol.Quantized8.NAN_LEVEL;
 
     /** A preview as rows of doubles. */
     public Preview(String id, int step, int totalSteps, int dim, double[][] samples) {
@@ -76,12 +76,11 @@ public sealed interface EventJson
       if (dim <= 0 || b.length % dim != 0) {
         throw new IllegalArgumentException("an 8-bit preview of " + b.length + " bytes does not hold rows of " + dim);
       }
-      double step = (hi - lo) / 254;
       double[][] rows = new double[b.length / dim][];
       for (int i = 0; i < rows.length; i++) {
         if ((b[i * dim] & 0xff) == NOT_REPORTED) continue;
         double[] r = new double[dim];
-        for (int k = 0; k < dim; k++) r[k] = lo + (b[i * dim + k] & 0xff) * step;
+        for (int k = 0; k < dim; k++) r[k] = io.scorestream.protocol.Quantized8.value(b[i * dim + k] & 0xff, lo, hi);
         rows[i] = r;
       }
       return rows;

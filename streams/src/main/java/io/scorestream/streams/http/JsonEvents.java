@@ -68,12 +68,12 @@ final class JsonEvents {
       lo = 0;
       hi = 0;
     }
-    double scale = hi > lo ? 254 / (hi - lo) : 0;
     byte[] b = new byte[e.count() * dim];
     for (int i = 0; i < e.count(); i++) {
       boolean finite = e.rowFinite(i);
       for (int k = 0; k < dim; k++) {
-        b[i * dim + k] = (byte) (finite ? (int) Math.round((e.get(i, k) - lo) * scale) : EventJson.Preview.NOT_REPORTED);
+        b[i * dim + k] = (byte) (finite ? io.scorestream.protocol.Quantized8.level(e.get(i, k), lo, hi)
+            : EventJson.Preview.NOT_REPORTED);
       }
     }
     return new EventJson.Preview(p.requestId(), p.step(), p.totalSteps(), dim, null,
