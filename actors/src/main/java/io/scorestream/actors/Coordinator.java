@@ -7,6 +7,8 @@ import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.javadsl.TimerScheduler;
+import akka.actor.typed.receptionist.Receptionist;
+import akka.actor.typed.receptionist.ServiceKey;
 import io.scorestream.config.CoordinatorSettings;
 import io.scorestream.model.sample.SamplerProgram;
 import io.scorestream.model.sample.SamplerPrograms;
@@ -39,7 +41,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
 
   public sealed interface Command
       permits Submit, Cancel, RegisterSampler, SamplerLoad, SliceEnded, SlicesAborted, RequestEnded, GetStatus,
-          DeadlineExpired, SamplerTerminated {}
+          DeadlineExpired, SamplerTerminated, SamplersListed {}
 
   /** A new request; the answer (Admitted or Terminate with a rejection) goes to its session. */
   public record Submit(GenerateRequest request, ActorRef<RequestSession.Command> session) implements Command {}
@@ -49,20 +51,22 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
 
   /** A sampler (re)starting: it may be routed up to maxRows chains. */
   public record RegisterSampler(int samplerId, String device, ActorRef<Sampler.Command> sampler, int maxRows)
-      implements Command {}
+      implements Command, ClusterMessage {}
 
   /** A sampler's load report: rows, queued chains, and its counters (ticks, rows advanced, mean tick time). */
   public record SamplerLoad(int samplerId, int rows, int pendingChains, long ticks, long chainSteps, long tickNanos,
-                            int maxDistinctLevels) implements Command {}
+                            int maxDistinctLevels) implements Command, ClusterMessage {}
 
   /** A slice left its sampler (finished, failed or cancelled): its rows are free again. */
-  public record SliceEnded(int samplerId, String requestId, int firstChain, int count) implements Command {}
+  public record SliceEnded(int samplerId, String requestId, int firstChain, int count)
+      implements Command, ClusterMessage {}
 
   /** A slice a failed sampler gave back; started: whether its chains had begun (then the request's retry counts). */
   public record AbortedSlice(Sampler.ChainSlice slice, boolean started) {}
 
   /** Slices a sampler gave back when it failed (before its restart) or stopped. */
-  public record SlicesAborted(int samplerId, List<AbortedSlice> slices, String reason) implements Command {
+  public record SlicesAborted(int samplerId, List<AbortedSlice> slices, String reason)
+      implements Command, ClusterMessage {
     public SlicesAborted {
       slices = List.copyOf(slices);
     }
@@ -110,6 +114,9 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   private record DeadlineExpired(String requestId) implements Command {}
 
   private record SamplerTerminated(int samplerId) implements Command {}
+
+  /** The receptionist's current samplers of this coordinator's model (cluster mode). */
+  private record SamplersListed(Receptionist.Listing listing) implements Command {}
 
   /** A sampler slot: capacity accounting and the last load report. */
   private static final class Slot {
@@ -179,9 +186,25 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   /** A coordinator for a model conditioned on the given number of classes (0: unconditional). */
   public static Behavior<Command> create(CoordinatorSettings settings, Sde sde, int dim, double[] aldSigmaRange,
                                          int classes) {
+    return create(settings, sde, dim, aldSigmaRange, classes, null);
+  }
+
+  /**
+   * A cluster's coordinator: it subscribes to the samplers registered under key with the receptionist, on any node,
+   * attaches each one it has not seen ({@link Sampler.Attach}) and routes to all of them by load; a sampler whose
+   * node is lost is seen terminated, and its chains are routed again from their seeds. A null key: samplers
+   * register themselves (one node).
+   */
+  public static Behavior<Command> create(CoordinatorSettings settings, Sde sde, int dim, double[] aldSigmaRange,
+                                         int classes, ServiceKey<Sampler.Command> key) {
     SamplerPrograms.Limits limits = Programs.limits(settings, aldSigmaRange);
-    return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
-        new Coordinator(ctx, timers, settings, limits, sde, dim, classes)));
+    return Behaviors.setup(ctx -> {
+      if (key != null) {
+        ctx.getSystem().receptionist().tell(Receptionist.subscribe(key,
+            ctx.messageAdapter(Receptionist.Listing.class, SamplersListed::new)));
+      }
+      return Behaviors.withTimers(timers -> new Coordinator(ctx, timers, settings, limits, sde, dim, classes, key));
+    });
   }
 
   private final TimerScheduler<Command> timers;
@@ -191,6 +214,9 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   private final int dim;
   private final int classes;
   private final TreeMap<Integer, Slot> slots = new TreeMap<>();
+  /** Cluster mode: the receptionist's key of this model's samplers, and the ones attached (with their slot ids). */
+  private final ServiceKey<Sampler.Command> samplerKey;
+  private final Map<ActorRef<Sampler.Command>, Integer> attached = new HashMap<>();
   private final Map<String, Req> active = new HashMap<>();
   private final ArrayDeque<Req> waiting = new ArrayDeque<>();
   private long accepted;
@@ -198,8 +224,10 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   private long ended;
 
   private Coordinator(ActorContext<Command> ctx, TimerScheduler<Command> timers, CoordinatorSettings settings,
-                      SamplerPrograms.Limits limits, Sde sde, int dim, int classes) {
+                      SamplerPrograms.Limits limits, Sde sde, int dim, int classes,
+                      ServiceKey<Sampler.Command> samplerKey) {
     super(ctx);
+    this.samplerKey = samplerKey;
     this.classes = classes;
     this.timers = timers;
     this.settings = settings;
@@ -221,6 +249,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
         .onMessage(GetStatus.class, this::onGetStatus)
         .onMessage(DeadlineExpired.class, this::onDeadlineExpired)
         .onMessage(SamplerTerminated.class, this::onSamplerTerminated)
+        .onMessage(SamplersListed.class, this::onSamplersListed)
         .build();
   }
 
@@ -372,7 +401,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     s.assigned += count;
     r.running.put(first, new int[] {s.id, count});
     s.ref.tell(new Sampler.Enqueue(new Sampler.ChainSlice(r.id(), first, count, r.request.seed(), r.program,
-        r.previewEvery, r.session, r.request.conditioning())));
+        r.previewEvery, r.session, r.request.conditioning()), getContext().getSelf()));
   }
 
   /** 0 when all of r is routed, else its 1-based place in the admission queue. */
@@ -485,6 +514,19 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   }
 
   // ---- Samplers ----
+
+  /** Attaches every listed sampler not seen before; it answers with RegisterSampler under the given slot id. */
+  private Behavior<Command> onSamplersListed(SamplersListed m) {
+    for (ActorRef<Sampler.Command> sampler : m.listing().getServiceInstances(samplerKey)) {
+      if (attached.containsKey(sampler)) continue;
+      int id = slots.isEmpty() && attached.isEmpty() ? 0
+          : Math.max(slots.isEmpty() ? -1 : slots.lastKey(), attached.values().stream().max(Integer::compare)
+              .orElse(-1)) + 1;
+      attached.put(sampler, id);
+      sampler.tell(new Sampler.Attach(getContext().getSelf(), id));
+    }
+    return this;
+  }
 
   private Behavior<Command> onRegisterSampler(RegisterSampler m) {
     Slot s = slots.get(m.samplerId());

@@ -49,7 +49,7 @@ public final class RequestSession extends AbstractBehavior<RequestSession.Comman
 
   /** Tweedie estimates of chains [firstChain, firstChain + count), at the slice's step. */
   public record SlicePreview(String requestId, int firstChain, int count, int step, int totalSteps,
-                             Samples denoised) implements Command {
+                             Samples denoised) implements Command, ClusterMessage {
     public SlicePreview {
       if (denoised.count() != count) throw new IllegalArgumentException(denoised + " for " + count + " chains");
     }
@@ -62,7 +62,7 @@ public final class RequestSession extends AbstractBehavior<RequestSession.Comman
 
   /** The final samples of chains [firstChain, firstChain + count), with the model versions used. */
   public record SliceCompleted(String requestId, int firstChain, int count, Samples samples, List<Long> versions,
-                               long networkCalls) implements Command {
+                               long networkCalls) implements Command, ClusterMessage {
     public SliceCompleted {
       if (samples.count() != count) throw new IllegalArgumentException(samples + " for " + count + " chains");
       versions = List.copyOf(versions);
@@ -77,7 +77,7 @@ public final class RequestSession extends AbstractBehavior<RequestSession.Comman
 
   /** A slice failed (a chain became NaN or infinite): the request fails. */
   public record SliceFailed(String requestId, int firstChain, int count, ErrorCode code, String message)
-      implements Command {}
+      implements Command, ClusterMessage {}
 
   private enum SubscriberGone implements Command { INSTANCE }
 

@@ -9,6 +9,8 @@ import akka.actor.typed.javadsl.AbstractBehavior;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
+import akka.actor.typed.receptionist.Receptionist;
+import akka.actor.typed.receptionist.ServiceKey;
 import io.scorestream.config.Batching;
 import io.scorestream.config.SamplerDevice;
 import io.scorestream.config.SamplerSettings;
@@ -22,6 +24,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -52,7 +55,7 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 public final class Sampler extends AbstractBehavior<Sampler.Command> {
 
-  public sealed interface Command permits Enqueue, Cancel, SwapWeights, GetStatus, Tick {}
+  public sealed interface Command permits Enqueue, Cancel, Attach, SwapWeights, GetStatus, Tick, CoordinatorGone {}
 
   /**
    * Chains [firstChain, firstChain + count) of a request. Chain i draws its prior and noise from the key (seed, i),
@@ -79,11 +82,25 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
     }
   }
 
-  /** Adds a slice; it joins the batch at the next step boundary that has room for it. */
-  public record Enqueue(ChainSlice slice) implements Command {}
+  /**
+   * Adds a slice; it joins the batch at the next step boundary that has room for it. Its ends are reported to
+   * coordinator (which must have attached this sampler; null: the sampler's first coordinator).
+   */
+  public record Enqueue(ChainSlice slice, ActorRef<Coordinator.Command> coordinator)
+      implements Command, ClusterMessage {
+    public Enqueue(ChainSlice slice) {
+      this(slice, null);
+    }
+  }
 
   /** Removes every chain of the request, running or pending, before the next tick. */
-  public record Cancel(String requestId) implements Command {}
+  public record Cancel(String requestId) implements Command, ClusterMessage {}
+
+  /**
+   * A coordinator that found this sampler through the receptionist (a cluster node's, this node's included): the
+   * sampler registers with it under slotId, reports its load to it, and drops its chains if it goes away.
+   */
+  public record Attach(ActorRef<Coordinator.Command> coordinator, int slotId) implements Command, ClusterMessage {}
 
   /** Serves this model version from the next tick on (ignored if not newer than the current one). */
   public record SwapWeights(ModelRegistry.ModelVersion version) implements Command {}
@@ -111,8 +128,18 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
   /** The self-sent step; only the sampler sends it. */
   private enum Tick implements Command { INSTANCE }
 
+  /** An attached coordinator stopped, or its node left the cluster. */
+  private record CoordinatorGone(ActorRef<Coordinator.Command> coordinator) implements Command {}
+
+  /** The key under which the samplers of the named model register with the receptionist in a cluster. */
+  public static ServiceKey<Command> serviceKey(String model) {
+    return ServiceKey.create(Command.class, "scorestream-sampler-" + model);
+  }
+
   /** What outlives a restart: the newest model version and the counters. Confined to the sampler's thread. */
   private static final class Durable {
+    /** The coordinators this sampler reports to, with the slot id each knows it by. */
+    final Map<ActorRef<Coordinator.Command>, Integer> coordinators = new LinkedHashMap<>();
     ModelRegistry.ModelVersion latest;
     int restarts;
     long ticks;
@@ -127,6 +154,7 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
   /** A slice in the batch: where its rows' tags start, its gathered samples and preview state. */
   private static final class Running {
     final ChainSlice slice;
+    final ActorRef<Coordinator.Command> origin;
     final long tagBase;
     /** Final samples of the finished chains; handed over whole to the session when the slice completes. */
     final double[] samples;
@@ -143,8 +171,9 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
     boolean previewed;
     String failure;
 
-    Running(ChainSlice slice, long tagBase, int dim, long version) {
+    Running(ChainSlice slice, ActorRef<Coordinator.Command> origin, long tagBase, int dim, long version) {
       this.slice = slice;
+      this.origin = origin;
       this.tagBase = tagBase;
       this.samples = new double[slice.count() * dim];
       this.finished = new boolean[slice.count()];
@@ -157,6 +186,9 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
       return tag >= tagBase && tag < tagBase + slice.count();
     }
   }
+
+  /** A slice waiting to join, with the coordinator that routed it. */
+  private record Queued(ChainSlice slice, ActorRef<Coordinator.Command> origin) {}
 
   /** A sampler with a fixed first model (it still accepts {@link SwapWeights} sent to it). */
   public static Behavior<Command> create(SamplerSettings settings, int samplerId, SamplerDevice device,
@@ -172,16 +204,34 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
     return create(settings, samplerId, device, coordinator, null, registry);
   }
 
+  /**
+   * A cluster's sampler: it registers under key with the receptionist and serves every coordinator that attaches
+   * it ({@link Attach}), on this node or another; where names it in the coordinators' views (e.g. its node).
+   */
+  public static Behavior<Command> create(SamplerSettings settings, int samplerId, SamplerDevice device, String where,
+                                         ServiceKey<Command> key, ActorRef<ModelRegistry.Command> registry) {
+    return create(settings, samplerId, device, device + "@" + where, null, key, null, registry);
+  }
+
   private static Behavior<Command> create(SamplerSettings settings, int samplerId, SamplerDevice device,
                                           ActorRef<Coordinator.Command> coordinator,
                                           ModelRegistry.ModelVersion initial,
+                                          ActorRef<ModelRegistry.Command> registry) {
+    return create(settings, samplerId, device, device.toString(), coordinator, null, initial, registry);
+  }
+
+  private static Behavior<Command> create(SamplerSettings settings, int samplerId, SamplerDevice device,
+                                          String label, ActorRef<Coordinator.Command> coordinator,
+                                          ServiceKey<Command> key, ModelRegistry.ModelVersion initial,
                                           ActorRef<ModelRegistry.Command> registry) {
     // The outer setup runs once per spawned actor; the supervised inner one again after every restart.
     return Behaviors.setup(outer -> {
       Durable durable = new Durable();
       durable.latest = initial;
+      if (coordinator != null) durable.coordinators.put(coordinator, samplerId);
+      if (key != null) outer.getSystem().receptionist().tell(Receptionist.register(key, outer.getSelf()));
       return Behaviors.supervise(Behaviors.<Command>setup(
-              ctx -> new Sampler(ctx, settings, samplerId, device, coordinator, registry, durable)))
+              ctx -> new Sampler(ctx, settings, samplerId, device, label, registry, durable)))
           .onFailure(Exception.class,
               SupervisorStrategy.restart().withLimit(settings.maxRestarts(), settings.restartWindow()));
     });
@@ -190,9 +240,10 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
   private final SamplerSettings settings;
   private final int samplerId;
   private final SamplerDevice device;
-  private final ActorRef<Coordinator.Command> coordinator;
+  /** The device, and in a cluster the node, as coordinators show it. */
+  private final String label;
   private final Durable durable;
-  private final ArrayDeque<ChainSlice> pending = new ArrayDeque<>();
+  private final ArrayDeque<Queued> pending = new ArrayDeque<>();
   private final TreeMap<Long, Running> byTag = new TreeMap<>();
   private final Map<String, List<Running>> byRequest = new HashMap<>();
   private VersionedModel model;
@@ -207,13 +258,12 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
   private String failure;
 
   private Sampler(ActorContext<Command> ctx, SamplerSettings settings, int samplerId, SamplerDevice device,
-                  ActorRef<Coordinator.Command> coordinator, ActorRef<ModelRegistry.Command> registry,
-                  Durable durable) {
+                  String label, ActorRef<ModelRegistry.Command> registry, Durable durable) {
     super(ctx);
     this.settings = settings;
     this.samplerId = samplerId;
     this.device = device;
-    this.coordinator = coordinator;
+    this.label = label;
     this.durable = durable;
     if (device.kind() == SamplerDevice.Kind.GPU) {
       // Binds this (pinned) thread to the device: every array the sampler allocates lives there.
@@ -224,8 +274,8 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
       registry.tell(new ModelRegistry.Subscribe(ctx.messageAdapter(ModelRegistry.ModelVersion.class,
           SwapWeights::new)));
     }
-    coordinator.tell(new Coordinator.RegisterSampler(samplerId, device.toString(), ctx.getSelf(),
-        settings.maxBatchRows()));
+    durable.coordinators.forEach((c, slot) -> c.tell(new Coordinator.RegisterSampler(slot, label, ctx.getSelf(),
+        settings.maxBatchRows())));
   }
 
   @Override
@@ -233,6 +283,8 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
     return newReceiveBuilder()
         .onMessage(Enqueue.class, this::onEnqueue)
         .onMessage(Cancel.class, this::onCancel)
+        .onMessage(Attach.class, this::onAttach)
+        .onMessage(CoordinatorGone.class, this::onCoordinatorGone)
         .onMessage(SwapWeights.class, this::onSwapWeights)
         .onMessage(GetStatus.class, this::onGetStatus)
         .onMessageEquals(Tick.INSTANCE, this::onTick)
@@ -245,26 +297,70 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
 
   private Behavior<Command> onEnqueue(Enqueue e) {
     ChainSlice s = e.slice();
+    ActorRef<Coordinator.Command> origin = e.coordinator() != null ? e.coordinator()
+        : durable.coordinators.keySet().stream().findFirst().orElse(null);
+    if (origin == null || !durable.coordinators.containsKey(origin)) {
+      // Only an attached coordinator routes here; a stray slice fails loudly instead of running unaccounted.
+      s.session().tell(new RequestSession.SliceFailed(s.requestId(), s.firstChain(), s.count(), ErrorCode.INTERNAL,
+          "sampler " + label + " was not attached by the coordinator that routed this slice"));
+      return this;
+    }
     if (s.count() > settings.maxBatchRows()) {
       // The coordinator never routes such a slice; refuse it loudly rather than let it wait forever.
       s.session().tell(new RequestSession.SliceFailed(s.requestId(), s.firstChain(), s.count(), ErrorCode.INTERNAL,
           "slice of " + s.count() + " chains exceeds max-batch-rows " + settings.maxBatchRows()));
-      coordinator.tell(new Coordinator.SliceEnded(samplerId, s.requestId(), s.firstChain(), s.count()));
+      origin.tell(new Coordinator.SliceEnded(durable.coordinators.get(origin), s.requestId(), s.firstChain(),
+          s.count()));
       return this;
     }
-    pending.addLast(s);
+    pending.addLast(new Queued(s, origin));
     pendingChains += s.count();
     scheduleTick();
     return this;
   }
 
+  private Behavior<Command> onAttach(Attach a) {
+    if (durable.coordinators.putIfAbsent(a.coordinator(), a.slotId()) == null) {
+      getContext().watchWith(a.coordinator(), new CoordinatorGone(a.coordinator()));
+    }
+    a.coordinator().tell(new Coordinator.RegisterSampler(durable.coordinators.get(a.coordinator()), label,
+        getContext().getSelf(), settings.maxBatchRows()));
+    reportLoad();
+    return this;
+  }
+
+  /** Drops the chains of a coordinator that is gone: their sessions went with it, no one waits for them. */
+  private Behavior<Command> onCoordinatorGone(CoordinatorGone g) {
+    ActorRef<Coordinator.Command> gone = g.coordinator();
+    if (durable.coordinators.remove(gone) == null) return this;
+    int dropped = 0;
+    for (Iterator<Queued> it = pending.iterator(); it.hasNext(); ) {
+      Queued q = it.next();
+      if (q.origin().equals(gone)) {
+        it.remove();
+        pendingChains -= q.slice().count();
+        dropped++;
+      }
+    }
+    List<Running> running = byTag.values().stream().filter(r -> r.origin.equals(gone)).toList();
+    if (!running.isEmpty()) {
+      batch.remove(tag -> ownerOf(tag).origin.equals(gone));
+      for (Running r : running) forget(r);
+      dropped += running.size();
+    }
+    getContext().getLog().warn("sampler {}: coordinator {} is gone; dropped its {} slices", label, gone, dropped);
+    reportLoad();
+    return this;
+  }
+
   private Behavior<Command> onCancel(Cancel c) {
-    for (Iterator<ChainSlice> it = pending.iterator(); it.hasNext(); ) {
-      ChainSlice s = it.next();
+    for (Iterator<Queued> it = pending.iterator(); it.hasNext(); ) {
+      Queued q = it.next();
+      ChainSlice s = q.slice();
       if (s.requestId().equals(c.requestId())) {
         it.remove();
         pendingChains -= s.count();
-        coordinator.tell(new Coordinator.SliceEnded(samplerId, s.requestId(), s.firstChain(), s.count()));
+        q.origin().tell(new Coordinator.SliceEnded(slotAt(q.origin()), s.requestId(), s.firstChain(), s.count()));
       }
     }
     List<Running> running = byRequest.get(c.requestId());
@@ -381,12 +477,13 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
   private void admit() {
     if (settings.batching() == Batching.STATIC && batch.size() > 0) return;
     boolean admitted = false;
-    while (!pending.isEmpty() && batch.size() + pending.peekFirst().count() <= settings.maxBatchRows()) {
-      ChainSlice s = pending.pollFirst();
+    while (!pending.isEmpty() && batch.size() + pending.peekFirst().slice().count() <= settings.maxBatchRows()) {
+      Queued q = pending.pollFirst();
+      ChainSlice s = q.slice();
       pendingChains -= s.count();
       RowKeys keys = RowKeys.of(s.seed(), s.firstChain(), s.count());
       batch.addFromPrior(keys, s.program(), nextTag, s.conditioning());
-      Running r = new Running(s, nextTag, model.dim(), model.version());
+      Running r = new Running(s, q.origin(), nextTag, model.dim(), model.version());
       byTag.put(nextTag, r);
       byRequest.computeIfAbsent(s.requestId(), k -> new ArrayList<>()).add(r);
       nextTag += s.count();
@@ -514,6 +611,12 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
 
   /** The slice has left the batch (done, failed or cancelled): forget it and give its rows back. */
   private void end(Running r) {
+    forget(r);
+    r.origin.tell(new Coordinator.SliceEnded(slotAt(r.origin), r.slice.requestId(), r.slice.firstChain(),
+        r.slice.count()));
+  }
+
+  private void forget(Running r) {
     byTag.remove(r.tagBase);
     List<Running> same = byRequest.get(r.slice.requestId());
     if (same != null) {
@@ -521,8 +624,11 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
       if (same.isEmpty()) byRequest.remove(r.slice.requestId());
     }
     ownersDirty = true;
-    coordinator.tell(new Coordinator.SliceEnded(samplerId, r.slice.requestId(), r.slice.firstChain(),
-        r.slice.count()));
+  }
+
+  /** The slot id the coordinator knows this sampler by (this sampler's own id if it is no longer attached). */
+  private int slotAt(ActorRef<Coordinator.Command> c) {
+    return durable.coordinators.getOrDefault(c, samplerId);
   }
 
   private void scheduleTick() {
@@ -534,22 +640,27 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
 
   private void reportLoad() {
     ticksSinceReport = 0;
-    coordinator.tell(new Coordinator.SamplerLoad(samplerId, batch == null ? 0 : batch.size(), pendingChains,
-        durable.ticks, durable.chainSteps, durable.tickNanos, durable.maxDistinct));
+    int rows = batch == null ? 0 : batch.size();
+    durable.coordinators.forEach((c, slot) -> c.tell(new Coordinator.SamplerLoad(slot, rows, pendingChains,
+        durable.ticks, durable.chainSteps, durable.tickNanos, durable.maxDistinct)));
   }
 
-  /** Gives every slice this incarnation holds back to the coordinator (on restart or stop). */
+  /** Gives every slice this incarnation holds back to the coordinator that routed it (on restart or stop). */
   private void handBack(String reason) {
-    List<Coordinator.AbortedSlice> out = new ArrayList<>();
-    for (Running r : byTag.values()) out.add(new Coordinator.AbortedSlice(r.slice, true));
-    for (ChainSlice s : pending) out.add(new Coordinator.AbortedSlice(s, false));
+    Map<ActorRef<Coordinator.Command>, List<Coordinator.AbortedSlice>> out = new LinkedHashMap<>();
+    for (Running r : byTag.values()) {
+      out.computeIfAbsent(r.origin, k -> new ArrayList<>()).add(new Coordinator.AbortedSlice(r.slice, true));
+    }
+    for (Queued q : pending) {
+      out.computeIfAbsent(q.origin(), k -> new ArrayList<>()).add(new Coordinator.AbortedSlice(q.slice(), false));
+    }
     byTag.clear();
     byRequest.clear();
     pending.clear();
     pendingChains = 0;
-    if (!out.isEmpty()) {
-      getContext().getLog().warn("{}; handing {} slices back", reason, out.size());
-      coordinator.tell(new Coordinator.SlicesAborted(samplerId, out, reason));
-    }
+    out.forEach((c, slices) -> {
+      getContext().getLog().warn("{}; handing {} slices back", reason, slices.size());
+      c.tell(new Coordinator.SlicesAborted(slotAt(c), slices, reason));
+    });
   }
 }

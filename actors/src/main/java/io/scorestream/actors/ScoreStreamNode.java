@@ -27,6 +27,11 @@ import org.nd4j.linalg.factory.Nd4j;
  * ever holds chains of one model, and a 2-D request never waits on an image network call. When enabled it spawns
  * the {@link Trainer} of the primary model on the pinned trainer dispatcher. The node stops (and with it a system it
  * guards) if a registry or coordinator stops. State is confined to the actor.
+ *
+ * <p>In an Akka cluster ({@code akka.actor.provider = cluster}) the samplers register with the receptionist under
+ * their model's key ({@link Sampler#serviceKey}) and each node's coordinator routes to every sampler of its model in
+ * the cluster; a node spawns samplers only with the {@code sampler} role and the trainer only with the
+ * {@code trainer} role ({@link NodeRoles}). Every node must serve the same models under the same names.
  */
 public final class ScoreStreamNode extends AbstractBehavior<ScoreStreamNode.Command> {
 
@@ -142,7 +147,7 @@ public final class ScoreStreamNode extends AbstractBehavior<ScoreStreamNode.Comm
       primary = false;
     }
     Optional<ActorRef<Trainer.Command>> trainer = Optional.empty();
-    if (settings.trainer().enabled()) {
+    if (settings.trainer().enabled() && NodeRoles.has(ctx.getSystem(), NodeRoles.TRAINER)) {
       InitialModel model = models.values().iterator().next();
       if (model.weights() == null) {
         throw new IllegalArgumentException("the trainer needs a network to train; " + model.description()
@@ -166,19 +171,26 @@ public final class ScoreStreamNode extends AbstractBehavior<ScoreStreamNode.Comm
       facts = new InitialModel.Facts(probe.shape(), probe.classes());
     }
     String suffix = primary ? "" : "-" + name;
+    // In a cluster every node's coordinator finds this model's samplers, on any node, through the receptionist.
+    boolean cluster = NodeRoles.clustered(ctx.getSystem());
+    akka.actor.typed.receptionist.ServiceKey<Sampler.Command> key = cluster ? Sampler.serviceKey(name) : null;
     ActorRef<ModelRegistry.Command> registry = ctx.spawn(ModelRegistry.create(settings.registry()),
         "registry" + suffix);
     registry.tell(new ModelRegistry.Publish(model.description(), model.trainStep(), model.factory(), null));
     ActorRef<Coordinator.Command> coordinator =
         ctx.spawn(Coordinator.create(settings.coordinator(), model.sde(), model.dim(), model.aldSigmaRange(),
-            facts.classes()), "coordinator" + suffix);
+            facts.classes(), key), "coordinator" + suffix);
     ctx.watch(registry);
     ctx.watch(coordinator);
     List<ActorRef<Sampler.Command>> samplers = new ArrayList<>();
-    for (int i = 0; i < settings.samplers().size(); i++) {
+    boolean runsSamplers = NodeRoles.has(ctx.getSystem(), NodeRoles.SAMPLER);
+    for (int i = 0; runsSamplers && i < settings.samplers().size(); i++) {
       SamplerDevice d = settings.samplers().get(i);
-      samplers.add(ctx.spawn(Sampler.create(settings.sampler(), i, d, coordinator, registry),
-          "sampler" + suffix + "-" + d.label(), DispatcherSelector.fromConfig(settings.samplerDispatcher())));
+      Behavior<Sampler.Command> sampler = cluster
+          ? Sampler.create(settings.sampler(), i, d, NodeRoles.address(ctx.getSystem()), key, registry)
+          : Sampler.create(settings.sampler(), i, d, coordinator, registry);
+      samplers.add(ctx.spawn(sampler, "sampler" + suffix + "-" + d.label(),
+          DispatcherSelector.fromConfig(settings.samplerDispatcher())));
     }
     return new ServedModel(name, model.description(), coordinator, registry, samplers, model.sde(), model.dim(),
         facts.shape(), facts.classes());

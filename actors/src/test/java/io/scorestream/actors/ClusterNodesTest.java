@@ -1,0 +1,184 @@
+package io.scorestream.actors;
+
+import static io.scorestream.actors.TestNode.await;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import akka.actor.Address;
+import akka.actor.testkit.typed.javadsl.ActorTestKit;
+import akka.cluster.MemberStatus;
+import akka.cluster.typed.Cluster;
+import akka.cluster.typed.Down;
+import akka.cluster.typed.Join;
+import com.typesafe.config.ConfigFactory;
+import io.scorestream.model.sample.SamplerSpec;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+import java.util.stream.StreamSupport;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Three nodes of one Akka cluster in this JVM, over Artery TCP on loopback with real serialization: a gateway node
+ * without samplers routes its requests to the samplers of two sampler nodes that its coordinator found through the
+ * receptionist; the samples equal offline ones for the same seeds, and when a sampler node is lost its chains are
+ * routed again from their seeds and still give the same samples.
+ */
+class ClusterNodesTest {
+  private final List<ActorTestKit> kits = new ArrayList<>();
+  private final List<TestNode> nodes = new ArrayList<>();
+
+  @AfterEach
+  void stop() {
+    for (TestNode n : nodes) {
+      // The lost node's system shut itself down when it was downed.
+      if (n.kit.system().whenTerminated().isCompleted()) continue;
+      n.close();
+    }
+    for (ActorTestKit k : kits) k.shutdownTestKit();
+  }
+
+  private ActorTestKit member(String role) {
+    return member(role, "");
+  }
+
+  private ActorTestKit member(String role, String extra) {
+    ActorTestKit kit = ActorTestKit.create("scorestream", ConfigFactory.parseString(extra).withFallback(
+        ConfigFactory.parseString(String.join("\n",
+            "akka.actor.provider = cluster",
+            "akka.remote.artery.canonical.hostname = 127.0.0.1",
+            "akka.remote.artery.canonical.port = 0",
+            "akka.cluster.roles = [" + role + "]",
+            "akka.cluster.jmx.multi-mbeans-in-same-jvm = on",
+            "akka.cluster.downing-provider-class = \"akka.cluster.sbr.SplitBrainResolverProvider\"",
+            "akka.cluster.split-brain-resolver.stable-after = 3s",
+            "akka.coordinated-shutdown.terminate-actor-system = on")))
+        .withFallback(ConfigFactory.parseResources("application-test.conf")).withFallback(ConfigFactory.load()));
+    kits.add(kit);
+    return kit;
+  }
+
+  private static Address address(ActorTestKit kit) {
+    return Cluster.get(kit.system()).selfMember().address();
+  }
+
+  /** Joins every kit to the first one's cluster and waits until all are Up there. */
+  private static void form(List<ActorTestKit> members) throws InterruptedException {
+    Address seed = address(members.get(0));
+    for (ActorTestKit k : members) Cluster.get(k.system()).manager().tell(Join.create(seed));
+    for (int i = 0; upMembers(members.get(0)) < members.size(); i++) {
+      if (i > 60_000) throw new AssertionError("the cluster did not form");
+      Thread.sleep(2);
+    }
+  }
+
+  private static long upMembers(ActorTestKit kit) {
+    return StreamSupport.stream(Cluster.get(kit.system()).state().getMembers().spliterator(), false)
+        .filter(m -> m.status() == MemberStatus.up()).count();
+  }
+
+  private TestNode node(ActorTestKit kit, InitialModel model) throws Exception {
+    TestNode n = TestNode.start(kit, "scorestream.samplers = [\"cpu:0\"]", model);
+    nodes.add(n);
+    return n;
+  }
+
+  /** Waits until the node's coordinator has registered this many live samplers. */
+  private static void awaitSamplers(TestNode n, int count) throws Exception {
+    for (int i = 0; n.status().samplers().stream().filter(Coordinator.SamplerView::alive).count() < count; i++) {
+      if (i > 60_000) throw new AssertionError("the coordinator did not find " + count + " samplers");
+      Thread.sleep(2);
+    }
+  }
+
+  @Test
+  void aGatewayNodeRoutesToSamplersOnOtherNodesWithOfflineSamples() throws Exception {
+    ActorTestKit gatewayKit = member("gateway");
+    ActorTestKit b = member("sampler");
+    ActorTestKit c = member("sampler");
+    form(List.of(gatewayKit, b, c));
+    TestNode nb = node(b, TestModels.analytic("vp"));
+    TestNode nc = node(c, TestModels.analytic("vp"));
+    TestNode gateway = node(gatewayKit, TestModels.analytic("vp"));
+    assertTrue(gateway.refs.samplers().isEmpty(), "a gateway node runs no sampler");
+    awaitSamplers(gateway, 2);
+    List<Coordinator.SamplerView> found = gateway.status().samplers();
+    assertTrue(found.stream().allMatch(s -> s.device().startsWith("cpu:0@127.0.0.1:")), found::toString);
+
+    List<GenerateRequest> requests = List.of(
+        // At least split-min-chains (64): spread over both sampler nodes, chain indices kept.
+        TestNode.request("split", 150, 11, SamplerSpec.pc(60)),
+        new GenerateRequest("previews", 9, 12, SamplerSpec.fewStep("ddim", 25), 5, null),
+        TestNode.request("ode", 7, 13, SamplerSpec.ode("heun", 30)),
+        TestNode.request("edm", 5, 14, SamplerSpec.fewStep("edm", 10)));
+    List<CompletionStage<List<SampleEvent>>> runs = new ArrayList<>();
+    for (GenerateRequest r : requests) runs.add(gateway.events(r));
+    for (int i = 0; i < requests.size(); i++) {
+      GenerateRequest r = requests.get(i);
+      List<SampleEvent> events = await(runs.get(i));
+      SampleEvent last = events.get(events.size() - 1);
+      assertTrue(last instanceof SampleEvent.Completed, r.requestId() + " ended " + last);
+      double[] served = ((SampleEvent.Completed) last).result().samples();
+      double[] offline = TestNode.offline(TestModels.analytic("vp").factory(), gateway.program(r.sampler()),
+          r.count(), r.seed());
+      assertArrayEquals(offline, served, r.requestId() + ": served across nodes != offline");
+      if (r.previewEvery() > 0) {
+        assertTrue(events.stream().anyMatch(e -> e instanceof SampleEvent.Preview),
+            "previews cross nodes too");
+      }
+    }
+    assertTrue(nb.samplerStatus(0).chainSteps() > 0 && nc.samplerStatus(0).chainSteps() > 0,
+        "both sampler nodes advanced chains");
+  }
+
+  @Test
+  void chainsOfALostSamplerNodeRestartElsewhereWithTheSameSamples() throws Exception {
+    // The test downs the lost node itself, as the split-brain resolver would once it stopped answering (a process
+    // killed outright, with the resolver on, is the multi-process test's case). Without the resolver here: the downed
+    // node is still running in this JVM, quarantines the others, and the resolver would have them down themselves.
+    String noResolver = "akka.cluster.downing-provider-class = \"\"";
+    ActorTestKit gatewayKit = member("gateway", noResolver);
+    ActorTestKit b = member("sampler", noResolver);
+    ActorTestKit c = member("sampler", noResolver + "\nakka.cluster.run-coordinated-shutdown-when-down = off");
+    form(List.of(gatewayKit, b, c));
+    // The lost node's sampler blocks inside its 5th network call: its chains are mid-run when it is lost.
+    TestModels.Gate gate = new TestModels.Gate(5);
+    node(b, TestModels.analytic("vp"));
+    node(c, TestModels.hooked(TestModels.analytic("vp"), gate));
+    TestNode gateway = node(gatewayKit, TestModels.analytic("vp"));
+    awaitSamplers(gateway, 2);
+
+    List<GenerateRequest> requests = new ArrayList<>();
+    for (int i = 0; i < 6; i++) requests.add(TestNode.request("r" + i, 20, 100 + i, SamplerSpec.pc(200)));
+    List<CompletionStage<List<SampleEvent>>> runs = new ArrayList<>();
+    for (GenerateRequest r : requests) runs.add(gateway.events(r));
+    gate.awaitReached();
+
+    // Downed: its sampler is seen terminated, and its chains are routed to B from their seeds.
+    Cluster.get(gatewayKit.system()).manager().tell(new Down(address(c)));
+    for (int i = 0; gateway.status().samplers().stream().filter(Coordinator.SamplerView::alive).count() > 1; i++) {
+      if (i > 60_000) throw new AssertionError("the lost sampler was never seen terminated");
+      Thread.sleep(2);
+    }
+    gate.open();
+
+    for (int i = 0; i < requests.size(); i++) {
+      GenerateRequest r = requests.get(i);
+      List<SampleEvent> events = await(runs.get(i));
+      SampleEvent last = events.get(events.size() - 1);
+      assertTrue(last instanceof SampleEvent.Completed, r.requestId() + " ended " + last);
+      double[] offline = TestNode.offline(TestModels.analytic("vp").factory(), gateway.program(r.sampler()),
+          r.count(), r.seed());
+      assertArrayEquals(offline, ((SampleEvent.Completed) last).result().samples(),
+          r.requestId() + ": restarted chains != offline");
+    }
+    Coordinator.NodeStatus status = gateway.status();
+    assertEquals(1, status.samplers().stream().filter(Coordinator.SamplerView::alive).count());
+    assertFalse(status.samplers().stream().filter(s -> !s.alive()).findFirst().orElseThrow().device()
+        .contains(address(b).port().get().toString()), "the lost sampler is C's");
+    assertEquals(0, status.activeRequests());
+  }
+}

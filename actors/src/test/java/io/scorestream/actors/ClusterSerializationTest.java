@@ -1,0 +1,188 @@
+package io.scorestream.actors;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import akka.actor.testkit.typed.javadsl.ActorTestKit;
+import akka.actor.testkit.typed.javadsl.TestProbe;
+import akka.actor.typed.javadsl.Adapter;
+import akka.serialization.Serialization;
+import akka.serialization.SerializationExtension;
+import akka.serialization.Serializer;
+import akka.serialization.Serializers;
+import akka.serialization.jackson.JacksonCborSerializer;
+import com.typesafe.config.ConfigFactory;
+import io.scorestream.model.sample.Conditioning;
+import io.scorestream.model.sample.SamplerProgram;
+import io.scorestream.model.sample.SamplerPrograms;
+import io.scorestream.model.sample.SamplerSpec;
+import io.scorestream.model.sde.Sde;
+import io.scorestream.model.sde.VpSde;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Every message that may cross nodes ({@link ClusterMessage}) goes through Akka's Jackson CBOR serializer and comes
+ * back equal: the same bytes when written again, and the same values read from it (programs, conditioning, samples
+ * with their shape, actor references). The list below is checked against the messages of the sampler, the
+ * coordinator and the session that implement ClusterMessage, so a new one cannot be left out.
+ */
+class ClusterSerializationTest {
+  private static ActorTestKit kit;
+
+  @BeforeAll
+  static void start() {
+    kit = ActorTestKit.create("serialization", ConfigFactory.parseString(
+            "akka.actor.provider = cluster\nakka.remote.artery.canonical.port = 0\n"
+                + "akka.remote.artery.canonical.hostname = 127.0.0.1")
+        .withFallback(ConfigFactory.load("application-test.conf")));
+  }
+
+  @AfterAll
+  static void stop() {
+    kit.shutdownTestKit();
+  }
+
+  private static final Sde VP = new VpSde(0.1, 20);
+  private static final SamplerPrograms.Limits LIMITS = new SamplerPrograms.Limits(500, 10_000, new double[] {20, 1});
+
+  /** One program of every kind, as the coordinator builds them. */
+  static List<SamplerProgram> programs() {
+    List<SamplerProgram> out = new ArrayList<>();
+    for (SamplerSpec spec : List.of(SamplerSpec.pc(40, "reverse-diffusion", "langevin", 2, 0.16),
+        SamplerSpec.rk45(1e-4, 1e-5), SamplerSpec.ode("heun", 30), SamplerSpec.ald(5, 10, 0.1),
+        SamplerSpec.langevin(0.3, 20, 0.01), SamplerSpec.fewStep("ddim", 25), SamplerSpec.fewStep("dpmpp-2m", 20),
+        SamplerSpec.fewStep("dpmpp-2m-sde", 20), SamplerSpec.fewStep("edm", 18))) {
+      out.add(SamplerPrograms.build(spec, VP, LIMITS));
+    }
+    return out;
+  }
+
+  private List<ClusterMessage> messages() {
+    TestProbe<RequestSession.Command> session = kit.createTestProbe();
+    TestProbe<Coordinator.Command> coordinator = kit.createTestProbe();
+    TestProbe<Sampler.Command> sampler = kit.createTestProbe();
+    Conditioning labelsAndMask = Conditioning.labels(2.5, 3, 7, -1)
+        .withMask(new boolean[] {true, false, true, false}, new double[] {0.25, 0, -1.5, 0});
+    List<ClusterMessage> out = new ArrayList<>();
+    List<Coordinator.AbortedSlice> aborted = new ArrayList<>();
+    int first = 0;
+    for (SamplerProgram p : programs()) {
+      Sampler.ChainSlice slice = new Sampler.ChainSlice("req-" + first, first, 3, -42L + first, p, 5,
+          session.getRef(), first == 0 ? labelsAndMask : Conditioning.NONE);
+      out.add(new Sampler.Enqueue(slice, coordinator.getRef()));
+      aborted.add(new Coordinator.AbortedSlice(slice, first % 2 == 0));
+      first += 3;
+    }
+    out.add(new Sampler.Cancel("req-0"));
+    out.add(new Sampler.Attach(coordinator.getRef(), 7));
+    out.add(new Coordinator.RegisterSampler(7, "cpu:0@127.0.0.1:2552", sampler.getRef(), 4096));
+    out.add(new Coordinator.SamplerLoad(7, 12, 3, 1000L, 12_000L, 250_000L, 4));
+    out.add(new Coordinator.SliceEnded(7, "req-0", 0, 3));
+    out.add(new Coordinator.SlicesAborted(7, aborted, "sampler 0 (cpu:0) failed at tick 3: boom"));
+    double[] image = new double[2 * 4];
+    for (int i = 0; i < image.length; i++) image[i] = Math.scalb(1.0 + i / 7.0, -i) * (i % 2 == 0 ? 1 : -1);
+    image[5] = Double.NaN;
+    out.add(new RequestSession.SlicePreview("req-0", 3, 2, 17, 40,
+        Samples.copyOf(new long[] {1, 2, 2}, 2, image)));
+    out.add(new RequestSession.SliceCompleted("req-0", 3, 2, Samples.copyOf(new long[] {4}, 2, image),
+        List.of(1L, 2L), 82L));
+    out.add(new RequestSession.SliceFailed("req-0", 3, 2, ErrorCode.NON_FINITE, "chain 4: NaN at step 9"));
+    return out;
+  }
+
+  private static Object roundTrip(Serialization serialization, Object message, byte[][] bytesOut) {
+    Serializer serializer = serialization.findSerializerFor(message);
+    assertInstanceOf(JacksonCborSerializer.class, serializer, message.getClass() + " is not written as CBOR");
+    byte[] bytes = serialization.serialize(message).get();
+    String manifest = Serializers.manifestFor(serializer, message);
+    Object back = serialization.deserialize(bytes, serializer.identifier(), manifest).get();
+    bytesOut[0] = bytes;
+    return back;
+  }
+
+  @Test
+  void everyClusterMessageRoundTripsThroughCbor() {
+    Serialization serialization = SerializationExtension.get(Adapter.toClassic(kit.system()));
+    for (ClusterMessage m : messages()) {
+      byte[][] first = new byte[1][];
+      Object back = roundTrip(serialization, m, first);
+      assertEquals(m.getClass(), back.getClass());
+      byte[][] second = new byte[1][];
+      roundTrip(serialization, back, second);
+      assertArrayEquals(first[0], second[0], () -> m.getClass().getSimpleName() + " changed on a second trip");
+      assertSameValues(m, back);
+    }
+  }
+
+  /** Values that records with arrays do not compare by equals: checked field by field. */
+  private static void assertSameValues(ClusterMessage sent, Object got) {
+    if (sent instanceof Sampler.Enqueue e) {
+      Sampler.ChainSlice a = e.slice();
+      Sampler.ChainSlice b = ((Sampler.Enqueue) got).slice();
+      assertEquals(a.program(), b.program());
+      assertEquals(a.program().describe(), b.program().describe());
+      assertEquals(a.session(), b.session());
+      assertEquals(e.coordinator(), ((Sampler.Enqueue) got).coordinator());
+      assertEquals(List.of(a.requestId(), a.firstChain(), a.count(), a.seed(), a.previewEvery()),
+          List.of(b.requestId(), b.firstChain(), b.count(), b.seed(), b.previewEvery()));
+      assertArrayEquals(a.conditioning().labels(), b.conditioning().labels());
+      assertEquals(a.conditioning().guidance(), b.conditioning().guidance());
+      assertArrayEquals(a.conditioning().mask(), b.conditioning().mask());
+      assertArrayEquals(a.conditioning().known(), b.conditioning().known());
+    } else if (sent instanceof RequestSession.SlicePreview p) {
+      Samples a = p.denoised();
+      Samples b = ((RequestSession.SlicePreview) got).denoised();
+      assertEquals(a, b);
+      assertArrayEquals(a.shape(), b.shape());
+      assertTrue(Double.isNaN(b.get(5)));
+    } else if (sent instanceof RequestSession.SliceCompleted c) {
+      RequestSession.SliceCompleted d = (RequestSession.SliceCompleted) got;
+      assertArrayEquals(c.samples().toArray(), d.samples().toArray());
+      assertEquals(c.versions(), d.versions());
+    } else if (sent instanceof Coordinator.SlicesAborted a) {
+      Coordinator.SlicesAborted b = (Coordinator.SlicesAborted) got;
+      assertEquals(a.slices().size(), b.slices().size());
+      for (int i = 0; i < a.slices().size(); i++) {
+        assertEquals(a.slices().get(i).slice().program(), b.slices().get(i).slice().program());
+        assertEquals(a.slices().get(i).started(), b.slices().get(i).started());
+      }
+    } else {
+      assertEquals(sent, got);
+    }
+  }
+
+  @Test
+  void theListCoversEveryClusterMessage() {
+    Set<String> declared = new TreeSet<>();
+    for (Class<?> protocol : List.of(Sampler.Command.class, Coordinator.Command.class,
+        RequestSession.Command.class)) {
+      for (Class<?> c : protocol.getPermittedSubclasses()) {
+        if (ClusterMessage.class.isAssignableFrom(c)) declared.add(c.getName());
+      }
+    }
+    Set<String> tested = new TreeSet<>();
+    for (ClusterMessage m : messages()) tested.add(m.getClass().getName());
+    assertEquals(declared, tested);
+    assertTrue(declared.size() >= 10, declared::toString);
+  }
+
+  @Test
+  void localOnlyMessagesAreNotBoundToJackson() {
+    // A model version carries its factory (a lambda over native weights): it must never be sent to another node.
+    Serialization serialization = SerializationExtension.get(Adapter.toClassic(kit.system()));
+    Object local = new Sampler.SwapWeights(new ModelRegistry.ModelVersion(1, "m", 0, () -> null));
+    assertTrue(Arrays.stream(local.getClass().getInterfaces()).noneMatch(ClusterMessage.class::equals));
+    Exception refused = assertThrows(Exception.class, () -> serialization.findSerializerFor(local));
+    assertTrue(refused.getMessage().contains("No configured serialization-bindings"), refused::toString);
+  }
+}
