@@ -7,6 +7,7 @@ import com.typesafe.config.ConfigValueFactory;
 import io.scorestream.actors.Coordinator;
 import io.scorestream.actors.InitialModel;
 import io.scorestream.actors.ModelRegistry;
+import io.scorestream.actors.NodeRoles;
 import io.scorestream.actors.RequestLatencies;
 import io.scorestream.actors.ScoreStream;
 import io.scorestream.config.ScoreStreamSettings;
@@ -42,8 +43,9 @@ import picocli.CommandLine.Option;
     description = {"Serve samples over HTTP (page, JSON, WebSocket, SSE, metrics) and Aeron (IPC, UDP).",
         "Default model: a reference MLP trained online on toy:gmm8; --model DIR serves a checkpoint."})
 final class ServeCommand implements Callable<Integer> {
-  @Option(names = "--model", description = "serve the newest checkpoint under DIR (default: train online)")
-  Path model;
+  @Option(names = "--model", paramLabel = "MODEL",
+      description = "serve the newest checkpoint under a directory, or analytic:NAME (default: train online)")
+  String model;
 
   @Option(names = "--extra-model", paramLabel = "NAME=MODEL",
       description = {"serve another model beside the primary one, batched apart from it: MODEL is a checkpoint "
@@ -85,6 +87,29 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--status-every", defaultValue = "5s", converter = DurationConverter.class,
       description = "period of the status line, 0 for none (default: ${DEFAULT-VALUE})")
   Duration statusEvery;
+
+  @Option(names = "--cluster", description = "run as a member of an Akka cluster (Artery; see --seed-node, --roles)")
+  boolean cluster;
+
+  @Option(names = "--cluster-host", defaultValue = "127.0.0.1",
+      description = "the address other members reach this one at (default: ${DEFAULT-VALUE})")
+  String clusterHost;
+
+  @Option(names = "--cluster-port", defaultValue = "25520",
+      description = "this member's cluster port, 0 for any free one (default: ${DEFAULT-VALUE})")
+  int clusterPort;
+
+  @Option(names = "--seed-node", paramLabel = "HOST:PORT",
+      description = "a member to join through (repeatable; default: this node, the first of a new cluster)")
+  List<String> seedNodes = new ArrayList<>();
+
+  @Option(names = "--roles", split = ",", paramLabel = "ROLE",
+      description = "what this member does: gateway, sampler, trainer (default: all three)")
+  List<String> roles = new ArrayList<>();
+
+  @Option(names = "--cluster-transport", defaultValue = "tcp",
+      description = "Artery transport: tcp or aeron-udp (default: ${DEFAULT-VALUE})")
+  String clusterTransport;
 
   private final CountDownLatch stopRequested = new CountDownLatch(1);
   private final CountDownLatch ready = new CountDownLatch(1);
@@ -161,12 +186,20 @@ final class ServeCommand implements Callable<Integer> {
       }
     }, "scorestream-serve-stop");
     ScoreStream api = ScoreStream.start(config);
+    // A member that the cluster downs shuts its system down: serve ends with it.
+    api.system().getWhenTerminated().thenRun(this::stop);
     try {
       Runtime.getRuntime().addShutdownHook(hook);
-      if (httpSettings.enabled()) {
+      boolean gateway = NodeRoles.has(api.system(), NodeRoles.GATEWAY);
+      if (cluster) {
+        err.println("serve: cluster member " + NodeRoles.address(api.system()) + " (roles "
+            + (roles.isEmpty() ? "gateway, sampler, trainer" : String.join(", ", roles)) + "), joining through "
+            + String.join(", ", config.getStringList("akka.cluster.seed-nodes")));
+      }
+      if (httpSettings.enabled() && gateway) {
         http = HttpGateway.start(api, httpSettings).toCompletableFuture().get(30, TimeUnit.SECONDS);
       }
-      if (aeronSettings.enabled()) aeron = AeronGateway.start(api, aeronSettings);
+      if (aeronSettings.enabled() && gateway) aeron = AeronGateway.start(api, aeronSettings);
       printEndpoints(stdout);
       up = true;
       ready.countDown();
@@ -190,9 +223,21 @@ final class ServeCommand implements Callable<Integer> {
         .withValue("scorestream.trainer.checkpoint-dir",
             ConfigValueFactory.fromAnyRef(out.resolve("checkpoints").toString()));
     if (model != null) {
-      if (!Files.isDirectory(model)) throw new IllegalArgumentException("--model " + model + " is not a directory");
-      serve = serve.withValue("scorestream.model.source", ConfigValueFactory.fromAnyRef("checkpoint:" + model))
+      String source;
+      if (model.startsWith("analytic:")) {
+        source = model;
+      } else {
+        if (!Files.isDirectory(Path.of(model))) {
+          throw new IllegalArgumentException("--model " + model + " is neither a directory nor analytic:NAME");
+        }
+        source = "checkpoint:" + model;
+      }
+      serve = serve.withValue("scorestream.model.source", ConfigValueFactory.fromAnyRef(source))
           .withValue("scorestream.trainer.enabled", ConfigValueFactory.fromAnyRef(false));
+    } else if (cluster) {
+      // Each member builds its model from its own options; an online trainer's versions do not cross nodes yet.
+      throw new IllegalArgumentException("--cluster needs --model (a checkpoint directory or analytic:NAME) on every "
+          + "member: the online trainer's versions are not yet shared across a cluster");
     } else {
       serve = serve.withValue("scorestream.model.source", ConfigValueFactory.fromAnyRef("init:" + seed));
     }
@@ -234,7 +279,42 @@ final class ServeCommand implements Callable<Integer> {
       }
       serve = serve.withValue("scorestream.aeron.ingress-channels", ConfigValueFactory.fromIterable(channels));
     }
+    if (cluster) {
+      serve = clusterConfig().withFallback(serve);
+    } else if (!seedNodes.isEmpty() || !roles.isEmpty()) {
+      throw new IllegalArgumentException("--seed-node and --roles need --cluster");
+    }
     return ConfigFactory.systemProperties().withFallback(serve).withFallback(ConfigFactory.load()).resolve();
+  }
+
+  /** cluster.conf with this member's address, seed nodes, roles and transport from the options. */
+  private Config clusterConfig() {
+    if (clusterPort < 0 || clusterPort > 65535) throw new IllegalArgumentException("--cluster-port must be 0..65535");
+    String transport = switch (clusterTransport) {
+      case "tcp" -> "tcp";
+      case "aeron-udp" -> "aeron-udp";
+      default -> throw new IllegalArgumentException("--cluster-transport must be tcp or aeron-udp, got '"
+          + clusterTransport + "'");
+    };
+    for (String r : roles) {
+      if (!List.of(NodeRoles.GATEWAY, NodeRoles.SAMPLER, NodeRoles.TRAINER).contains(r)) {
+        throw new IllegalArgumentException("--roles: unknown role '" + r + "' (gateway, sampler, trainer)");
+      }
+    }
+    List<String> seeds = new ArrayList<>();
+    for (String s : seedNodes.isEmpty() ? List.of(clusterHost + ":" + clusterPort) : seedNodes) {
+      if (!s.matches("[^:/@]+:\\d{1,5}")) throw new IllegalArgumentException("--seed-node must be HOST:PORT, got '" + s + "'");
+      seeds.add("akka://scorestream@" + s);
+    }
+    if (seedNodes.isEmpty() && clusterPort == 0) {
+      throw new IllegalArgumentException("the first member of a new cluster needs a fixed --cluster-port");
+    }
+    return ConfigFactory.parseResources("cluster.conf")
+        .withValue("akka.remote.artery.transport", ConfigValueFactory.fromAnyRef(transport))
+        .withValue("akka.remote.artery.canonical.hostname", ConfigValueFactory.fromAnyRef(clusterHost))
+        .withValue("akka.remote.artery.canonical.port", ConfigValueFactory.fromAnyRef(clusterPort))
+        .withValue("akka.cluster.seed-nodes", ConfigValueFactory.fromIterable(seeds))
+        .withValue("akka.cluster.roles", ConfigValueFactory.fromIterable(roles));
   }
 
   /**

@@ -1,0 +1,267 @@
+package io.scorestream.it;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.scorestream.actors.InitialModel;
+import io.scorestream.model.sample.SamplerProgram;
+import io.scorestream.model.sample.SamplerPrograms;
+import io.scorestream.model.sample.SamplerSpec;
+import io.scorestream.model.sample.Sampling;
+import io.scorestream.model.score.GaussianMixture;
+import io.scorestream.model.sde.Sde;
+import io.scorestream.protocol.json.EventJson;
+import io.scorestream.protocol.json.Json;
+import io.scorestream.protocol.json.SampleAccepted;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * Three {@code scorestream serve --cluster} processes on loopback, serving {@code analytic:gmm8}: node 1 (the seed;
+ * gateway and sampler), node 2 (gateway and sampler), node 3 (sampler only). Requests through either gateway's HTTP
+ * complete with samples bit-identical to an offline run of the same seeds, whichever nodes ran their chains; then
+ * node 3 is killed with SIGKILL in the middle of 50 running requests: every one of them completes with the same
+ * samples (its lost chains restarted from their seeds once the split-brain resolver downed node 3) or fails with a
+ * clear error, none hangs, and the cluster goes on serving. Time limits here are hang guards only.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ClusterProcessesTest {
+  private static final long HANG_GUARD_S = 180;
+  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(30)).build();
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+  private static final Sde VP = Sde.named("vp");
+  private static final InitialModel GMM8 = InitialModel.analytic(GaussianMixture.named("gmm8"), VP);
+  private static final Path LOGS = Path.of("target", "cluster-logs");
+
+  private static final List<Node> NODES = new ArrayList<>();
+
+  /** One serve process: its cluster port, HTTP port (0: no gateway) and log. */
+  private record Node(String name, Process process, int clusterPort, int httpPort, Path log) {
+    String url(String path) {
+      return "http://127.0.0.1:" + httpPort + path;
+    }
+  }
+
+  @BeforeAll
+  static void start() throws Exception {
+    Files.createDirectories(LOGS);
+    int seedPort = freePort();
+    NODES.add(launch("node1", seedPort, seedPort, freePort(), "gateway,sampler"));
+    NODES.add(launch("node2", freePort(), seedPort, freePort(), "gateway,sampler"));
+    NODES.add(launch("node3", freePort(), seedPort, 0, "sampler"));
+    for (Node n : NODES) awaitLog(n, "scorestream serve is up:");
+    // Both gateways' coordinators found all three samplers.
+    for (Node g : NODES.subList(0, 2)) {
+      awaitCondition(g.name() + " sees 3 samplers", () -> liveSamplers(g).size() == 3);
+    }
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    for (Node n : NODES) n.process().destroy();
+    for (Node n : NODES) {
+      if (!n.process().waitFor(60, TimeUnit.SECONDS)) n.process().destroyForcibly();
+    }
+  }
+
+  private static Node launch(String name, int clusterPort, int seedPort, int httpPort, String roles)
+      throws IOException {
+    String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xms256m", "-Xmx256m", "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
+        "--add-modules", "jdk.incubator.vector",
+        // A crashed member is downed 3 s after the cluster is stable again (7 s by default).
+        "-Dakka.cluster.split-brain-resolver.stable-after=3s",
+        "-Dscorestream.aeron.enabled=false",
+        "-cp", cp, "io.scorestream.app.ScoreStreamCli", "serve", "--cluster",
+        "--cluster-port", Integer.toString(clusterPort), "--seed-node", "127.0.0.1:" + seedPort,
+        "--roles", roles, "--model", "analytic:gmm8", "--status-every", "0",
+        "--http-port", Integer.toString(httpPort == 0 ? freePort() : httpPort)));
+    Path log = LOGS.resolve(name + ".log");
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+    pb.environment().put("OMP_NUM_THREADS", "1");
+    pb.environment().put("OMP_WAIT_POLICY", "PASSIVE");
+    pb.environment().put("MALLOC_MMAP_THRESHOLD_", "131072");
+    return new Node(name, pb.start(), clusterPort, httpPort, log);
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  private static void awaitLog(Node n, String line) throws Exception {
+    awaitCondition(n.name() + " prints '" + line + "'", () -> {
+      if (!n.process().isAlive()) throw new AssertionError(n.name() + " exited: " + Files.readString(n.log()));
+      return Files.readString(n.log()).contains(line);
+    });
+  }
+
+  interface Check {
+    boolean holds() throws Exception;
+  }
+
+  private static void awaitCondition(String what, Check check) throws Exception {
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(HANG_GUARD_S);
+    while (!check.holds()) {
+      if (System.nanoTime() > end) throw new AssertionError("hang guard: never saw " + what);
+      Thread.sleep(100);
+    }
+  }
+
+  /** The devices of the live samplers the node's coordinator routes to. */
+  private static List<String> liveSamplers(Node gateway) throws Exception {
+    JsonNode status = MAPPER.readTree(HTTP.send(HttpRequest.newBuilder(URI.create(gateway.url("/v1/status")))
+        .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString()).body());
+    List<String> live = new ArrayList<>();
+    for (JsonNode s : status.get("samplers")) if (s.get("alive").asBoolean()) live.add(s.get("device").asText());
+    return live;
+  }
+
+  private static int assignedTo(Node gateway, String device) throws Exception {
+    JsonNode status = MAPPER.readTree(HTTP.send(HttpRequest.newBuilder(URI.create(gateway.url("/v1/status")))
+        .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString()).body());
+    int rows = 0;
+    for (JsonNode s : status.get("samplers")) {
+      if (s.get("alive").asBoolean() && s.get("device").asText().equals(device)) rows += s.get("rows").asInt();
+    }
+    return rows;
+  }
+
+  /** A pc request of the node's default predictor (VP: Euler-Maruyama) without previews. */
+  private record Ask(int count, long seed, int steps) {
+    String json() {
+      return String.format(Locale.ROOT, "{\"count\": %d, \"seed\": %d, \"sampler\": \"pc\", \"steps\": %d, "
+          + "\"previewEvery\": 0}", count, seed, steps);
+    }
+
+    double[] offline() {
+      SamplerProgram program = SamplerPrograms.build(SamplerSpec.pc(steps), VP,
+          new SamplerPrograms.Limits(500, 10_000));
+      Sampling.Result r = Sampling.run(GMM8.factory().create(), program, count, seed, null, null);
+      assertTrue(r.failures().isEmpty(), "offline run failed: " + r.failures());
+      return Arrays.stream(r.samples().toDoubleMatrix()).flatMapToDouble(Arrays::stream).toArray();
+    }
+  }
+
+  /** POSTs the request to the node's gateway; the request id once accepted (202). */
+  private static String post(Node gateway, Ask ask) throws Exception {
+    HttpResponse<String> resp = HTTP.send(HttpRequest.newBuilder(URI.create(gateway.url("/v1/samples")))
+        .timeout(Duration.ofSeconds(HANG_GUARD_S)).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(ask.json())).build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(202, resp.statusCode(), resp.body());
+    return Json.read(resp.body(), SampleAccepted.class).id();
+  }
+
+  /** The request's terminal event, read from its SSE stream (which ends after it). */
+  private static CompletableFuture<EventJson> terminal(Node gateway, String id) {
+    HttpRequest r = HttpRequest.newBuilder(URI.create(gateway.url("/v1/samples/" + id + "/events")))
+        .timeout(Duration.ofSeconds(HANG_GUARD_S)).header("Accept", "text/event-stream").GET().build();
+    return HTTP.sendAsync(r, HttpResponse.BodyHandlers.ofString()).thenApply(resp -> {
+      assertEquals(200, resp.statusCode(), resp.body());
+      EventJson last = null;
+      for (String block : resp.body().split("\n\n")) {
+        StringBuilder data = new StringBuilder();
+        for (String line : block.split("\n")) if (line.startsWith("data:")) data.append(line.substring(5).strip());
+        if (data.length() > 0) last = Json.read(data.toString(), EventJson.class);
+      }
+      return last;
+    });
+  }
+
+  private static double[] samplesOf(EventJson e, String what) {
+    assertTrue(e instanceof EventJson.Completed, what + " ended " + e);
+    return Arrays.stream(((EventJson.Completed) e).samples()).flatMapToDouble(Arrays::stream).toArray();
+  }
+
+  @Test
+  @Order(1)
+  void requestsThroughEitherGatewayEqualOfflineSamples() throws Exception {
+    List<Ask> asks = List.of(new Ask(150, 1, 100), new Ask(9, 2, 200), new Ask(64, 3, 50), new Ask(5, 4, 300),
+        new Ask(100, 5, 80), new Ask(3, 6, 500));
+    List<CompletableFuture<EventJson>> runs = new ArrayList<>();
+    for (int i = 0; i < asks.size(); i++) {
+      Node gateway = NODES.get(i % 2);
+      runs.add(terminal(gateway, post(gateway, asks.get(i))));
+    }
+    for (int i = 0; i < asks.size(); i++) {
+      EventJson last = runs.get(i).get(HANG_GUARD_S, TimeUnit.SECONDS);
+      assertArrayEquals(asks.get(i).offline(), samplesOf(last, "request " + i),
+          "request " + i + " through node" + (i % 2 + 1) + " != offline");
+    }
+  }
+
+  @Test
+  @Order(2)
+  void aSamplerNodeKilledMidRunLosesNoRequest() throws Exception {
+    Node victim = NODES.get(2);
+    String victimDevice = "cpu:0@127.0.0.1:" + victim.clusterPort();
+    List<Ask> asks = new ArrayList<>();
+    for (int i = 0; i < 50; i++) asks.add(new Ask(20, 1000 + i, 1500));
+    List<String> ids = new ArrayList<>();
+    List<CompletableFuture<EventJson>> runs = new ArrayList<>();
+    for (int i = 0; i < asks.size(); i++) {
+      Node gateway = NODES.get(i % 2);
+      String id = post(gateway, asks.get(i));
+      ids.add(id);
+      runs.add(terminal(gateway, id));
+    }
+    // Node 3 holds chains of both gateways' requests when it dies.
+    awaitCondition("chains on node 3", () -> assignedTo(NODES.get(0), victimDevice) > 0
+        && assignedTo(NODES.get(1), victimDevice) > 0);
+    victim.process().destroyForcibly();
+    assertTrue(victim.process().waitFor(30, TimeUnit.SECONDS));
+
+    int completed = 0;
+    List<String> failed = new ArrayList<>();
+    for (int i = 0; i < asks.size(); i++) {
+      EventJson last = runs.get(i).get(HANG_GUARD_S, TimeUnit.SECONDS);
+      assertNotNull(last, "request " + i + " ended without a terminal event");
+      if (last instanceof EventJson.Completed) {
+        assertArrayEquals(asks.get(i).offline(), samplesOf(last, "request " + i), "request " + i + " != offline");
+        completed++;
+      } else {
+        assertTrue(last instanceof EventJson.Failed f && !f.message().isBlank(), "request " + i + " ended " + last);
+        failed.add(((EventJson.Failed) last).error() + ": " + ((EventJson.Failed) last).message());
+      }
+    }
+    assertEquals(50, completed, "failed: " + failed);
+    for (Node g : NODES.subList(0, 2)) {
+      List<String> live = liveSamplers(g);
+      assertEquals(2, live.size(), live::toString);
+      assertFalse(live.contains(victimDevice), live::toString);
+      assertTrue(Files.readString(g.log()).contains("restarting"), g.name() + " restarted no chains");
+    }
+    // The cluster goes on serving through both gateways.
+    for (Node g : NODES.subList(0, 2)) {
+      Ask after = new Ask(30, 77, 100);
+      assertArrayEquals(after.offline(), samplesOf(terminal(g, post(g, after)).get(HANG_GUARD_S, TimeUnit.SECONDS),
+          "after the loss"));
+    }
+  }
+}
