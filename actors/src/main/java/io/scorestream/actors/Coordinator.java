@@ -40,8 +40,9 @@ import java.util.TreeMap;
 public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
 
   public sealed interface Command
-      permits Submit, Cancel, RegisterSampler, SamplerLoad, SliceEnded, SlicesAborted, RequestEnded, GetStatus,
-          DeadlineExpired, SamplerTerminated, SamplersListed {}
+      permits Submit, Cancel, RegisterSampler, SamplerLoad, SliceEnded, SlicesAborted, SamplerLeaving, RequestEnded,
+          GetStatus,
+          DeadlineExpired, SamplerTerminated, SamplersListed, Rediscover {}
 
   /** A new request; the answer (Admitted or Terminate with a rejection) goes to its session. */
   public record Submit(GenerateRequest request, ActorRef<RequestSession.Command> session) implements Command {}
@@ -71,6 +72,9 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
       slices = List.copyOf(slices);
     }
   }
+
+  /** A sampler is leaving (its member is leaving the cluster): nothing more is routed to it; its slices come back. */
+  public record SamplerLeaving(int samplerId) implements Command, ClusterMessage {}
 
   /** A request's session reached a terminal event on its own (completed, or failed in a sampler). */
   public record RequestEnded(String requestId) implements Command {}
@@ -117,6 +121,12 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
 
   /** The receptionist's current samplers of this coordinator's model (cluster mode). */
   private record SamplersListed(Receptionist.Listing listing) implements Command {}
+
+  /** Asks the receptionist again (cluster mode): attaches samplers seen terminated that are still listed. */
+  private enum Rediscover implements Command { INSTANCE }
+
+  /** How often a cluster coordinator asks the receptionist for its samplers besides its subscription. */
+  static final Duration REDISCOVER_EVERY = Duration.ofSeconds(5);
 
   /** A sampler slot: capacity accounting and the last load report. */
   private static final class Slot {
@@ -198,13 +208,14 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   public static Behavior<Command> create(CoordinatorSettings settings, Sde sde, int dim, double[] aldSigmaRange,
                                          int classes, ServiceKey<Sampler.Command> key) {
     SamplerPrograms.Limits limits = Programs.limits(settings, aldSigmaRange);
-    return Behaviors.setup(ctx -> {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
       if (key != null) {
         ctx.getSystem().receptionist().tell(Receptionist.subscribe(key,
             ctx.messageAdapter(Receptionist.Listing.class, SamplersListed::new)));
+        timers.startTimerWithFixedDelay(Rediscover.INSTANCE, REDISCOVER_EVERY);
       }
-      return Behaviors.withTimers(timers -> new Coordinator(ctx, timers, settings, limits, sde, dim, classes, key));
-    });
+      return new Coordinator(ctx, timers, settings, limits, sde, dim, classes, key);
+    }));
   }
 
   private final TimerScheduler<Command> timers;
@@ -214,9 +225,15 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   private final int dim;
   private final int classes;
   private final TreeMap<Integer, Slot> slots = new TreeMap<>();
-  /** Cluster mode: the receptionist's key of this model's samplers, and the ones attached (with their slot ids). */
+  /**
+   * Cluster mode: the receptionist's key of this model's samplers, the slot id of every sampler ever attached, and
+   * the ones attached and not seen terminated since. A remote watch can report a sampler terminated spuriously (a
+   * node that restarted on the same address, watched before this node saw it join): one still listed is attached
+   * again under its slot id.
+   */
   private final ServiceKey<Sampler.Command> samplerKey;
-  private final Map<ActorRef<Sampler.Command>, Integer> attached = new HashMap<>();
+  private final Map<ActorRef<Sampler.Command>, Integer> slotIds = new HashMap<>();
+  private final Set<ActorRef<Sampler.Command>> attached = new java.util.HashSet<>();
   private final Map<String, Req> active = new HashMap<>();
   private final ArrayDeque<Req> waiting = new ArrayDeque<>();
   private long accepted;
@@ -245,11 +262,13 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
         .onMessage(SamplerLoad.class, this::onSamplerLoad)
         .onMessage(SliceEnded.class, this::onSliceEnded)
         .onMessage(SlicesAborted.class, this::onSlicesAborted)
+        .onMessage(SamplerLeaving.class, this::onSamplerLeaving)
         .onMessage(RequestEnded.class, this::onRequestEnded)
         .onMessage(GetStatus.class, this::onGetStatus)
         .onMessage(DeadlineExpired.class, this::onDeadlineExpired)
         .onMessage(SamplerTerminated.class, this::onSamplerTerminated)
         .onMessage(SamplersListed.class, this::onSamplersListed)
+        .onMessageEquals(Rediscover.INSTANCE, this::onRediscover)
         .build();
   }
 
@@ -518,13 +537,17 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   /** Attaches every listed sampler not seen before; it answers with RegisterSampler under the given slot id. */
   private Behavior<Command> onSamplersListed(SamplersListed m) {
     for (ActorRef<Sampler.Command> sampler : m.listing().getServiceInstances(samplerKey)) {
-      if (attached.containsKey(sampler)) continue;
-      int id = slots.isEmpty() && attached.isEmpty() ? 0
-          : Math.max(slots.isEmpty() ? -1 : slots.lastKey(), attached.values().stream().max(Integer::compare)
-              .orElse(-1)) + 1;
-      attached.put(sampler, id);
+      if (!attached.add(sampler)) continue;
+      int id = slotIds.computeIfAbsent(sampler, k -> Math.max(slots.isEmpty() ? -1 : slots.lastKey(),
+          slotIds.values().stream().max(Integer::compare).orElse(-1)) + 1);
       sampler.tell(new Sampler.Attach(getContext().getSelf(), id));
     }
+    return this;
+  }
+
+  private Behavior<Command> onRediscover() {
+    getContext().getSystem().receptionist().tell(Receptionist.find(samplerKey,
+        getContext().messageAdapter(Receptionist.Listing.class, SamplersListed::new)));
     return this;
   }
 
@@ -533,6 +556,10 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     if (s == null) {
       s = new Slot(m.samplerId());
       slots.put(m.samplerId(), s);
+      getContext().watchWith(m.sampler(), new SamplerTerminated(m.samplerId()));
+    } else if (!s.alive) {
+      // Attached again after it was seen terminated (cluster mode): watched again.
+      getContext().getLog().warn("sampler {} ({}) is back", s.id, m.device());
       getContext().watchWith(m.sampler(), new SamplerTerminated(m.samplerId()));
     }
     s.device = m.device();
@@ -583,12 +610,24 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     return this;
   }
 
+  private Behavior<Command> onSamplerLeaving(SamplerLeaving m) {
+    Slot s = slots.get(m.samplerId());
+    if (s != null && s.alive) {
+      getContext().getLog().info("sampler {} ({}) is leaving; its chains restart elsewhere", s.id, s.device);
+      s.alive = false;
+      s.assigned = 0;
+      s.rows = 0;
+    }
+    return this;
+  }
+
   private Behavior<Command> onSamplerTerminated(SamplerTerminated m) {
     Slot s = slots.get(m.samplerId());
     if (s == null) return this;
     s.alive = false;
     s.assigned = 0;
     s.rows = 0;
+    if (s.ref != null) attached.remove(s.ref);
     getContext().getLog().error("sampler {} ({}) stopped", s.id, s.device);
     for (Req r : List.copyOf(active.values())) {
       List<AbortedSlice> lost = new ArrayList<>();

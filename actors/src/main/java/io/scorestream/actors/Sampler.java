@@ -55,7 +55,8 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 public final class Sampler extends AbstractBehavior<Sampler.Command> {
 
-  public sealed interface Command permits Enqueue, Cancel, Attach, SwapWeights, GetStatus, Tick, CoordinatorGone {}
+  public sealed interface Command
+      permits Enqueue, Cancel, Attach, Drain, SwapWeights, GetStatus, Tick, CoordinatorGone {}
 
   /**
    * Chains [firstChain, firstChain + count) of a request. Chain i draws its prior and noise from the key (seed, i),
@@ -102,6 +103,13 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
    */
   public record Attach(ActorRef<Coordinator.Command> coordinator, int slotId) implements Command, ClusterMessage {}
 
+  /**
+   * The member is leaving the cluster: the sampler stops taking chains (it leaves the receptionist, tells its
+   * coordinators it is leaving) and hands every slice back to the coordinator that routed it, which routes it to
+   * another sampler from its seed (not counted as a retry: same samples); then replyTo gets Done.
+   */
+  public record Drain(ActorRef<akka.Done> replyTo) implements Command {}
+
   /** Serves this model version from the next tick on (ignored if not newer than the current one). */
   public record SwapWeights(ModelRegistry.ModelVersion version) implements Command {}
 
@@ -140,6 +148,9 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
   private static final class Durable {
     /** The coordinators this sampler reports to, with the slot id each knows it by. */
     final Map<ActorRef<Coordinator.Command>, Integer> coordinators = new LinkedHashMap<>();
+    /** The receptionist key it registered under (cluster mode), and whether it has been drained. */
+    ServiceKey<Command> key;
+    boolean draining;
     ModelRegistry.ModelVersion latest;
     int restarts;
     long ticks;
@@ -229,6 +240,7 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
       Durable durable = new Durable();
       durable.latest = initial;
       if (coordinator != null) durable.coordinators.put(coordinator, samplerId);
+      durable.key = key;
       if (key != null) outer.getSystem().receptionist().tell(Receptionist.register(key, outer.getSelf()));
       return Behaviors.supervise(Behaviors.<Command>setup(
               ctx -> new Sampler(ctx, settings, samplerId, device, label, registry, durable)))
@@ -284,6 +296,7 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
         .onMessage(Enqueue.class, this::onEnqueue)
         .onMessage(Cancel.class, this::onCancel)
         .onMessage(Attach.class, this::onAttach)
+        .onMessage(Drain.class, this::onDrain)
         .onMessage(CoordinatorGone.class, this::onCoordinatorGone)
         .onMessage(SwapWeights.class, this::onSwapWeights)
         .onMessage(GetStatus.class, this::onGetStatus)
@@ -305,6 +318,12 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
           "sampler " + label + " was not attached by the coordinator that routed this slice"));
       return this;
     }
+    if (durable.draining) {
+      // Routed before the coordinator heard that this sampler is leaving: back at once, to run elsewhere.
+      origin.tell(new Coordinator.SlicesAborted(durable.coordinators.get(origin),
+          List.of(new Coordinator.AbortedSlice(s, false)), "sampler " + label + " is leaving"));
+      return this;
+    }
     if (s.count() > settings.maxBatchRows()) {
       // The coordinator never routes such a slice; refuse it loudly rather than let it wait forever.
       s.session().tell(new RequestSession.SliceFailed(s.requestId(), s.firstChain(), s.count(), ErrorCode.INTERNAL,
@@ -320,12 +339,30 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
   }
 
   private Behavior<Command> onAttach(Attach a) {
+    if (durable.draining) return this;
     if (durable.coordinators.putIfAbsent(a.coordinator(), a.slotId()) == null) {
       getContext().watchWith(a.coordinator(), new CoordinatorGone(a.coordinator()));
     }
     a.coordinator().tell(new Coordinator.RegisterSampler(durable.coordinators.get(a.coordinator()), label,
         getContext().getSelf(), settings.maxBatchRows()));
     reportLoad();
+    return this;
+  }
+
+  private Behavior<Command> onDrain(Drain d) {
+    if (!durable.draining) {
+      durable.draining = true;
+      if (durable.key != null) {
+        getContext().getSystem().receptionist().tell(Receptionist.deregister(durable.key, getContext().getSelf()));
+      }
+      durable.coordinators.forEach((c, slot) -> c.tell(new Coordinator.SamplerLeaving(slot)));
+      // A slice that restarts elsewhere from its seed gives the same samples: not a retry.
+      handBack("sampler " + label + " is leaving", false);
+      if (batch != null) batch.remove(tag -> true);
+      rowOwner = new Running[0];
+      ownersDirty = false;
+    }
+    d.replyTo().tell(akka.Done.done());
     return this;
   }
 
@@ -422,13 +459,13 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
 
   private Behavior<Command> onPreRestart() {
     durable.restarts++;
-    handBack(failure != null ? failure : "sampler " + samplerId + " restarted");
+    handBack(failure != null ? failure : "sampler " + samplerId + " restarted", true);
     closeModel();
     return this;
   }
 
   private Behavior<Command> onPostStop() {
-    handBack(failure != null ? failure : "sampler " + samplerId + " stopped");
+    handBack(failure != null ? failure : "sampler " + samplerId + " stopped", true);
     closeModel();
     return this;
   }
@@ -645,11 +682,15 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
         durable.ticks, durable.chainSteps, durable.tickNanos, durable.maxDistinct)));
   }
 
-  /** Gives every slice this incarnation holds back to the coordinator that routed it (on restart or stop). */
-  private void handBack(String reason) {
+  /**
+   * Gives every slice this incarnation holds back to the coordinator that routed it (on restart or stop, where a
+   * started slice counts toward its request's retries; or on a drain, where none does).
+   */
+  private void handBack(String reason, boolean startedCounts) {
     Map<ActorRef<Coordinator.Command>, List<Coordinator.AbortedSlice>> out = new LinkedHashMap<>();
     for (Running r : byTag.values()) {
-      out.computeIfAbsent(r.origin, k -> new ArrayList<>()).add(new Coordinator.AbortedSlice(r.slice, true));
+      out.computeIfAbsent(r.origin, k -> new ArrayList<>())
+          .add(new Coordinator.AbortedSlice(r.slice, startedCounts));
     }
     for (Queued q : pending) {
       out.computeIfAbsent(q.origin(), k -> new ArrayList<>()).add(new Coordinator.AbortedSlice(q.slice(), false));

@@ -157,6 +157,26 @@ public final class ScoreStreamNode extends AbstractBehavior<ScoreStreamNode.Comm
               served.get(0).registry()), "trainer", DispatcherSelector.fromConfig(settings.trainerDispatcher())));
     }
     this.refs = new Refs(served, trainer);
+    if (NodeRoles.clustered(ctx.getSystem())) drainOnLeaving(ctx, served);
+  }
+
+  /**
+   * When this member leaves the cluster (Ctrl-C, SIGTERM, a Leave), before it leaves: every local sampler hands its
+   * chains back to their coordinators, which restart them on the other members from their seeds (same samples).
+   */
+  private static void drainOnLeaving(ActorContext<Command> ctx, List<ServedModel> served) {
+    List<ActorRef<Sampler.Command>> local = served.stream().flatMap(m -> m.samplers().stream()).toList();
+    if (local.isEmpty()) return;
+    akka.actor.typed.ActorSystem<?> system = ctx.getSystem();
+    java.time.Duration timeout = java.time.Duration.ofSeconds(10);
+    akka.actor.CoordinatedShutdown.get(system).addTask(akka.actor.CoordinatedShutdown.PhaseBeforeClusterShutdown(),
+        "scorestream-drain-samplers", () -> {
+          java.util.concurrent.CompletableFuture<?>[] acks = local.stream()
+              .map(s -> akka.actor.typed.javadsl.AskPattern.<Sampler.Command, akka.Done>ask(s, Sampler.Drain::new,
+                  timeout, system.scheduler()).toCompletableFuture())
+              .toArray(java.util.concurrent.CompletableFuture[]::new);
+          return java.util.concurrent.CompletableFuture.allOf(acks).handle((x, e) -> akka.Done.done());
+        });
   }
 
   /** Checks the model, then spawns its registry, coordinator and samplers (the primary's under the plain names). */

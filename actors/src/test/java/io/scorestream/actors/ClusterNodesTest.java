@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import akka.actor.Address;
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
+import akka.actor.CoordinatedShutdown;
+import akka.actor.typed.javadsl.Adapter;
 import akka.cluster.MemberStatus;
 import akka.cluster.typed.Cluster;
 import akka.cluster.typed.Down;
@@ -180,5 +182,43 @@ class ClusterNodesTest {
     assertFalse(status.samplers().stream().filter(s -> !s.alive()).findFirst().orElseThrow().device()
         .contains(address(b).port().get().toString()), "the lost sampler is C's");
     assertEquals(0, status.activeRequests());
+  }
+
+  @Test
+  void aLeavingSamplerNodeHandsItsChainsToTheOthersWithTheSameSamples() throws Exception {
+    ActorTestKit gatewayKit = member("gateway");
+    ActorTestKit b = member("sampler");
+    ActorTestKit c = member("sampler");
+    form(List.of(gatewayKit, b, c));
+    TestNode nb = node(b, TestModels.analytic("vp"));
+    node(c, TestModels.analytic("vp"));
+    TestNode gateway = node(gatewayKit, TestModels.analytic("vp"));
+    awaitSamplers(gateway, 2);
+    String leaving = "cpu:0@127.0.0.1:" + address(c).port().get();
+
+    List<GenerateRequest> requests = new ArrayList<>();
+    for (int i = 0; i < 6; i++) requests.add(TestNode.request("d" + i, 20, 200 + i, SamplerSpec.pc(3000)));
+    List<CompletionStage<List<SampleEvent>>> runs = new ArrayList<>();
+    for (GenerateRequest r : requests) runs.add(gateway.events(r));
+    for (int i = 0; gateway.status().samplers().stream().noneMatch(s -> s.device().equals(leaving) && s.rows() > 0);
+         i++) {
+      if (i > 60_000) throw new AssertionError("no chains ever ran on the leaving node");
+      Thread.sleep(2);
+    }
+    // What Ctrl-C or SIGTERM does to serve: the member leaves, its samplers drained first.
+    CoordinatedShutdown.get(Adapter.toClassic(c.system())).runAll(CoordinatedShutdown.clusterLeavingReason());
+
+    for (GenerateRequest r : requests) {
+      List<SampleEvent> events = await(runs.get(requests.indexOf(r)));
+      SampleEvent last = events.get(events.size() - 1);
+      assertTrue(last instanceof SampleEvent.Completed, r.requestId() + " ended " + last);
+      double[] offline = TestNode.offline(TestModels.analytic("vp").factory(), gateway.program(r.sampler()),
+          r.count(), r.seed());
+      assertArrayEquals(offline, ((SampleEvent.Completed) last).result().samples(),
+          r.requestId() + ": drained chains != offline");
+    }
+    // Every chain ran its whole program on B: what the leaving node had done was handed back and redone there.
+    assertEquals(6L * 20 * 3001, nb.samplerStatus(0).chainSteps());
+    assertTrue(gateway.status().samplers().stream().noneMatch(s -> s.alive() && s.device().equals(leaving)));
   }
 }

@@ -89,6 +89,7 @@ class ClusterSerializationTest {
     out.add(new Coordinator.SamplerLoad(7, 12, 3, 1000L, 12_000L, 250_000L, 4));
     out.add(new Coordinator.SliceEnded(7, "req-0", 0, 3));
     out.add(new Coordinator.SlicesAborted(7, aborted, "sampler 0 (cpu:0) failed at tick 3: boom"));
+    out.add(new Coordinator.SamplerLeaving(7));
     double[] image = new double[2 * 4];
     for (int i = 0; i < image.length; i++) image[i] = Math.scalb(1.0 + i / 7.0, -i) * (i % 2 == 0 ? 1 : -1);
     image[5] = Double.NaN;
