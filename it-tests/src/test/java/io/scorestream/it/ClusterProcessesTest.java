@@ -15,6 +15,12 @@ import io.scorestream.model.sample.SamplerSpec;
 import io.scorestream.model.sample.Sampling;
 import io.scorestream.model.score.GaussianMixture;
 import io.scorestream.model.sde.Sde;
+import io.scorestream.protocol.Completed;
+import io.scorestream.protocol.SamplerParams;
+import io.scorestream.protocol.Terminal;
+import io.scorestream.protocol.client.ClientContext;
+import io.scorestream.protocol.client.RequestListener;
+import io.scorestream.protocol.client.ScoreStreamClient;
 import io.scorestream.protocol.json.EventJson;
 import io.scorestream.protocol.json.Json;
 import io.scorestream.protocol.json.SampleAccepted;
@@ -43,7 +49,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 /**
  * Three {@code scorestream serve --cluster} processes on loopback, serving {@code analytic:gmm8}: node 1 (the seed;
  * gateway and sampler), node 2 (gateway and sampler), node 3 (sampler only). Requests through either gateway's HTTP
- * complete with samples bit-identical to an offline run of the same seeds, whichever nodes ran their chains; then
+ * and Aeron IPC complete with samples bit-identical to an offline run of the same seeds, whichever nodes ran their chains; then
  * node 3 is killed with SIGKILL in the middle of 50 running requests: every one of them completes with the same
  * samples (its lost chains restarted from their seeds once the split-brain resolver downed node 3) or fails with a
  * clear error, none hangs, and the cluster goes on serving. Time limits here are hang guards only.
@@ -96,10 +102,9 @@ class ClusterProcessesTest {
         "--add-modules", "jdk.incubator.vector",
         // A crashed member is downed 3 s after the cluster is stable again (7 s by default).
         "-Dakka.cluster.split-brain-resolver.stable-after=3s",
-        "-Dscorestream.aeron.enabled=false",
         "-cp", cp, "io.scorestream.app.ScoreStreamCli", "serve", "--cluster",
         "--cluster-port", Integer.toString(clusterPort), "--seed-node", "127.0.0.1:" + seedPort,
-        "--roles", roles, "--model", "analytic:gmm8", "--status-every", "0",
+        "--roles", roles, "--model", "analytic:gmm8", "--status-every", "0", "--aeron-udp", "none",
         "--http-port", Integer.toString(httpPort == 0 ? freePort() : httpPort)));
     Path log = LOGS.resolve(name + ".log");
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
@@ -199,9 +204,32 @@ class ClusterProcessesTest {
     return Arrays.stream(((EventJson.Completed) e).samples()).flatMapToDouble(Arrays::stream).toArray();
   }
 
+  /** An Aeron IPC client of the gateway member (its media driver directory is in its log). */
+  private static ScoreStreamClient aeronClient(Node gateway) throws Exception {
+    String dir = null;
+    for (String line : Files.readAllLines(gateway.log())) {
+      if (line.strip().startsWith("media driver")) dir = line.strip().substring("media driver".length()).strip();
+    }
+    assertNotNull(dir, gateway.name() + " printed no media driver directory");
+    return ScoreStreamClient.connect(new ClientContext().aeronDirectoryName(dir).ingressChannel("aeron:ipc")
+        .ingressStreamId(7001).egressChannel("aeron:ipc").clientName("cluster-" + gateway.name())
+        .connectTimeoutNs(TimeUnit.SECONDS.toNanos(HANG_GUARD_S)));
+  }
+
   @Test
   @Order(1)
-  void requestsThroughEitherGatewayEqualOfflineSamples() throws Exception {
+  void requestsThroughEveryGatewayEqualOfflineSamples() throws Exception {
+    // Aeron: one request through each gateway member's IPC ingress, split over the members' samplers.
+    for (Node g : NODES.subList(0, 2)) {
+      Ask ask = new Ask(120, g.httpPort(), 60);
+      try (ScoreStreamClient client = aeronClient(g)) {
+        Terminal t = client.submit(io.scorestream.protocol.GenerateRequest.of(ask.count(), ask.seed(),
+            SamplerParams.pc(ask.steps())).withPreviewEvery(0), new RequestListener() {}).outcome()
+            .toCompletableFuture().get(HANG_GUARD_S, TimeUnit.SECONDS);
+        assertTrue(t instanceof Completed, g.name() + " over Aeron ended " + t);
+        assertArrayEquals(ask.offline(), ((Completed) t).samples(), g.name() + " over Aeron != offline");
+      }
+    }
     List<Ask> asks = List.of(new Ask(150, 1, 100), new Ask(9, 2, 200), new Ask(64, 3, 50), new Ask(5, 4, 300),
         new Ask(100, 5, 80), new Ask(3, 6, 500));
     List<CompletableFuture<EventJson>> runs = new ArrayList<>();
@@ -234,8 +262,11 @@ class ClusterProcessesTest {
     // Node 3 holds chains of both gateways' requests when it dies.
     awaitCondition("chains on node 3", () -> assignedTo(NODES.get(0), victimDevice) > 0
         && assignedTo(NODES.get(1), victimDevice) > 0);
+    long killed = System.nanoTime();
     victim.process().destroyForcibly();
     assertTrue(victim.process().waitFor(30, TimeUnit.SECONDS));
+    awaitCondition("node 3's sampler seen terminated", () -> !liveSamplers(NODES.get(0)).contains(victimDevice));
+    long detected = System.nanoTime();
 
     int completed = 0;
     List<String> failed = new ArrayList<>();
@@ -251,6 +282,9 @@ class ClusterProcessesTest {
       }
     }
     assertEquals(50, completed, "failed: " + failed);
+    // Recorded in BENCHMARKS.md ("Cluster"); never asserted.
+    System.out.printf(Locale.ROOT, "cluster recovery: node 3 seen terminated %.1f s after SIGKILL, all 50 requests "
+        + "completed %.1f s after it%n", (detected - killed) / 1e9, (System.nanoTime() - killed) / 1e9);
     for (Node g : NODES.subList(0, 2)) {
       List<String> live = liveSamplers(g);
       assertEquals(2, live.size(), live::toString);
