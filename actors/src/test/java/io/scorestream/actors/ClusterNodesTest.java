@@ -96,6 +96,20 @@ class ClusterNodesTest {
     }
   }
 
+  /** The request completed with the samples of an offline run of the same seed; its events. */
+  private static List<SampleEvent> assertOffline(TestNode gateway, GenerateRequest r,
+                                                 CompletionStage<List<SampleEvent>> run, String what)
+      throws Exception {
+    List<SampleEvent> events = await(run);
+    SampleEvent last = events.get(events.size() - 1);
+    assertTrue(last instanceof SampleEvent.Completed, r.requestId() + " ended " + last);
+    double[] offline = TestNode.offline(TestModels.analytic("vp").factory(), gateway.program(r.sampler()),
+        r.count(), r.seed());
+    assertArrayEquals(offline, ((SampleEvent.Completed) last).result().samples(),
+        r.requestId() + ": " + what + " != offline");
+    return events;
+  }
+
   @Test
   void aGatewayNodeRoutesToSamplersOnOtherNodesWithOfflineSamples() throws Exception {
     ActorTestKit gatewayKit = member("gateway");
@@ -120,13 +134,7 @@ class ClusterNodesTest {
     for (GenerateRequest r : requests) runs.add(gateway.events(r));
     for (int i = 0; i < requests.size(); i++) {
       GenerateRequest r = requests.get(i);
-      List<SampleEvent> events = await(runs.get(i));
-      SampleEvent last = events.get(events.size() - 1);
-      assertTrue(last instanceof SampleEvent.Completed, r.requestId() + " ended " + last);
-      double[] served = ((SampleEvent.Completed) last).result().samples();
-      double[] offline = TestNode.offline(TestModels.analytic("vp").factory(), gateway.program(r.sampler()),
-          r.count(), r.seed());
-      assertArrayEquals(offline, served, r.requestId() + ": served across nodes != offline");
+      List<SampleEvent> events = assertOffline(gateway, r, runs.get(i), "served across nodes");
       if (r.previewEvery() > 0) {
         assertTrue(events.stream().anyMatch(e -> e instanceof SampleEvent.Preview),
             "previews cross nodes too");
@@ -167,16 +175,7 @@ class ClusterNodesTest {
     }
     gate.open();
 
-    for (int i = 0; i < requests.size(); i++) {
-      GenerateRequest r = requests.get(i);
-      List<SampleEvent> events = await(runs.get(i));
-      SampleEvent last = events.get(events.size() - 1);
-      assertTrue(last instanceof SampleEvent.Completed, r.requestId() + " ended " + last);
-      double[] offline = TestNode.offline(TestModels.analytic("vp").factory(), gateway.program(r.sampler()),
-          r.count(), r.seed());
-      assertArrayEquals(offline, ((SampleEvent.Completed) last).result().samples(),
-          r.requestId() + ": restarted chains != offline");
-    }
+    for (int i = 0; i < requests.size(); i++) assertOffline(gateway, requests.get(i), runs.get(i), "restarted chains");
     Coordinator.NodeStatus status = gateway.status();
     assertEquals(1, status.samplers().stream().filter(Coordinator.SamplerView::alive).count());
     assertFalse(status.samplers().stream().filter(s -> !s.alive()).findFirst().orElseThrow().device()
@@ -208,15 +207,7 @@ class ClusterNodesTest {
     // What Ctrl-C or SIGTERM does to serve: the member leaves, its samplers drained first.
     CoordinatedShutdown.get(Adapter.toClassic(c.system())).runAll(CoordinatedShutdown.clusterLeavingReason());
 
-    for (GenerateRequest r : requests) {
-      List<SampleEvent> events = await(runs.get(requests.indexOf(r)));
-      SampleEvent last = events.get(events.size() - 1);
-      assertTrue(last instanceof SampleEvent.Completed, r.requestId() + " ended " + last);
-      double[] offline = TestNode.offline(TestModels.analytic("vp").factory(), gateway.program(r.sampler()),
-          r.count(), r.seed());
-      assertArrayEquals(offline, ((SampleEvent.Completed) last).result().samples(),
-          r.requestId() + ": drained chains != offline");
-    }
+    for (int i = 0; i < requests.size(); i++) assertOffline(gateway, requests.get(i), runs.get(i), "drained chains");
     // Every chain ran its whole program on B: what the leaving node had done was handed back and redone there.
     assertEquals(6L * 20 * 3001, nb.samplerStatus(0).chainSteps());
     assertTrue(gateway.status().samplers().stream().noneMatch(s -> s.alive() && s.device().equals(leaving)));
