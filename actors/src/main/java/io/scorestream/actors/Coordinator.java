@@ -136,6 +136,8 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     int maxRows;
     int assigned;
     boolean alive = true;
+    /** Said it is leaving: slices lost on it are restarted without counting as a retry. */
+    boolean leaving;
     int rows;
     int pendingChains;
     long ticks;
@@ -566,6 +568,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     s.ref = m.sampler();
     s.maxRows = m.maxRows();
     s.alive = true;
+    s.leaving = false;
     dispatch();
     return this;
   }
@@ -615,6 +618,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     if (s != null && s.alive) {
       getContext().getLog().info("sampler {} ({}) is leaving; its chains restart elsewhere", s.id, s.device);
       s.alive = false;
+      s.leaving = true;
       s.assigned = 0;
       s.rows = 0;
     }
@@ -635,7 +639,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
         Map.Entry<Integer, int[]> e = it.next();
         if (e.getValue()[0] != s.id) continue;
         lost.add(new AbortedSlice(new Sampler.ChainSlice(r.id(), e.getKey(), e.getValue()[1], r.request.seed(),
-            r.program, r.previewEvery, r.session), true));
+            r.program, r.previewEvery, r.session, r.request.conditioning()), !s.leaving));
         it.remove();
       }
       if (!lost.isEmpty()) reroute(r, lost, "sampler " + s.id + " (" + s.device + ") stopped");

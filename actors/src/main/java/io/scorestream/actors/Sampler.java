@@ -286,8 +286,10 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
       registry.tell(new ModelRegistry.Subscribe(ctx.messageAdapter(ModelRegistry.ModelVersion.class,
           SwapWeights::new)));
     }
-    durable.coordinators.forEach((c, slot) -> c.tell(new Coordinator.RegisterSampler(slot, label, ctx.getSelf(),
-        settings.maxBatchRows())));
+    if (!durable.draining) {
+      durable.coordinators.forEach((c, slot) -> c.tell(new Coordinator.RegisterSampler(slot, label, ctx.getSelf(),
+          settings.maxBatchRows())));
+    }
   }
 
   @Override
@@ -342,6 +344,13 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
     if (durable.draining) return this;
     if (durable.coordinators.putIfAbsent(a.coordinator(), a.slotId()) == null) {
       getContext().watchWith(a.coordinator(), new CoordinatorGone(a.coordinator()));
+    } else {
+      // Attached again: that coordinator saw this sampler terminated and has routed its slices elsewhere.
+      int dropped = dropSlicesOf(a.coordinator());
+      if (dropped > 0) {
+        getContext().getLog().warn("sampler {}: attached again by {}; dropped its {} written-off slices", label,
+            a.coordinator(), dropped);
+      }
     }
     a.coordinator().tell(new Coordinator.RegisterSampler(durable.coordinators.get(a.coordinator()), label,
         getContext().getSelf(), settings.maxBatchRows()));
@@ -370,6 +379,14 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
   private Behavior<Command> onCoordinatorGone(CoordinatorGone g) {
     ActorRef<Coordinator.Command> gone = g.coordinator();
     if (durable.coordinators.remove(gone) == null) return this;
+    int dropped = dropSlicesOf(gone);
+    getContext().getLog().warn("sampler {}: coordinator {} is gone; dropped its {} slices", label, gone, dropped);
+    reportLoad();
+    return this;
+  }
+
+  /** Removes, without reporting them, every slice routed by the coordinator; how many. */
+  private int dropSlicesOf(ActorRef<Coordinator.Command> gone) {
     int dropped = 0;
     for (Iterator<Queued> it = pending.iterator(); it.hasNext(); ) {
       Queued q = it.next();
@@ -385,9 +402,7 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
       for (Running r : running) forget(r);
       dropped += running.size();
     }
-    getContext().getLog().warn("sampler {}: coordinator {} is gone; dropped its {} slices", label, gone, dropped);
-    reportLoad();
-    return this;
+    return dropped;
   }
 
   private Behavior<Command> onCancel(Cancel c) {

@@ -303,7 +303,12 @@ final class ServeCommand implements Callable<Integer> {
     }
     List<String> seeds = new ArrayList<>();
     for (String s : seedNodes.isEmpty() ? List.of(clusterHost + ":" + clusterPort) : seedNodes) {
-      if (!s.matches("[^:/@]+:\\d{1,5}")) throw new IllegalArgumentException("--seed-node must be HOST:PORT, got '" + s + "'");
+      int colon = s.lastIndexOf(':');
+      int port = colon < 1 || !s.substring(colon + 1).matches("\\d{1,5}") ? -1
+          : Integer.parseInt(s.substring(colon + 1));
+      if (port < 1 || port > 65535 || s.substring(0, colon).matches(".*[/@\\s].*")) {
+        throw new IllegalArgumentException("--seed-node must be HOST:PORT with a port in 1..65535, got '" + s + "'");
+      }
       seeds.add("akka://scorestream@" + s);
     }
     if (seedNodes.isEmpty() && clusterPort == 0) {
