@@ -528,7 +528,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     for (int[] where : r.running.values()) samplers.add(where[0]);
     for (int id : samplers) {
       Slot s = slots.get(id);
-      if (s != null && s.alive) s.ref.tell(new Sampler.Cancel(r.id()));
+      if (s != null && s.alive) s.ref.tell(new Sampler.Cancel(r.id(), getContext().getSelf()));
     }
     if (terminal != null) r.session.tell(new RequestSession.Terminate(terminal));
     dispatch();

@@ -94,8 +94,20 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
     }
   }
 
-  /** Removes every chain of the request, running or pending, before the next tick. */
-  public record Cancel(String requestId) implements Command, ClusterMessage {}
+  /**
+   * Removes every chain of the request that coordinator routed (null: whoever routed it), running or pending, before
+   * the next tick. Request ids are unique per coordinator, not across a cluster's gateways.
+   */
+  public record Cancel(String requestId, ActorRef<Coordinator.Command> coordinator)
+      implements Command, ClusterMessage {
+    public Cancel(String requestId) {
+      this(requestId, null);
+    }
+
+    boolean covers(String id, ActorRef<Coordinator.Command> origin) {
+      return requestId.equals(id) && (coordinator == null || coordinator.equals(origin));
+    }
+  }
 
   /**
    * A coordinator that found this sampler through the receptionist (a cluster node's, this node's included): the
@@ -409,16 +421,17 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
     for (Iterator<Queued> it = pending.iterator(); it.hasNext(); ) {
       Queued q = it.next();
       ChainSlice s = q.slice();
-      if (s.requestId().equals(c.requestId())) {
+      if (c.covers(s.requestId(), q.origin())) {
         it.remove();
         pendingChains -= s.count();
         q.origin().tell(new Coordinator.SliceEnded(slotAt(q.origin()), s.requestId(), s.firstChain(), s.count()));
       }
     }
-    List<Running> running = byRequest.get(c.requestId());
-    if (running != null) {
-      batch.remove(tag -> ownerOf(tag).slice.requestId().equals(c.requestId()));
-      for (Running r : List.copyOf(running)) end(r);
+    List<Running> running = byRequest.getOrDefault(c.requestId(), List.of()).stream()
+        .filter(r -> c.covers(r.slice.requestId(), r.origin)).toList();
+    if (!running.isEmpty()) {
+      batch.remove(tag -> running.contains(ownerOf(tag)));
+      for (Running r : running) end(r);
     }
     reportLoad();
     return this;

@@ -83,7 +83,7 @@ class ClusterSerializationTest {
       aborted.add(new Coordinator.AbortedSlice(slice, first % 2 == 0));
       first += 3;
     }
-    out.add(new Sampler.Cancel("req-0"));
+    out.add(new Sampler.Cancel("req-0", coordinator.getRef()));
     out.add(new Sampler.Attach(coordinator.getRef(), 7));
     out.add(new Coordinator.RegisterSampler(7, "cpu:0@127.0.0.1:2552", sampler.getRef(), 4096));
     out.add(new Coordinator.SamplerLoad(7, 12, 3, 1000L, 12_000L, 250_000L, 4));

@@ -10,10 +10,15 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
+import akka.actor.testkit.typed.javadsl.FishingOutcomes;
 import akka.actor.testkit.typed.javadsl.TestProbe;
+import akka.actor.typed.ActorRef;
+import io.scorestream.config.ScoreStreamSettings;
+import io.scorestream.model.sample.SamplerProgram;
 import io.scorestream.model.sample.SamplerSpec;
 import io.scorestream.model.score.ScoreModel;
 import io.scorestream.model.sde.Sde;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
@@ -208,5 +213,43 @@ class SamplerTest {
     // published version.
     assertEquals(swaps + 2, closes.size(), "one model per version and the start-up check");
     for (int i = 0; i < closes.size(); i++) assertEquals(1, closes.get(i).get(), "model " + i + " closed once");
+  }
+
+  @Test
+  void aSamplerSharedByTwoCoordinatorsReportsToEachAndCancelsOnlyItsOwn() throws Exception {
+    InitialModel model = TestModels.analytic("vp");
+    ScoreStreamSettings settings = TestNode.settings(ONE_SAMPLER);
+    TestProbe<Coordinator.Command> a = KIT.createTestProbe();
+    TestProbe<Coordinator.Command> b = KIT.createTestProbe();
+    TestProbe<RequestSession.Command> sessionA = KIT.createTestProbe();
+    TestProbe<RequestSession.Command> sessionB = KIT.createTestProbe();
+    ActorRef<Sampler.Command> sampler = KIT.spawn(Sampler.create(settings.sampler(), 0,
+        settings.samplers().get(0), "test", Sampler.serviceKey("shared-" + System.nanoTime()), null));
+    sampler.tell(new Sampler.SwapWeights(new ModelRegistry.ModelVersion(1, "m", -1, model.factory())));
+    sampler.tell(new Sampler.Attach(a.ref(), 4));
+    sampler.tell(new Sampler.Attach(b.ref(), 9));
+    assertEquals(4, a.expectMessageClass(Coordinator.RegisterSampler.class).samplerId());
+    assertEquals(9, b.expectMessageClass(Coordinator.RegisterSampler.class).samplerId());
+    // The same request id from both coordinators (ids are unique per gateway member, not across them).
+    SamplerProgram program = Programs.build(SamplerSpec.pc(5000), model.sde(), settings.coordinator());
+    sampler.tell(new Sampler.Enqueue(new Sampler.ChainSlice("x", 0, 3, 1, program, 0, sessionA.ref()), a.ref()));
+    sampler.tell(new Sampler.Enqueue(new Sampler.ChainSlice("x", 0, 2, 2,
+        Programs.build(SamplerSpec.pc(50), model.sde(), settings.coordinator()), 0, sessionB.ref()), b.ref()));
+    sampler.tell(new Sampler.Cancel("x", a.ref()));
+    Coordinator.SliceEnded endedA = a.fishForMessage(Duration.ofSeconds(TestNode.HANG_GUARD_S),
+        m -> m instanceof Coordinator.SliceEnded ? FishingOutcomes.complete() : FishingOutcomes.continueAndIgnore())
+        .stream().map(Coordinator.SliceEnded.class::cast).reduce((x, y) -> y).orElseThrow();
+    assertEquals(List.of(4, 3), List.of(endedA.samplerId(), endedA.count()));
+    // B's chains ran on: its session gets the samples of an offline run, and B its slice's end under B's slot id.
+    RequestSession.SliceCompleted done = sessionB.expectMessageClass(RequestSession.SliceCompleted.class,
+        Duration.ofSeconds(TestNode.HANG_GUARD_S));
+    assertArrayEquals(TestNode.offline(model.factory(), Programs.build(SamplerSpec.pc(50), model.sde(),
+        settings.coordinator()), 2, 2), done.samples().toArray());
+    Coordinator.SliceEnded endedB = b.fishForMessage(Duration.ofSeconds(TestNode.HANG_GUARD_S),
+        m -> m instanceof Coordinator.SliceEnded ? FishingOutcomes.complete() : FishingOutcomes.continueAndIgnore())
+        .stream().map(Coordinator.SliceEnded.class::cast).reduce((x, y) -> y).orElseThrow();
+    assertEquals(9, endedB.samplerId());
+    sessionA.expectNoMessage(Duration.ofMillis(200));
+    KIT.stop(sampler);
   }
 }
