@@ -194,7 +194,8 @@ public final class ScoreStreamNode extends AbstractBehavior<ScoreStreamNode.Comm
     // In a cluster every node's coordinator finds this model's samplers, on any node, through the receptionist.
     boolean cluster = NodeRoles.clustered(ctx.getSystem());
     akka.actor.typed.receptionist.ServiceKey<Sampler.Command> key = cluster ? Sampler.serviceKey(name) : null;
-    ActorRef<ModelRegistry.Command> registry = ctx.spawn(ModelRegistry.create(settings.registry()),
+    ActorRef<ModelRegistry.Command> registry = ctx.spawn(ModelRegistry.create(settings.registry(), name,
+            model.sde()),
         "registry" + suffix);
     registry.tell(new ModelRegistry.Publish(model.description(), model.trainStep(), model.factory(), null));
     ActorRef<Coordinator.Command> coordinator =

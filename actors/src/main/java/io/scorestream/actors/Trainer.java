@@ -252,7 +252,7 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
   }
 
   private void publish(WeightsSnapshot ema, String description, long step) {
-    registry.tell(new ModelRegistry.Publish(description, step, ModelRegistry.network(ema, trainer.sde()), null));
+    registry.tell(new ModelRegistry.PublishWeights(description, step, ema, trainer.sde()));
     published++;
     lastPublishedStep = step;
   }

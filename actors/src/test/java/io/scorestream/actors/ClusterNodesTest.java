@@ -16,12 +16,14 @@ import akka.cluster.typed.Down;
 import akka.cluster.typed.Join;
 import com.typesafe.config.ConfigFactory;
 import io.scorestream.model.sample.SamplerSpec;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
 import java.util.stream.StreamSupport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Three nodes of one Akka cluster in this JVM, over Artery TCP on loopback with real serialization: a gateway node
@@ -82,8 +84,10 @@ class ClusterNodesTest {
         .filter(m -> m.status() == MemberStatus.up()).count();
   }
 
+  private static final String ONE_SAMPLER_ = "scorestream.samplers = [\"cpu:0\"]\n";
+
   private TestNode node(ActorTestKit kit, InitialModel model) throws Exception {
-    TestNode n = TestNode.start(kit, "scorestream.samplers = [\"cpu:0\"]", model);
+    TestNode n = TestNode.start(kit, ONE_SAMPLER_, model);
     nodes.add(n);
     return n;
   }
@@ -211,5 +215,62 @@ class ClusterNodesTest {
     // Every chain ran its whole program on B: what the leaving node had done was handed back and redone there.
     assertEquals(6L * 20 * 3001, nb.samplerStatus(0).chainSteps());
     assertTrue(gateway.status().samplers().stream().noneMatch(s -> s.alive() && s.device().equals(leaving)));
+  }
+
+  @Test
+  void aTrainerOnOneMemberSwapsTheSamplersOfTheOthers(@TempDir Path checkpoints) throws Exception {
+    // Every member starts from the same freshly initialised MLP; only the trainer member trains.
+    String trainer = String.join("\n",
+        "scorestream.model { source = \"init:3\", sde = vp, dim = 2 }",
+        "scorestream.trainer { enabled = true, data = \"toy:gmm8\", batch-size = 64, publish-every = 5,",
+        "  checkpoint-every = 1000, max-steps = 15, resume = false, checkpoint-dir = \"" + checkpoints + "\" }");
+    ActorTestKit t = member("trainer");
+    ActorTestKit b = member("gateway, sampler");
+    ActorTestKit c = member("sampler");
+    form(List.of(t, b, c));
+    TestNode nb = TestNode.start(b, ONE_SAMPLER_ + trainer, InitialModel.from(TestNode.settings(trainer).model()));
+    TestNode nc = TestNode.start(c, ONE_SAMPLER_ + trainer, InitialModel.from(TestNode.settings(trainer).model()));
+    // Started last: its coordinator waits for the others' samplers.
+    TestNode nt = TestNode.start(t, ONE_SAMPLER_ + trainer, InitialModel.from(TestNode.settings(trainer).model()));
+    nodes.addAll(List.of(nt, nb, nc));
+    assertTrue(nt.refs.trainer().isPresent() && nb.refs.trainer().isEmpty() && nc.refs.trainer().isEmpty(),
+        "only the trainer member trains");
+    assertTrue(nt.refs.samplers().isEmpty(), "the trainer member runs no sampler");
+    awaitSamplers(nb, 2);
+
+    // The trained versions reach both sampler members (the last one at least: a member that subscribes after a
+    // version was offered gets the latest again within 5 s), and both samplers swap to it.
+    ModelRegistry.ModelVersion atTrainer = null;
+    for (int i = 0; atTrainer == null || atTrainer.trainStep() < 15; i++) {
+      if (i > 60_000) throw new AssertionError("the trainer never published step 15");
+      Thread.sleep(2);
+      atTrainer = await(nt.api.versions()).current().orElseThrow();
+    }
+    String digest = atTrainer.description().substring(atTrainer.description().indexOf("digest "));
+    List<Long> served = new ArrayList<>();
+    for (TestNode n : List.of(nb, nc)) {
+      ModelRegistry.ModelVersion v = await(n.api.versions()).current().orElseThrow();
+      for (int i = 0; v.trainStep() < 15; i++) {
+        if (i > 60_000) throw new AssertionError("the trained versions never reached a sampler member");
+        Thread.sleep(2);
+        v = await(n.api.versions()).current().orElseThrow();
+      }
+      assertTrue(v.version() >= 2 && v.description().endsWith(digest) && v.description().contains(" from 127.0.0.1:"),
+          v.description() + " vs the trainer's " + atTrainer.description());
+      for (int i = 0; n.samplerStatus(0).modelVersion() < v.version(); i++) {
+        if (i > 60_000) throw new AssertionError("a sampler never swapped to the trained version");
+        Thread.sleep(2);
+      }
+      served.add(v.version());
+    }
+    // A request names the version it ran on (each member numbers its own; the digest in their descriptions is the
+    // trainer's) and equals an offline run of the trainer's weights in a batch of the same size (the MLP's matrix
+    // products round by batch size, so it is not split here).
+    GenerateRequest r = TestNode.request("trained", 40, 5, SamplerSpec.pc(40));
+    Result result = await(nb.api.generate(r));
+    assertTrue(served.containsAll(result.modelVersions()) && !result.modelVersions().isEmpty(),
+        result.modelVersions() + " vs " + served);
+    assertArrayEquals(TestNode.offline(atTrainer.factory(), nb.program(r.sampler()), r.count(), r.seed()),
+        result.samples());
   }
 }

@@ -98,6 +98,9 @@ class ClusterSerializationTest {
     out.add(new RequestSession.SliceCompleted("req-0", 3, 2, Samples.copyOf(new long[] {4}, 2, image),
         List.of(1L, 2L), 82L));
     out.add(new RequestSession.SliceFailed("req-0", 3, 2, ErrorCode.NON_FINITE, "chain 4: NaN at step 9"));
+    out.add(new ModelRegistry.WeightsOffer("default", "127.0.0.1:2552", 400, "trainer step 400 (ema)", "0123abcd4567ef89",
+        "{\"kind\":\"mlp\",\"dim\":2}", List.of("w0", "b0"), List.of(new long[] {2, 3}, new long[] {3}),
+        List.of(new float[] {1f, -2.5f, Float.MIN_VALUE, 3e-8f, 7f, -0f}, new float[] {0.1f, 0.2f, 0.3f})));
     return out;
   }
 
@@ -150,6 +153,14 @@ class ClusterSerializationTest {
       RequestSession.SliceCompleted d = (RequestSession.SliceCompleted) got;
       assertArrayEquals(c.samples().toArray(), d.samples().toArray());
       assertEquals(c.versions(), d.versions());
+    } else if (sent instanceof ModelRegistry.WeightsOffer a) {
+      ModelRegistry.WeightsOffer b = (ModelRegistry.WeightsOffer) got;
+      assertEquals(List.of(a.model(), a.origin(), a.trainStep(), a.description(), a.digest(), a.network(), a.names()),
+          List.of(b.model(), b.origin(), b.trainStep(), b.description(), b.digest(), b.network(), b.names()));
+      for (int i = 0; i < a.names().size(); i++) {
+        assertArrayEquals(a.shapes().get(i), b.shapes().get(i));
+        assertArrayEquals(a.values().get(i), b.values().get(i));
+      }
     } else if (sent instanceof Coordinator.SlicesAborted a) {
       Coordinator.SlicesAborted b = (Coordinator.SlicesAborted) got;
       assertEquals(a.slices().size(), b.slices().size());
@@ -166,7 +177,7 @@ class ClusterSerializationTest {
   void theListCoversEveryClusterMessage() {
     Set<String> declared = new TreeSet<>();
     for (Class<?> protocol : List.of(Sampler.Command.class, Coordinator.Command.class,
-        RequestSession.Command.class)) {
+        RequestSession.Command.class, ModelRegistry.Command.class)) {
       for (Class<?> c : protocol.getPermittedSubclasses()) {
         if (ClusterMessage.class.isAssignableFrom(c)) declared.add(c.getName());
       }

@@ -161,16 +161,18 @@ final class ServeCommand implements Callable<Integer> {
     AeronSettings aeronSettings = AeronSettings.from(config);
     // Refuse a bad model or data before anything binds a port.
     String sde = InitialModel.from(settings.model()).sde().kind().name().toLowerCase(Locale.ROOT);
-    if (settings.trainer().enabled()) {
+    if (settings.trainer().enabled() && (!cluster || roles.contains("trainer"))) {
       DataSpecs.parse(settings.trainer().data(), settings.trainer().normalization());
       Files.createDirectories(settings.trainer().checkpointDir());
     }
     // Logging starts on this thread: Akka's logger and ND4J would otherwise initialise it concurrently.
     LoggerFactory.getLogger(ServeCommand.class);
     PrintStream err = System.err;
+    boolean trains = settings.trainer().enabled() && (!cluster || roles.contains("trainer"));
+    int samplers = cluster && !roles.isEmpty() && !roles.contains("sampler") ? 0 : settings.samplers().size();
     err.println("serve: starting a node (" + settings.model().source() + ", " + sde + " SDE, "
-        + settings.samplers().size() + " sampler" + (settings.samplers().size() == 1 ? "" : "s")
-        + (settings.trainer().enabled() ? ", trainer on " + settings.trainer().data() + " with checkpoints in "
+        + samplers + " sampler" + (samplers == 1 ? "" : "s")
+        + (trains ? ", trainer on " + settings.trainer().data() + " with checkpoints in "
             + settings.trainer().checkpointDir() : ", no trainer") + ")");
     settings.extraModels().forEach((name, m) -> err.println("serve: also serving model '" + name + "' ("
         + m.source() + "), batched apart from the primary one '" + settings.modelName() + "'; requests name it with"
@@ -234,10 +236,10 @@ final class ServeCommand implements Callable<Integer> {
       }
       serve = serve.withValue("scorestream.model.source", ConfigValueFactory.fromAnyRef(source))
           .withValue("scorestream.trainer.enabled", ConfigValueFactory.fromAnyRef(false));
-    } else if (cluster) {
-      // Each member builds its model from its own options; an online trainer's versions do not cross nodes yet.
-      throw new IllegalArgumentException("--cluster needs --model (a checkpoint directory or analytic:NAME) on every "
-          + "member: the online trainer's versions are not yet shared across a cluster");
+    } else if (cluster && roles.isEmpty()) {
+      // Every member would train and offer its own versions to the others.
+      throw new IllegalArgumentException("--cluster without --model trains online: give every member --roles, and "
+          + "the trainer role to one of them (its versions reach the others' samplers)");
     } else {
       serve = serve.withValue("scorestream.model.source", ConfigValueFactory.fromAnyRef("init:" + seed));
     }

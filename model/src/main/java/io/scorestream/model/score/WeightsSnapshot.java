@@ -52,7 +52,68 @@ public final class WeightsSnapshot {
     return f.length == a.length() ? f : java.util.Arrays.copyOf(f, (int) a.length());
   }
 
+  /**
+   * A snapshot of values given by name (another node's copy, read off the wire): every parameter of config, in its
+   * order, each of its shape's length. The arrays are copied.
+   */
+  public static WeightsSnapshot of(NetworkConfig config, java.util.List<String> names, java.util.List<long[]> shapes,
+                                   java.util.List<float[]> values) {
+    if (!names.equals(config.parameterNames()) || shapes.size() != names.size() || values.size() != names.size()) {
+      throw new IllegalArgumentException("parameters " + names + " do not match the network's "
+          + config.parameterNames());
+    }
+    Map<String, float[]> v = new LinkedHashMap<>();
+    Map<String, long[]> s = new LinkedHashMap<>();
+    for (int i = 0; i < names.size(); i++) {
+      long n = 1;
+      for (long d : shapes.get(i)) n *= d;
+      if (n != values.get(i).length) {
+        throw new IllegalArgumentException(names.get(i) + ": shape " + java.util.Arrays.toString(shapes.get(i))
+            + " for " + values.get(i).length + " values");
+      }
+      v.put(names.get(i), values.get(i).clone());
+      s.put(names.get(i), shapes.get(i).clone());
+    }
+    return new WeightsSnapshot(config, Collections.unmodifiableMap(v), Collections.unmodifiableMap(s));
+  }
+
   public NetworkConfig config() { return config; }
+
+  /** The parameter names, in the network's order. */
+  public java.util.List<String> names() {
+    return java.util.List.copyOf(values.keySet());
+  }
+
+  /** A copy of one parameter's values, row-major. */
+  public float[] values(String name) {
+    return values.get(name).clone();
+  }
+
+  /** One parameter's shape (a copy). */
+  public long[] shape(String name) {
+    return shapes.get(name).clone();
+  }
+
+  /**
+   * What identifies these weights wherever they travel: SHA-256 over the names, shapes and float32 bits, as 16 hex
+   * digits.
+   */
+  public String digest() {
+    try {
+      java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+      java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(8);
+      for (Map.Entry<String, float[]> e : values.entrySet()) {
+        md.update(e.getKey().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        for (long d : shapes.get(e.getKey())) md.update(b.clear().putLong(d).array());
+        java.nio.ByteBuffer f = java.nio.ByteBuffer.allocate(4 * e.getValue().length);
+        for (float x : e.getValue()) f.putInt(Float.floatToRawIntBits(x));
+        md.update(f.array());
+      }
+      return java.util.HexFormat.of().formatHex(md.digest(), 0, 8);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
 
   /** Fresh native arrays of these values, owned by the caller (close them with {@link NetworkWeights#close()}). */
   public NetworkWeights toWeights() {
