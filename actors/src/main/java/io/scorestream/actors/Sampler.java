@@ -612,8 +612,11 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
     for (Running r : byTag.values()) {
       if (!r.emit) continue;
       ChainSlice s = r.slice;
-      s.session().tell(new RequestSession.SlicePreview(s.requestId(), s.firstChain(), s.count(), r.minStep,
-          r.totalSteps, Samples.adopt(shape, s.count(), gathered.get(r))));
+      double[] v = gathered.get(r);
+      for (int[] c : messages(s.count(), dim)) {
+        s.session().tell(new RequestSession.SlicePreview(s.requestId(), s.firstChain() + c[0], c[1], r.minStep,
+            r.totalSteps, Samples.adopt(shape, c[1], part(v, c, dim))));
+      }
       r.nextPreview = (r.minStep / s.previewEvery() + 1) * s.previewEvery();
       r.previewed = true;
       durable.previews++;
@@ -648,15 +651,37 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
             ErrorCode.NON_FINITE, r.failure));
         end(r);
       } else if (r.live == 0) {
-        // The slice ends here: its samples array is handed over, not copied.
-        s.session().tell(new RequestSession.SliceCompleted(s.requestId(), s.firstChain(), s.count(),
-            Samples.adopt(model.shape(), s.count(), r.samples), r.versions, r.calls));
+        // The slice ends here: its samples array is handed over, not copied (unless it is sent in parts).
+        long calls = r.calls;
+        for (int[] c : messages(s.count(), dim)) {
+          s.session().tell(new RequestSession.SliceCompleted(s.requestId(), s.firstChain() + c[0], c[1],
+              Samples.adopt(model.shape(), c[1], part(r.samples, c, dim)), r.versions, calls));
+          calls = 0;
+        }
         end(r);
       }
     }
   }
 
   // ---- Bookkeeping ----
+
+  /**
+   * The messages a slice of count chains of dimension dim goes to its session in: {first, count} ranges of whole
+   * chains of at most max-message-values values each (one range, the whole slice, when it fits).
+   */
+  private List<int[]> messages(int count, int dim) {
+    int per = Math.max(1, settings.maxMessageValues() / dim);
+    if (count <= per) return List.of(new int[] {0, count});
+    List<int[]> out = new ArrayList<>();
+    for (int k = 0; k < count; k += per) out.add(new int[] {k, Math.min(per, count - k)});
+    return out;
+  }
+
+  /** The range's rows of values: values itself when the range is the whole slice. */
+  private static double[] part(double[] values, int[] range, int dim) {
+    if (range[0] == 0 && (long) range[1] * dim == values.length) return values;
+    return java.util.Arrays.copyOfRange(values, range[0] * dim, (range[0] + range[1]) * dim);
+  }
 
   private void install(ModelRegistry.ModelVersion v) {
     model = new VersionedModel(v.factory().create(), v.version());

@@ -252,4 +252,50 @@ class SamplerTest {
     sessionA.expectNoMessage(Duration.ofMillis(200));
     KIT.stop(sampler);
   }
+
+  @Test
+  void aSliceLargerThanOneMessageReachesItsSessionInPartsOfWholeChains() throws Exception {
+    InitialModel model = TestModels.analytic("vp");
+    ScoreStreamSettings settings = TestNode.settings(ONE_SAMPLER + "scorestream.sampler.max-message-values = 10\n");
+    TestProbe<Coordinator.Command> coordinator = KIT.createTestProbe();
+    TestProbe<RequestSession.Command> session = KIT.createTestProbe();
+    ActorRef<Sampler.Command> sampler = KIT.spawn(Sampler.create(settings.sampler(), 0, settings.samplers().get(0),
+        coordinator.ref(), new ModelRegistry.ModelVersion(1, "m", -1, model.factory())));
+    SamplerProgram program = Programs.build(SamplerSpec.pc(30), model.sde(), settings.coordinator());
+    sampler.tell(new Sampler.Enqueue(new Sampler.ChainSlice("big", 0, 23, 7, program, 10, session.ref())));
+    // 10 values of dimension 2: at most 5 chains a message, so 23 chains come as 5 + 5 + 5 + 5 + 3.
+    double[] samples = new double[23 * 2];
+    int chains = 0;
+    int completions = 0;
+    int previews = 0;
+    long calls = 0;
+    while (chains < 23) {
+      RequestSession.Command m = session.receiveMessage(Duration.ofSeconds(TestNode.HANG_GUARD_S));
+      if (m instanceof RequestSession.SlicePreview p) {
+        assertTrue(p.count() <= 5 && p.denoised().count() == p.count(), "a preview part of " + p.count());
+        previews++;
+      } else if (m instanceof RequestSession.SliceCompleted c) {
+        assertTrue(c.count() <= 5, "a result part of " + c.count());
+        System.arraycopy(c.samples().toArray(), 0, samples, c.firstChain() * 2, c.count() * 2);
+        chains += c.count();
+        calls += c.networkCalls();
+        completions++;
+      }
+    }
+    assertEquals(5, completions);
+    assertTrue(previews >= 5, previews + " preview parts");
+    assertEquals(23L * program.nominalCalls(), calls, "the slice's network calls, counted once");
+    assertArrayEquals(TestNode.offline(model.factory(), program, 23, 7), samples);
+    KIT.stop(sampler);
+    // Through a node: its session merges the parts, previews included, into the request's one result.
+    try (TestNode node = TestNode.start(KIT, ONE_SAMPLER + "scorestream.sampler.max-message-values = 10\n", model)) {
+      List<SampleEvent> events = await(node.events(new GenerateRequest("parts", 23, 7, SamplerSpec.pc(30), 10,
+          null)));
+      assertTrue(events.stream().anyMatch(e -> e instanceof SampleEvent.Preview p && p.estimates().count() == 23));
+      SampleEvent last = events.get(events.size() - 1);
+      assertInstanceOf(SampleEvent.Completed.class, last);
+      assertArrayEquals(samples, ((SampleEvent.Completed) last).result().samples());
+      assertEquals(23L * program.nominalCalls(), ((SampleEvent.Completed) last).result().networkCalls());
+    }
+  }
 }

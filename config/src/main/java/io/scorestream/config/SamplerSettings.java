@@ -11,9 +11,10 @@ import java.time.Duration;
  * @param loadReportEveryTicks load report period in ticks, >= 1
  * @param maxRestarts          restarts allowed within {@code restartWindow} before the sampler stops, >= 0
  * @param restartWindow        the window of {@code maxRestarts}, > 0
+ * @param maxMessageValues     most values (chains x dimension) in one preview or result message to a session, >= 1
  */
 public record SamplerSettings(int maxBatchRows, Batching batching, int loadReportEveryTicks, int maxRestarts,
-                              Duration restartWindow) {
+                              Duration restartWindow, int maxMessageValues) {
 
   public SamplerSettings {
     if (maxBatchRows < 1) throw new IllegalArgumentException("sampler.max-batch-rows must be > 0, got " + maxBatchRows);
@@ -25,21 +26,26 @@ public record SamplerSettings(int maxBatchRows, Batching batching, int loadRepor
     if (restartWindow == null || restartWindow.isZero() || restartWindow.isNegative()) {
       throw new IllegalArgumentException("sampler.restart-window must be > 0, got " + restartWindow);
     }
+    if (maxMessageValues < 1) {
+      throw new IllegalArgumentException("sampler.max-message-values must be > 0, got " + maxMessageValues);
+    }
   }
 
   /** Reads the {@code scorestream.sampler} section. */
   public static SamplerSettings from(Config c) {
     return new SamplerSettings(c.getInt("max-batch-rows"), Batching.named(c.getString("batching")),
-        c.getInt("load-report-every"), c.getInt("max-restarts"), c.getDuration("restart-window"));
+        c.getInt("load-report-every"), c.getInt("max-restarts"), c.getDuration("restart-window"),
+        c.getInt("max-message-values"));
   }
 
   /** A copy with another row cap. */
   public SamplerSettings withMaxBatchRows(int rows) {
-    return new SamplerSettings(rows, batching, loadReportEveryTicks, maxRestarts, restartWindow);
+    return new SamplerSettings(rows, batching, loadReportEveryTicks, maxRestarts, restartWindow, maxMessageValues);
   }
 
   /** A copy with another batching mode. */
   public SamplerSettings withBatching(Batching mode) {
-    return new SamplerSettings(maxBatchRows, mode, loadReportEveryTicks, maxRestarts, restartWindow);
+    return new SamplerSettings(maxBatchRows, mode, loadReportEveryTicks, maxRestarts, restartWindow,
+        maxMessageValues);
   }
 }
