@@ -47,6 +47,9 @@ class ScoreStreamSettingsTest {
         () -> ScoreStreamSettings.from(with("scorestream.sampler.max-batch-rows = 0")));
     assertTrue(e.getMessage().contains("max-batch-rows"), e.getMessage());
     e = assertThrows(IllegalArgumentException.class,
+        () -> ScoreStreamSettings.from(with("scorestream.sampler.max-message-values = 0")));
+    assertTrue(e.getMessage().contains("max-message-values"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class,
         () -> ScoreStreamSettings.from(with("scorestream.sampler.batching = dynamic")));
     assertTrue(e.getMessage().contains("batching"), e.getMessage());
     e = assertThrows(IllegalArgumentException.class,
