@@ -131,6 +131,8 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   /** A sampler slot: capacity accounting and the last load report. */
   private static final class Slot {
     final int id;
+    /** Cluster mode: other coordinators route to it too, so its reported rows and queue count against its room. */
+    final boolean shared;
     String device;
     ActorRef<Sampler.Command> ref;
     int maxRows;
@@ -145,12 +147,19 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     long tickNanos;
     int maxDistinct;
 
-    Slot(int id) {
+    Slot(int id, boolean shared) {
       this.id = id;
+      this.shared = shared;
     }
 
+    /** This coordinator's chains on the sampler when it last reported (cluster mode). */
+    int assignedAtReport;
+
     int free() {
-      return alive ? Math.max(0, maxRows - assigned) : 0;
+      if (!alive) return 0;
+      // Other coordinators' chains: what the sampler held at its last report beyond this coordinator's own then.
+      int others = shared ? Math.max(0, rows + pendingChains - assignedAtReport) : 0;
+      return Math.max(0, maxRows - assigned - others);
     }
   }
 
@@ -556,7 +565,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   private Behavior<Command> onRegisterSampler(RegisterSampler m) {
     Slot s = slots.get(m.samplerId());
     if (s == null) {
-      s = new Slot(m.samplerId());
+      s = new Slot(m.samplerId(), samplerKey != null);
       slots.put(m.samplerId(), s);
       getContext().watchWith(m.sampler(), new SamplerTerminated(m.samplerId()));
     } else if (!s.alive) {
@@ -582,6 +591,9 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
       s.chainSteps = m.chainSteps();
       s.tickNanos = m.tickNanos();
       s.maxDistinct = m.maxDistinctLevels();
+      s.assignedAtReport = s.assigned;
+      // Rows that other coordinators' chains freed are seen here first.
+      if (s.shared) dispatch();
     }
     return this;
   }

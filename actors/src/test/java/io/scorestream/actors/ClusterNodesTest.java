@@ -273,4 +273,38 @@ class ClusterNodesTest {
     assertArrayEquals(TestNode.offline(atTrainer.factory(), nb.program(r.sampler()), r.count(), r.seed()),
         result.samples());
   }
+
+  @Test
+  void gatewaysSharingASamplerCountEachOthersChainsAgainstItsRows() throws Exception {
+    ActorTestKit a = member("gateway");
+    ActorTestKit b = member("gateway");
+    ActorTestKit sampler = member("sampler");
+    form(List.of(a, b, sampler));
+    // The sampler takes at most 100 rows, and blocks inside its 3rd network call.
+    TestModels.Gate gate = new TestModels.Gate(3);
+    String rows = "scorestream.sampler.max-batch-rows = 100\n";
+    TestNode ns = TestNode.start(sampler, ONE_SAMPLER_ + rows, TestModels.hooked(TestModels.analytic("vp"), gate));
+    TestNode na = TestNode.start(a, ONE_SAMPLER_ + rows, TestModels.analytic("vp"));
+    TestNode nb = TestNode.start(b, ONE_SAMPLER_ + rows, TestModels.analytic("vp"));
+    nodes.addAll(List.of(ns, na, nb));
+    GenerateRequest first = TestNode.request("first", 80, 1, SamplerSpec.pc(50));
+    CompletionStage<List<SampleEvent>> firstRun = na.events(first);
+    gate.awaitReached();
+    // B has heard the sampler's load: 80 rows taken by A's request.
+    for (int i = 0; nb.status().samplers().get(0).rows() < 80; i++) {
+      if (i > 60_000) throw new AssertionError("B never heard the sampler's load");
+      Thread.sleep(2);
+    }
+    GenerateRequest second = TestNode.request("second", 80, 2, SamplerSpec.pc(50));
+    CompletionStage<List<SampleEvent>> secondRun = nb.events(second);
+    // B routes only the 20 rows left; the rest of its request waits at the head of B's queue.
+    for (int i = 0; nb.status().queuedRequests() < 1; i++) {
+      if (i > 60_000) throw new AssertionError("B routed more than the sampler's free rows: " + nb.status());
+      Thread.sleep(2);
+    }
+    assertEquals(20, nb.status().samplers().get(0).assignedChains());
+    gate.open();
+    assertOffline(na, first, firstRun, "the first gateway's request");
+    assertOffline(nb, second, secondRun, "the second gateway's request, routed as rows freed");
+  }
 }
