@@ -246,7 +246,11 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   private final Map<ActorRef<Sampler.Command>, Integer> slotIds = new HashMap<>();
   private final Set<ActorRef<Sampler.Command>> attached = new java.util.HashSet<>();
   private final Map<String, Req> active = new HashMap<>();
-  private final ArrayDeque<Req> waiting = new ArrayDeque<>();
+  /**
+   * Requests waiting for rows: restarted ones first, then by priority (higher first), in arrival order within a
+   * priority.
+   */
+  private final java.util.LinkedList<Req> waiting = new java.util.LinkedList<>();
   private long accepted;
   private long rejected;
   private long ended;
@@ -326,7 +330,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     Req req = new Req(r, program, previewEvery, s.session());
     active.put(id, req);
     accepted++;
-    waiting.addLast(req);
+    enqueue(req);
     req.queued = true;
     timers.startSingleTimer(id, new DeadlineExpired(id), deadline);
     dispatch();
@@ -431,7 +435,20 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     s.assigned += count;
     r.running.put(first, new int[] {s.id, count});
     s.ref.tell(new Sampler.Enqueue(new Sampler.ChainSlice(r.id(), first, count, r.request.seed(), r.program,
-        r.previewEvery, r.session, r.request.conditioning()), getContext().getSelf()));
+        r.previewEvery, r.session, r.request.conditioning(), r.request.priority()), getContext().getSelf()));
+  }
+
+  /** Puts a new request behind every waiting request of its priority or higher (and every restarted one). */
+  private void enqueue(Req r) {
+    java.util.ListIterator<Req> it = waiting.listIterator(waiting.size());
+    while (it.hasPrevious()) {
+      Req q = it.previous();
+      if (q.attempts > 0 || q.nextChain > 0 || q.request.priority() >= r.request.priority()) {
+        it.next();
+        break;
+      }
+    }
+    it.add(r);
   }
 
   /** 0 when all of r is routed, else its 1-based place in the admission queue. */

@@ -18,9 +18,11 @@ import java.time.Duration;
  * @param conditioning class labels (cycled over the chains), the guidance scale and an inpainting mask
  *                     ({@link Conditioning#NONE} for none); the node refuses labels its model does not take
  * @param model        which of the node's models to sample (null: its primary model); an unknown name is refused
+ * @param priority     higher goes first: a request waiting for rows is routed before every waiting request of lower
+ *                     priority, and its chains join a sampler's batch before theirs (0: the default)
  */
 public record GenerateRequest(String requestId, int count, long seed, SamplerSpec sampler, int previewEvery,
-                              Duration deadline, Conditioning conditioning, String model) {
+                              Duration deadline, Conditioning conditioning, String model, int priority) {
 
   /** {@link #previewEvery()} value that asks for the node's default preview period. */
   public static final int DEFAULT_PREVIEW = -1;
@@ -29,6 +31,12 @@ public record GenerateRequest(String requestId, int count, long seed, SamplerSpe
     if (sampler == null) sampler = SamplerSpec.defaults();
     if (conditioning == null) conditioning = Conditioning.NONE;
     if (model != null && model.isEmpty()) model = null;
+  }
+
+  /** A request of the default priority. */
+  public GenerateRequest(String requestId, int count, long seed, SamplerSpec sampler, int previewEvery,
+                         Duration deadline, Conditioning conditioning, String model) {
+    this(requestId, count, seed, sampler, previewEvery, deadline, conditioning, model, 0);
   }
 
   /** A request for the node's primary model. */
@@ -44,7 +52,7 @@ public record GenerateRequest(String requestId, int count, long seed, SamplerSpe
   }
 
   public GenerateRequest withConditioning(Conditioning c) {
-    return new GenerateRequest(requestId, count, seed, sampler, previewEvery, deadline, c, model);
+    return new GenerateRequest(requestId, count, seed, sampler, previewEvery, deadline, c, model, priority);
   }
 
   /** count samples with the given seed and sampler, default previews and deadline, an id chosen at submission. */
@@ -53,19 +61,24 @@ public record GenerateRequest(String requestId, int count, long seed, SamplerSpe
   }
 
   public GenerateRequest withRequestId(String id) {
-    return new GenerateRequest(id, count, seed, sampler, previewEvery, deadline, conditioning, model);
+    return new GenerateRequest(id, count, seed, sampler, previewEvery, deadline, conditioning, model, priority);
   }
 
   public GenerateRequest withPreviewEvery(int steps) {
-    return new GenerateRequest(requestId, count, seed, sampler, steps, deadline, conditioning, model);
+    return new GenerateRequest(requestId, count, seed, sampler, steps, deadline, conditioning, model, priority);
   }
 
   public GenerateRequest withDeadline(Duration d) {
-    return new GenerateRequest(requestId, count, seed, sampler, previewEvery, d, conditioning, model);
+    return new GenerateRequest(requestId, count, seed, sampler, previewEvery, d, conditioning, model, priority);
+  }
+
+  /** The same request with this priority (higher goes first). */
+  public GenerateRequest withPriority(int p) {
+    return new GenerateRequest(requestId, count, seed, sampler, previewEvery, deadline, conditioning, model, p);
   }
 
   /** The same request for the node's model of that name (null: the primary one). */
   public GenerateRequest withModel(String name) {
-    return new GenerateRequest(requestId, count, seed, sampler, previewEvery, deadline, conditioning, name);
+    return new GenerateRequest(requestId, count, seed, sampler, previewEvery, deadline, conditioning, name, priority);
   }
 }

@@ -19,7 +19,6 @@ import io.scorestream.model.sample.ChainBatch;
 import io.scorestream.model.sample.ChainCursor;
 import io.scorestream.model.sample.SamplerProgram;
 import io.scorestream.model.score.ScoreModel;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -65,10 +64,17 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
    * @param previewEvery a preview every this many steps, 0 for none
    * @param session      receives previews, samples and failures
    * @param conditioning the request's labels, guidance and mask (labels are cycled by the global chain index)
+   * @param priority     the request's priority: a waiting slice joins the batch before those of lower priority
    */
   public record ChainSlice(String requestId, int firstChain, int count, long seed, SamplerProgram program,
                            int previewEvery, ActorRef<RequestSession.Command> session,
-                           io.scorestream.model.sample.Conditioning conditioning) {
+                           io.scorestream.model.sample.Conditioning conditioning, int priority) {
+    public ChainSlice(String requestId, int firstChain, int count, long seed, SamplerProgram program,
+                      int previewEvery, ActorRef<RequestSession.Command> session,
+                      io.scorestream.model.sample.Conditioning conditioning) {
+      this(requestId, firstChain, count, seed, program, previewEvery, session, conditioning, 0);
+    }
+
     public ChainSlice(String requestId, int firstChain, int count, long seed, SamplerProgram program,
                       int previewEvery, ActorRef<RequestSession.Command> session) {
       this(requestId, firstChain, count, seed, program, previewEvery, session,
@@ -267,7 +273,8 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
   /** The device, and in a cluster the node, as coordinators show it. */
   private final String label;
   private final Durable durable;
-  private final ArrayDeque<Queued> pending = new ArrayDeque<>();
+  /** Slices waiting to join, highest priority first, in arrival order within a priority. */
+  private final java.util.LinkedList<Queued> pending = new java.util.LinkedList<>();
   private final TreeMap<Long, Running> byTag = new TreeMap<>();
   private final Map<String, List<Running>> byRequest = new HashMap<>();
   private VersionedModel model;
@@ -346,7 +353,7 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
           s.count()));
       return this;
     }
-    pending.addLast(new Queued(s, origin));
+    enqueue(new Queued(s, origin));
     pendingChains += s.count();
     scheduleTick();
     return this;
@@ -664,6 +671,18 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
   }
 
   // ---- Bookkeeping ----
+
+  /** Puts q behind every waiting slice of its priority or higher, ahead of the lower ones. */
+  private void enqueue(Queued q) {
+    java.util.ListIterator<Queued> it = pending.listIterator(pending.size());
+    while (it.hasPrevious()) {
+      if (it.previous().slice().priority() >= q.slice().priority()) {
+        it.next();
+        break;
+      }
+    }
+    it.add(q);
+  }
 
   /**
    * The messages a slice of count chains of dimension dim goes to its session in: {first, count} ranges of whole

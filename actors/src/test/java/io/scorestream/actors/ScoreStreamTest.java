@@ -555,4 +555,42 @@ class ScoreStreamTest {
       assertEquals(1L, await(api.versions()).current().orElseThrow().version());
     }
   }
+
+  @Test
+  void aHighPriorityRequestJumpsTheQueueOfASaturatedNodeWithTheSameSamples() throws Exception {
+    // One sampler of 100 rows, held at its first network call until every request is in.
+    TestModels.Gate gate = new TestModels.Gate(1);
+    InitialModel model = TestModels.analytic("vp");
+    try (TestNode node = TestNode.start(KIT, "scorestream.samplers = [\"cpu:0\"]\n"
+        + "scorestream.sampler.max-batch-rows = 100\n", TestModels.hooked(model, gate))) {
+      AtomicInteger finished = new AtomicInteger();
+      List<CompletionStage<Integer>> low = new ArrayList<>();
+      // Six requests of 50 chains: two fill the batch, four wait for rows.
+      // (Submitted one at a time: sessions reach the coordinator in any order.)
+      for (int i = 0; i < 6; i++) {
+        low.add(node.api.generate(TestNode.request("low" + i, 50, 10 + i, SamplerSpec.pc(200)))
+            .thenApply(r -> finished.incrementAndGet()));
+        awaitActive(node, i + 1);
+      }
+      GenerateRequest urgent = TestNode.request("urgent", 10, 99, SamplerSpec.pc(200)).withPriority(5);
+      CompletionStage<Result> high = node.api.generate(urgent);
+      CompletionStage<Integer> highDone = high.thenApply(r -> finished.incrementAndGet());
+      awaitActive(node, 7);
+      assertEquals(5, node.status().queuedRequests());
+      gate.open();
+      int urgentAt = await(highDone);
+      // Routed with the first rows that free up, beside low2 and part of low3: done before low4 and low5 start.
+      assertTrue(urgentAt < await(low.get(4)) && urgentAt < await(low.get(5)),
+          "urgent finished " + urgentAt + "th; low4 " + await(low.get(4)) + "th, low5 " + await(low.get(5)) + "th");
+      assertArrayEquals(TestNode.offline(model.factory(), node.program(urgent.sampler()), 10, 99),
+          await(high).samples(), "priority changes when, not what");
+    }
+  }
+
+  private static void awaitActive(TestNode node, int n) throws Exception {
+    for (int i = 0; node.status().activeRequests() < n; i++) {
+      if (i > 60_000) throw new AssertionError("request " + n + " was never admitted");
+      Thread.sleep(2);
+    }
+  }
 }

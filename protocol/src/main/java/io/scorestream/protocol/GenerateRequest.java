@@ -13,7 +13,8 @@ package io.scorestream.protocol;
  * @param sampler         sampler parameters; {@link SamplerParams#defaults()} for the node's default
  * @param previewEvery    a preview every this many steps; 0: none; -1: the node's default
  * @param deadlineNs      how long the request may take from admission; 0: the node's default
- * @param priority        carried on the wire for schedulers to come; the node does not act on it yet
+ * @param priority        higher goes first: routed before waiting requests of lower priority, and admitted into a
+ *                        sampler's batch before their chains (default 0)
  * @param previewEncoding how previews travel
  * @param labels          class labels cycled over the chains (chain i: labels[i % size]); empty: unconditional
  * @param guidance        the classifier-free guidance scale (null: 1, the conditional score)

@@ -39,13 +39,26 @@ import java.util.Set;
  *                     kept where mask is 1; with mask, absent together
  * @param mask         inpainting: one 0 or 1 per dimension, 1 where the value is known and kept, 0 where it is
  *                     generated
+ * @param priority     higher goes first when the node is saturated (default 0)
  */
 public record SampleRequest(Integer count, Long seed, String sde, String sampler, Integer steps, String predictor,
                             String corrector, Integer correctorSteps, Double snr, Boolean denoise, String method,
                             Double rtol, Double atol, Integer levels, Double stepSize, Double t, Double eta,
                             String schedule, Double churn, Double sigmaMax, Double sigmaMin, Integer previewEvery,
                             Long deadlineMs, List<Integer> labels, Double guidance, String model,
-                            List<Double> known, List<Integer> mask) {
+                            List<Double> known, List<Integer> mask, Integer priority) {
+
+  /** A request of the default priority. */
+  public SampleRequest(Integer count, Long seed, String sde, String sampler, Integer steps, String predictor,
+                       String corrector, Integer correctorSteps, Double snr, Boolean denoise, String method,
+                       Double rtol, Double atol, Integer levels, Double stepSize, Double t, Double eta,
+                       String schedule, Double churn, Double sigmaMax, Double sigmaMin, Integer previewEvery,
+                       Long deadlineMs, List<Integer> labels, Double guidance, String model,
+                       List<Double> known, List<Integer> mask) {
+    this(count, seed, sde, sampler, steps, predictor, corrector, correctorSteps, snr, denoise, method, rtol, atol,
+        levels, stepSize, t, eta, schedule, churn, sigmaMax, sigmaMin, previewEvery, deadlineMs, labels, guidance,
+        model, known, mask, null);
+  }
 
   /** A request without inpainting. */
   public SampleRequest(Integer count, Long seed, String sde, String sampler, Integer steps, String predictor,
@@ -89,7 +102,7 @@ public record SampleRequest(Integer count, Long seed, String sde, String sampler
   public static final List<String> FIELDS = List.of("count", "seed", "sde", "sampler", "steps", "predictor",
       "corrector", "correctorSteps", "snr", "denoise", "method", "rtol", "atol", "levels", "stepSize", "t", "eta",
       "schedule", "churn", "sigmaMax", "sigmaMin", "previewEvery", "deadlineMs", "labels", "guidance", "model",
-      "known", "mask");
+      "known", "mask", "priority");
   /** The most values an inpainting {@code known} or {@code mask} may hold. */
   public static final int MAX_PIXELS = 1 << 20;
   /** The sampler kinds. */
@@ -169,7 +182,8 @@ public record SampleRequest(Integer count, Long seed, String sde, String sampler
     Double guidance = nonNegative(obj, "guidance");
     return new SampleRequest(count, seed, sde, sampler, steps, predictor, corrector, correctorSteps, snr, denoise,
         method, rtol, atol, levels, stepSize, t, eta, schedule, churn, sigmaMax, sigmaMin, previewEvery, deadlineMs,
-        labels, guidance, modelName(obj), known(obj), mask(obj, present(obj, "known") != null));
+        labels, guidance, modelName(obj), known(obj), mask(obj, present(obj, "known") != null),
+        integer(obj, "priority", -1_000_000));
   }
 
   private static List<Double> known(ObjectNode obj) {

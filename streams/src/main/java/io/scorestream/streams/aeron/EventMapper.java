@@ -36,7 +36,7 @@ final class EventMapper {
     Duration deadline = m.deadlineNs() == 0 ? null : Duration.ofNanos(m.deadlineNs());
     return new io.scorestream.actors.GenerateRequest(nodeId, m.count(), m.seed(), spec, m.previewEvery(), deadline,
         io.scorestream.model.sample.Conditioning.ofRequest(m.labels(), m.guidance()),
-        m.model().isEmpty() ? null : m.model());
+        m.model().isEmpty() ? null : m.model(), m.priority());
   }
 
   /**

@@ -53,7 +53,7 @@ final class SampleRequests {
     return new GenerateRequest(id, body.count(), seed, spec,
         body.previewEvery() == null ? GenerateRequest.DEFAULT_PREVIEW : body.previewEvery(),
         body.deadlineMs() == null ? null : Duration.ofMillis(body.deadlineMs()),
-        conditioning(body, target), body.model());
+        conditioning(body, target), body.model(), body.priority() == null ? 0 : body.priority());
   }
 
   /** Labels and guidance, and the inpainting mask when the body has one, checked against the model's dimension. */

@@ -63,6 +63,8 @@ class HttpValidationTest {
       new Bad("{\"count\": 4, \"steps\": -5}", 400, "INVALID_ARGUMENT", "steps"),
       new Bad("{\"count\": 4, \"steps\": 20000}", 400, "INVALID_ARGUMENT", "steps"),
       new Bad("{\"count\": 4, \"previewEvery\": -2}", 400, "INVALID_ARGUMENT", "previewEvery"),
+      new Bad("{\"count\": 4, \"priority\": \"high\"}", 400, "INVALID_ARGUMENT", "priority"),
+      new Bad("{\"count\": 4, \"priority\": 1.5}", 400, "INVALID_ARGUMENT", "priority"),
       new Bad("{\"count\": 4, \"deadlineMs\": 0}", 400, "INVALID_ARGUMENT", "deadlineMs"),
       new Bad("{\"count\": 4, \"sde\": \"brownian\"}", 400, "INVALID_ARGUMENT", "sde"),
       new Bad("{\"count\": 4, \"sde\": \"ve\"}", 400, "INVALID_ARGUMENT", "sde"),
