@@ -114,8 +114,10 @@ class ClusterNodesTest {
     return events;
   }
 
-  @Test
-  void aGatewayNodeRoutesToSamplersOnOtherNodesWithOfflineSamples() throws Exception {
+  /** A gateway member without samplers and two sampler members, all serving gmm8 over VP, joined and registered. */
+  private record Three(TestNode gateway, TestNode b, TestNode c) {}
+
+  private Three gatewayAndTwoSamplers() throws Exception {
     ActorTestKit gatewayKit = member("gateway");
     ActorTestKit b = member("sampler");
     ActorTestKit c = member("sampler");
@@ -123,8 +125,17 @@ class ClusterNodesTest {
     TestNode nb = node(b, TestModels.analytic("vp"));
     TestNode nc = node(c, TestModels.analytic("vp"));
     TestNode gateway = node(gatewayKit, TestModels.analytic("vp"));
-    assertTrue(gateway.refs.samplers().isEmpty(), "a gateway node runs no sampler");
     awaitSamplers(gateway, 2);
+    return new Three(gateway, nb, nc);
+  }
+
+  @Test
+  void aGatewayNodeRoutesToSamplersOnOtherNodesWithOfflineSamples() throws Exception {
+    Three three = gatewayAndTwoSamplers();
+    TestNode gateway = three.gateway();
+    TestNode nb = three.b();
+    TestNode nc = three.c();
+    assertTrue(gateway.refs.samplers().isEmpty(), "a gateway node runs no sampler");
     List<Coordinator.SamplerView> found = gateway.status().samplers();
     assertTrue(found.stream().allMatch(s -> s.device().startsWith("cpu:0@127.0.0.1:")), found::toString);
 
@@ -189,14 +200,10 @@ class ClusterNodesTest {
 
   @Test
   void aLeavingSamplerNodeHandsItsChainsToTheOthersWithTheSameSamples() throws Exception {
-    ActorTestKit gatewayKit = member("gateway");
-    ActorTestKit b = member("sampler");
-    ActorTestKit c = member("sampler");
-    form(List.of(gatewayKit, b, c));
-    TestNode nb = node(b, TestModels.analytic("vp"));
-    node(c, TestModels.analytic("vp"));
-    TestNode gateway = node(gatewayKit, TestModels.analytic("vp"));
-    awaitSamplers(gateway, 2);
+    Three three = gatewayAndTwoSamplers();
+    TestNode gateway = three.gateway();
+    TestNode nb = three.b();
+    ActorTestKit c = three.c().kit;
     String leaving = "cpu:0@127.0.0.1:" + address(c).port().get();
 
     List<GenerateRequest> requests = new ArrayList<>();
