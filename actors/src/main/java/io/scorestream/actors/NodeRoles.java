@@ -2,7 +2,8 @@ package io.scorestream.actors;
 
 import akka.actor.typed.ActorSystem;
 import akka.cluster.typed.Cluster;
-import java.util.Set;
+import java.util.Collection;
+import java.util.List;
 
 /**
  * What a node does in a cluster, from its Akka cluster roles ({@code akka.cluster.roles}): {@code gateway} nodes run
@@ -14,7 +15,8 @@ public final class NodeRoles {
   public static final String GATEWAY = "gateway";
   public static final String SAMPLER = "sampler";
   public static final String TRAINER = "trainer";
-  private static final Set<String> ALL = Set.of(GATEWAY, SAMPLER, TRAINER);
+  /** The roles scorestream knows, in the order it names them. */
+  public static final List<String> ALL = List.of(GATEWAY, SAMPLER, TRAINER);
 
   private NodeRoles() {}
 
@@ -26,9 +28,12 @@ public final class NodeRoles {
 
   /** Whether this node takes the role (see the class comment). */
   public static boolean has(ActorSystem<?> system, String role) {
+    return !clustered(system) || takes(Cluster.get(system).selfMember().getRoles(), role);
+  }
+
+  /** Whether a member with these cluster roles takes the role: it has it, or it has none of the three. */
+  public static boolean takes(Collection<String> roles, String role) {
     if (!ALL.contains(role)) throw new IllegalArgumentException("unknown role '" + role + "', one of " + ALL);
-    if (!clustered(system)) return true;
-    Set<String> roles = Cluster.get(system).selfMember().getRoles();
     return roles.contains(role) || roles.stream().noneMatch(ALL::contains);
   }
 

@@ -1,23 +1,30 @@
 package io.scorestream.actors;
 
+import akka.Done;
+import akka.actor.CoordinatedShutdown;
 import akka.actor.typed.ActorRef;
+import akka.actor.typed.ActorSystem;
 import akka.actor.typed.Behavior;
 import akka.actor.typed.DispatcherSelector;
 import akka.actor.typed.javadsl.AbstractBehavior;
 import akka.actor.typed.javadsl.ActorContext;
+import akka.actor.typed.javadsl.AskPattern;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
+import akka.actor.typed.receptionist.ServiceKey;
 import io.scorestream.config.SamplerDevice;
 import io.scorestream.config.ScoreStreamSettings;
 import io.scorestream.model.score.ComputeThreads;
 import io.scorestream.model.score.ScoreModel;
 import io.scorestream.model.sde.Sde;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
@@ -167,15 +174,17 @@ public final class ScoreStreamNode extends AbstractBehavior<ScoreStreamNode.Comm
   private static void drainOnLeaving(ActorContext<Command> ctx, List<ServedModel> served) {
     List<ActorRef<Sampler.Command>> local = served.stream().flatMap(m -> m.samplers().stream()).toList();
     if (local.isEmpty()) return;
-    akka.actor.typed.ActorSystem<?> system = ctx.getSystem();
-    java.time.Duration timeout = java.time.Duration.ofSeconds(10);
-    akka.actor.CoordinatedShutdown.get(system).addTask(akka.actor.CoordinatedShutdown.PhaseBeforeClusterShutdown(),
+    ActorSystem<?> system = ctx.getSystem();
+    Duration timeout = Duration.ofSeconds(10);
+    CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeClusterShutdown(),
         "scorestream-drain-samplers", () -> {
-          java.util.concurrent.CompletableFuture<?>[] acks = local.stream()
-              .map(s -> akka.actor.typed.javadsl.AskPattern.<Sampler.Command, akka.Done>ask(s, Sampler.Drain::new,
-                  timeout, system.scheduler()).toCompletableFuture())
-              .toArray(java.util.concurrent.CompletableFuture[]::new);
-          return java.util.concurrent.CompletableFuture.allOf(acks).handle((x, e) -> akka.Done.done());
+          CompletableFuture<?>[] acks = local.stream()
+              .map(s -> AskPattern.<Sampler.Command, Done>ask(s, Sampler.Drain::new, timeout, system.scheduler())
+                  .toCompletableFuture())
+              .toArray(CompletableFuture[]::new);
+          // A sampler that does not answer in time is stopped with its node; its chains restart from the
+          // coordinators' death watch instead.
+          return CompletableFuture.allOf(acks).handle((x, e) -> Done.done());
         });
   }
 
@@ -193,7 +202,7 @@ public final class ScoreStreamNode extends AbstractBehavior<ScoreStreamNode.Comm
     String suffix = primary ? "" : "-" + name;
     // In a cluster every node's coordinator finds this model's samplers, on any node, through the receptionist.
     boolean cluster = NodeRoles.clustered(ctx.getSystem());
-    akka.actor.typed.receptionist.ServiceKey<Sampler.Command> key = cluster ? Sampler.serviceKey(name) : null;
+    ServiceKey<Sampler.Command> key = cluster ? Sampler.serviceKey(name) : null;
     ActorRef<ModelRegistry.Command> registry = ctx.spawn(ModelRegistry.create(settings.registry(), name,
             model.sde()),
         "registry" + suffix);

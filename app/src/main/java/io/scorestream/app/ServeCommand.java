@@ -161,15 +161,15 @@ final class ServeCommand implements Callable<Integer> {
     AeronSettings aeronSettings = AeronSettings.from(config);
     // Refuse a bad model or data before anything binds a port.
     String sde = InitialModel.from(settings.model()).sde().kind().name().toLowerCase(Locale.ROOT);
-    if (settings.trainer().enabled() && (!cluster || roles.contains("trainer"))) {
+    boolean trains = settings.trainer().enabled() && (!cluster || NodeRoles.takes(roles, NodeRoles.TRAINER));
+    if (trains) {
       DataSpecs.parse(settings.trainer().data(), settings.trainer().normalization());
       Files.createDirectories(settings.trainer().checkpointDir());
     }
     // Logging starts on this thread: Akka's logger and ND4J would otherwise initialise it concurrently.
     LoggerFactory.getLogger(ServeCommand.class);
     PrintStream err = System.err;
-    boolean trains = settings.trainer().enabled() && (!cluster || roles.contains("trainer"));
-    int samplers = cluster && !roles.isEmpty() && !roles.contains("sampler") ? 0 : settings.samplers().size();
+    int samplers = !cluster || NodeRoles.takes(roles, NodeRoles.SAMPLER) ? settings.samplers().size() : 0;
     err.println("serve: starting a node (" + settings.model().source() + ", " + sde + " SDE, "
         + samplers + " sampler" + (samplers == 1 ? "" : "s")
         + (trains ? ", trainer on " + settings.trainer().data() + " with checkpoints in "
@@ -195,7 +195,8 @@ final class ServeCommand implements Callable<Integer> {
       boolean gateway = NodeRoles.has(api.system(), NodeRoles.GATEWAY);
       if (cluster) {
         err.println("serve: cluster member " + NodeRoles.address(api.system()) + " (roles "
-            + (roles.isEmpty() ? "gateway, sampler, trainer" : String.join(", ", roles)) + "), joining through "
+            + String.join(", ", NodeRoles.ALL.stream().filter(r -> NodeRoles.takes(roles, r)).toList())
+            + "), joining through "
             + String.join(", ", config.getStringList("akka.cluster.seed-nodes")));
       }
       if (httpSettings.enabled() && gateway) {
@@ -299,7 +300,7 @@ final class ServeCommand implements Callable<Integer> {
           + clusterTransport + "'");
     };
     for (String r : roles) {
-      if (!List.of(NodeRoles.GATEWAY, NodeRoles.SAMPLER, NodeRoles.TRAINER).contains(r)) {
+      if (!NodeRoles.ALL.contains(r)) {
         throw new IllegalArgumentException("--roles: unknown role '" + r + "' (gateway, sampler, trainer)");
       }
     }
