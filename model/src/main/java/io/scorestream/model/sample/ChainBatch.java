@@ -35,6 +35,25 @@ public final class ChainBatch {
     public boolean failed() { return failure != null; }
   }
 
+  /**
+   * A chain taken out of a batch at a step boundary: everything that, with its noise key and program, continues it
+   * bit-identically in another batch ({@link #resume}), on this node or another.
+   *
+   * @param x         its state [D] (values of the model's type)
+   * @param registers its derivative registers K_0..K_6, [7 x D] row-major, or null when its batch had none (programs
+   *                  that use them fill them before they read them, except the first-same-as-last and multistep ones,
+   *                  whose batches have them)
+   * @param cursor    its cursor's {@link ChainCursor#save progress}
+   */
+  public record ChainState(double[] x, double[] registers, double[] cursor) {
+    public ChainState {
+      if (x == null || cursor == null) throw new IllegalArgumentException("a chain state needs x and its cursor");
+      if (registers != null && registers.length != ChainCursor.REGISTERS * x.length) {
+        throw new IllegalArgumentException("registers of " + registers.length + " values for a chain of " + x.length);
+      }
+    }
+  }
+
   /** What one tick did, for metrics and previews. */
   public record TickReport(int rows, int distinctLevels) {}
 
@@ -133,6 +152,12 @@ public final class ChainBatch {
   }
 
   private void append(double[] values, RowKeys keys, SamplerProgram program, long tagBase, Conditioning cond) {
+    append(values, keys, program, tagBase, cond, null);
+  }
+
+  /** Appends rows; their cursors are the given ones (resumed chains) or fresh ones of program (null). */
+  private void append(double[] values, RowKeys keys, SamplerProgram program, long tagBase, Conditioning cond,
+                      List<ChainCursor> given) {
     int n = keys.size();
     int old = tags.length;
     x = Arrays.copyOf(x, (old + n) * dim);
@@ -147,7 +172,7 @@ public final class ChainBatch {
     conditioning = Arrays.copyOf(conditioning, old + n);
     labels = Arrays.copyOf(labels, old + n);
     for (int i = 0; i < n; i++) {
-      cursors.add(program.start(sde, dim));
+      cursors.add(given != null ? given.get(i) : program.start(sde, dim));
       tags[old + i] = tagBase + i;
       seeds[old + i] = keys.seed(i);
       chains[old + i] = keys.chain(i);
@@ -156,6 +181,74 @@ public final class ChainBatch {
     }
     anyConditioned |= cond != Conditioning.NONE;
     lastDenoised = null;
+  }
+
+  /**
+   * Adds chains that left another batch ({@link #export}) at a step boundary: chain i of keys continues from
+   * states.get(i) exactly as it would have where it was.
+   */
+  public void resume(RowKeys keys, SamplerProgram program, long tagBase, Conditioning cond, List<ChainState> states) {
+    cond.checkFor(model);
+    int n = keys.size();
+    if (states.size() != n) throw new IllegalArgumentException("keys for " + n + " chains, states for " + states.size());
+    double[] values = new double[n * dim];
+    boolean anyRegisters = false;
+    for (int i = 0; i < n; i++) {
+      ChainState st = states.get(i);
+      if (st.x().length != dim) {
+        throw new IllegalArgumentException("a chain state of " + st.x().length + " values for a model of " + dim);
+      }
+      System.arraycopy(st.x(), 0, values, i * dim, dim);
+      anyRegisters |= st.registers() != null;
+    }
+    List<ChainCursor> resumed = new ArrayList<>(n);
+    for (ChainState st : states) {
+      ChainCursor c = program.start(sde, dim);
+      c.restore(st.cursor());
+      resumed.add(c);
+    }
+    int old = tags.length;
+    append(values, keys, program, tagBase, cond, resumed);
+    if (anyRegisters && registers == null) registers = new double[ChainCursor.REGISTERS][(old + n) * dim];
+    for (int i = 0; i < n; i++) {
+      ChainState st = states.get(i);
+      if (st.registers() == null) continue;
+      for (int j = 0; j < ChainCursor.REGISTERS; j++) {
+        System.arraycopy(st.registers(), j * dim, registers[j], (old + i) * dim, dim);
+      }
+    }
+  }
+
+  /**
+   * Takes the rows whose tags satisfy the predicate out of the batch, at a step boundary, and returns their states
+   * by tag (failed and finished rows stay, for {@link #retire}).
+   */
+  public java.util.Map<Long, ChainState> export(java.util.function.LongPredicate tagPredicate) {
+    java.util.Map<Long, ChainState> out = new java.util.LinkedHashMap<>();
+    int rows = cursors.size();
+    int[] keep = new int[rows];
+    int kept = 0;
+    for (int i = 0; i < rows; i++) {
+      ChainCursor c = cursors.get(i);
+      if (!tagPredicate.test(tags[i]) || failures[i] != null || c.done()) {
+        keep[kept++] = i;
+        continue;
+      }
+      double[] k = null;
+      if (registers != null) {
+        k = new double[ChainCursor.REGISTERS * dim];
+        boolean used = false;
+        for (int j = 0; j < ChainCursor.REGISTERS; j++) {
+          System.arraycopy(registers[j], i * dim, k, j * dim, dim);
+          for (int e = i * dim; e < (i + 1) * dim && !used; e++) used = registers[j][e] != 0;
+        }
+        // A chain whose program never stored a register (its batch-mates' did) moves without them: zeros either way.
+        if (!used) k = null;
+      }
+      out.put(tags[i], new ChainState(Arrays.copyOfRange(x, i * dim, (i + 1) * dim), k, c.save()));
+    }
+    if (kept < rows) keepRows(Arrays.copyOf(keep, kept));
+    return out;
   }
 
   /**

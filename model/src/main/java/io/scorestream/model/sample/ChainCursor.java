@@ -49,6 +49,38 @@ public abstract class ChainCursor {
   /** The chain's own tick counter: the step index its noise is keyed by. */
   protected long ticks;
 
+  /**
+   * This chain's progress at a step boundary (between two ticks), as numbers: its tick counter, its time and the
+   * program's own counters. A cursor the same program starts and {@link #restore}s from them continues exactly as
+   * this one would: with the chain's state and registers, this is what moves a chain to another batch.
+   */
+  public final double[] save() {
+    double[] own = progress();
+    double[] out = new double[2 + own.length];
+    out[0] = ticks;
+    out[1] = time;
+    System.arraycopy(own, 0, out, 2, own.length);
+    return out;
+  }
+
+  /** Takes up the progress {@link #save} gave (of a cursor of the same program); a fresh cursor only. */
+  public final void restore(double[] saved) {
+    double[] own = java.util.Arrays.copyOfRange(saved, 2, saved.length);
+    if (own.length != progress().length) {
+      throw new IllegalArgumentException("saved progress of " + saved.length + " numbers does not fit a "
+          + getClass().getSimpleName() + " cursor (" + (progress().length + 2) + ")");
+    }
+    ticks = (long) saved[0];
+    time = saved[1];
+    resume(own);
+  }
+
+  /** The program's own counters (integers and flags as exact doubles). */
+  protected abstract double[] progress();
+
+  /** Sets the program's own counters from {@link #progress}'s numbers. */
+  protected abstract void resume(double[] progress);
+
   /** Prepares the coming tick. Called only while !done(). */
   protected abstract void plan();
 

@@ -7,6 +7,11 @@ import io.scorestream.model.sde.Sde;
 final class Cursors {
   private Cursors() {}
 
+  /** A flag as a saved number. */
+  static double flag(boolean b) {
+    return b ? 1 : 0;
+  }
+
   /** Uniform time grid t_i = 1 + (eps - 1) i / N, i = 0..N. */
   static double gridTime(Sde sde, int i, int n) {
     return 1.0 + (sde.tEps() - 1.0) * i / n;
@@ -95,6 +100,19 @@ final class Cursors {
     @Override public int step() { return Math.min(stepIndex, program.steps()); }
 
     @Override public int totalSteps() { return program.steps(); }
+
+    @Override
+    protected double[] progress() {
+      return new double[] {stepIndex, phase, flag(finished), scoreSqMean};
+    }
+
+    @Override
+    protected void resume(double[] p) {
+      stepIndex = (int) p[0];
+      phase = (int) p[1];
+      finished = p[2] != 0;
+      scoreSqMean = p[3];
+    }
   }
 
   /** Fixed-step Euler or Heun on the probability-flow ODE. */
@@ -170,6 +188,18 @@ final class Cursors {
     @Override public int step() { return Math.min(stepIndex, program.steps()); }
 
     @Override public int totalSteps() { return program.steps(); }
+
+    @Override
+    protected double[] progress() {
+      return new double[] {stepIndex, stage, flag(finished)};
+    }
+
+    @Override
+    protected void resume(double[] p) {
+      stepIndex = (int) p[0];
+      stage = (int) p[1];
+      finished = p[2] != 0;
+    }
   }
 
   /**
@@ -261,6 +291,21 @@ final class Cursors {
     @Override public int step() { return accepted; }
 
     @Override public int totalSteps() { return Math.max(accepted + 1, program.steps()); }
+
+    @Override
+    protected double[] progress() {
+      return new double[] {t, h, stage, accepted, flag(denoisePending), flag(finished)};
+    }
+
+    @Override
+    protected void resume(double[] p) {
+      t = p[0];
+      h = p[1];
+      stage = (int) p[2];
+      accepted = (int) p[3];
+      denoisePending = p[4] != 0;
+      finished = p[5] != 0;
+    }
   }
 
   /** Annealed Langevin dynamics over a geometric sigma ladder, in the VE variable y = x / m (see the program). */
@@ -323,6 +368,18 @@ final class Cursors {
     @Override public int step() { return level * program.stepsPerLevel() + inner; }
 
     @Override public int totalSteps() { return program.levels() * program.stepsPerLevel(); }
+
+    @Override
+    protected double[] progress() {
+      return new double[] {level, inner, flag(finished)};
+    }
+
+    @Override
+    protected void resume(double[] p) {
+      level = (int) p[0];
+      inner = (int) p[1];
+      finished = p[2] != 0;
+    }
   }
 
   /** Plain Langevin dynamics at one noise level. */
@@ -354,6 +411,16 @@ final class Cursors {
     @Override public int step() { return stepIndex; }
 
     @Override public int totalSteps() { return program.steps(); }
+
+    @Override
+    protected double[] progress() {
+      return new double[] {stepIndex};
+    }
+
+    @Override
+    protected void resume(double[] p) {
+      stepIndex = (int) p[0];
+    }
   }
 
   /** The shared clock of the few-step solvers: t_i of the program's schedule and the VE quantities there. */
@@ -393,6 +460,28 @@ final class Cursors {
     @Override public final int step() { return Math.min(stepIndex, program.steps()); }
 
     @Override public final int totalSteps() { return program.steps(); }
+
+    @Override
+    protected final double[] progress() {
+      double[] extra = solverProgress();
+      double[] out = java.util.Arrays.copyOf(new double[] {stepIndex, flag(finished)}, 2 + extra.length);
+      System.arraycopy(extra, 0, out, 2, extra.length);
+      return out;
+    }
+
+    @Override
+    protected final void resume(double[] p) {
+      stepIndex = (int) p[0];
+      finished = p[1] != 0;
+      resumeSolver(java.util.Arrays.copyOfRange(p, 2, p.length));
+    }
+
+    /** The solver's own state beyond the clock (none by default). */
+    double[] solverProgress() {
+      return new double[0];
+    }
+
+    void resumeSolver(double[] p) {}
   }
 
   /** The VE-clock quantities of one step from t to tNext that the one-call solvers read: m, std, sigma = std / m. */
@@ -502,6 +591,16 @@ final class Cursors {
       }
       hPrev = h;
     }
+
+    @Override
+    double[] solverProgress() {
+      return new double[] {hPrev};
+    }
+
+    @Override
+    void resumeSolver(double[] p) {
+      hPrev = p[0];
+    }
   }
 
   /**
@@ -583,6 +682,19 @@ final class Cursors {
       start = nextStart;
       stage = 0;
       advance();
+    }
+
+    @Override
+    double[] solverProgress() {
+      return new double[] {stage, start, nextStart, flag(churnNext)};
+    }
+
+    @Override
+    void resumeSolver(double[] p) {
+      stage = (int) p[0];
+      start = p[1];
+      nextStart = p[2];
+      churnNext = p[3] != 0;
     }
   }
 }
