@@ -62,7 +62,10 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   public record SliceEnded(int samplerId, String requestId, int firstChain, int count)
       implements Command, ClusterMessage {}
 
-  /** A slice a failed sampler gave back; started: whether its chains had begun (then the request's retry counts). */
+  /**
+   * A slice a sampler gave back: started, whether its chains had begun and must restart from their seeds (then the
+   * request's retry counts); a leaving sampler's slices come with their progress and continue where they stopped.
+   */
   public record AbortedSlice(Sampler.ChainSlice slice, boolean started) {}
 
   /** Slices a sampler gave back when it failed (before its restart) or stopped. */
@@ -156,10 +159,31 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     int assignedAtReport;
 
     int free() {
+      return room(0);
+    }
+
+    /**
+     * The chains a request may be routed here beyond what runs: free rows, plus the rows of this coordinator's
+     * chains of lower priority (preemptible), which the sampler sets aside for it.
+     */
+    int room(int preemptible) {
       if (!alive) return 0;
       // Other coordinators' chains: what the sampler held at its last report beyond this coordinator's own then.
       int others = shared ? Math.max(0, rows + pendingChains - assignedAtReport) : 0;
-      return Math.max(0, maxRows - assigned - others);
+      return Math.max(0, maxRows - (assigned - preemptible) - others);
+    }
+  }
+
+  /** Chains of a request to route again, with their saved progress (null: from their seeds). */
+  private static final class Retry {
+    int first;
+    int count;
+    Sampler.SliceProgress progress;
+
+    Retry(int first, int count, Sampler.SliceProgress progress) {
+      this.first = first;
+      this.count = count;
+      this.progress = progress;
     }
   }
 
@@ -169,10 +193,10 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     final SamplerProgram program;
     final int previewEvery;
     final ActorRef<RequestSession.Command> session;
-    /** Routed slices by first chain: the sampler each runs on. */
-    final Map<Integer, int[]> running = new LinkedHashMap<>();
-    /** Ranges {first, count} to route again (after a sampler failure), before the fresh ones. */
-    final ArrayDeque<int[]> retry = new ArrayDeque<>();
+    /** Routed slices by first chain: {sampler, count}. */
+    final TreeMap<Integer, int[]> running = new TreeMap<>();
+    /** Chains to route again (a sampler failed or left), before the fresh ones. */
+    final ArrayDeque<Retry> retry = new ArrayDeque<>();
     int nextChain;
     int attempts;
     boolean queued;
@@ -190,7 +214,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
 
     int unrouted() {
       int n = request.count() - nextChain;
-      for (int[] r : retry) n += r[1];
+      for (Retry r : retry) n += r.count;
       return n;
     }
   }
@@ -378,64 +402,85 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   /** Routes as much of r as fits; true when all of it is routed. */
   private boolean route(Req r) {
     while (!r.retry.isEmpty()) {
-      int[] range = r.retry.peekFirst();
-      int done = routeRange(r, range[0], range[1]);
-      if (done < range[1]) {
-        range[0] += done;
-        range[1] -= done;
+      Retry range = r.retry.peekFirst();
+      int done = routeRange(r, range.first, range.count, range.progress);
+      if (done < range.count) {
+        if (range.progress != null) range.progress = range.progress.part(done, range.count - done);
+        range.first += done;
+        range.count -= done;
         return false;
       }
       r.retry.pollFirst();
     }
     int left = r.request.count() - r.nextChain;
     if (left > 0) {
-      int done = routeRange(r, r.nextChain, left);
+      int done = routeRange(r, r.nextChain, left, null);
       r.nextChain += done;
       if (done < left) return false;
     }
     return true;
   }
 
-  /** Routes chains [first, first + count) as far as capacity allows; returns how many were routed. */
-  private int routeRange(Req r, int first, int count) {
+  /**
+   * Routes chains [first, first + count) (with their saved progress, or null) as far as capacity allows; returns
+   * how many were routed. A request counts as room its free rows and the rows of lower-priority chains of this
+   * coordinator's, which the sampler preempts for it.
+   */
+  private int routeRange(Req r, int first, int count, Sampler.SliceProgress progress) {
     int routed = 0;
+    Map<Integer, Integer> room = new HashMap<>();
     while (routed < count) {
       int remaining = count - routed;
+      room.clear();
       List<Slot> free = new ArrayList<>();
-      for (Slot s : slots.values()) if (s.free() > 0) free.add(s);
+      for (Slot s : slots.values()) {
+        int k = s.room(preemptible(s, r.request.priority()));
+        room.put(s.id, k);
+        if (k > 0) free.add(s);
+      }
       if (free.isEmpty()) break;
       free.sort(Comparator.comparingInt((Slot s) -> s.assigned).thenComparingInt(s -> s.id));
       if (remaining >= settings.splitMinChains() && free.size() > 1) {
         // Spread the chains over the samplers with room, least loaded first: each batch grows less.
         int share = (remaining + free.size() - 1) / free.size();
         for (Slot s : free) {
-          int k = Math.min(Math.min(share, s.free()), count - routed);
+          int k = Math.min(Math.min(share, room.get(s.id)), count - routed);
           if (k <= 0) continue;
-          send(r, s, first + routed, k);
+          send(r, s, first + routed, k, progress == null ? null : progress.part(routed, k));
           routed += k;
         }
       } else {
         Slot target = null;
         for (Slot s : free) {
-          if (s.free() >= remaining) {
+          if (room.get(s.id) >= remaining) {
             target = s;
             break;
           }
         }
-        if (target == null) target = free.stream().max(Comparator.comparingInt(Slot::free)).orElseThrow();
-        int k = Math.min(remaining, target.free());
-        send(r, target, first + routed, k);
+        if (target == null) target = free.stream().max(Comparator.comparingInt(s -> room.get(s.id))).orElseThrow();
+        int k = Math.min(remaining, room.get(target.id));
+        send(r, target, first + routed, k, progress == null ? null : progress.part(routed, k));
         routed += k;
       }
     }
     return routed;
   }
 
-  private void send(Req r, Slot s, int first, int count) {
+  /** The chains on s of this coordinator's requests of priority below the given one (0 when there are none). */
+  private int preemptible(Slot s, int priority) {
+    int n = 0;
+    for (Req q : active.values()) {
+      if (q.request.priority() >= priority) continue;
+      for (int[] where : q.running.values()) if (where[0] == s.id) n += where[1];
+    }
+    return n;
+  }
+
+  private void send(Req r, Slot s, int first, int count, Sampler.SliceProgress progress) {
     s.assigned += count;
     r.running.put(first, new int[] {s.id, count});
     s.ref.tell(new Sampler.Enqueue(new Sampler.ChainSlice(r.id(), first, count, r.request.seed(), r.program,
-        r.previewEvery, r.session, r.request.conditioning(), r.request.priority()), getContext().getSelf()));
+        r.previewEvery, r.session, r.request.conditioning(), r.request.priority(), progress), getContext().getSelf()));
   }
 
   /** Puts a new request behind every waiting request of its priority or higher (and every restarted one). */
@@ -631,10 +676,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     for (AbortedSlice a : m.slices()) {
       release(m.samplerId(), a.slice().count());
       Req r = active.get(a.slice().requestId());
-      if (r == null) continue;
-      int[] where = r.running.get(a.slice().firstChain());
-      if (where == null || where[0] != m.samplerId()) continue;
-      r.running.remove(a.slice().firstChain());
+      if (r == null || !takeBack(r, m.samplerId(), a.slice().firstChain(), a.slice().count())) continue;
       byRequest.computeIfAbsent(r, k -> new ArrayList<>()).add(a);
     }
     byRequest.forEach((r, aborted) -> reroute(r, aborted, m.reason()));
@@ -645,7 +687,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   private Behavior<Command> onSamplerLeaving(SamplerLeaving m) {
     Slot s = slots.get(m.samplerId());
     if (s != null && s.alive) {
-      getContext().getLog().info("sampler {} ({}) is leaving; its chains restart elsewhere", s.id, s.device);
+      getContext().getLog().info("sampler {} ({}) is leaving; its chains continue elsewhere", s.id, s.device);
       s.alive = false;
       s.leaving = true;
       s.assigned = 0;
@@ -682,7 +724,10 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     return this;
   }
 
-  /** Routes aborted slices again from their seeds, or fails the request once its retries are spent. */
+  /**
+   * Routes aborted slices again, from their saved progress (a drained sampler's) or their seeds, or fails the
+   * request once its retries are spent.
+   */
   private void reroute(Req r, List<AbortedSlice> aborted, String reason) {
     if (aborted.stream().anyMatch(AbortedSlice::started)) {
       r.attempts++;
@@ -694,12 +739,29 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
       getContext().getLog().warn("request {}: restarting {} slices from their seeds after: {}", r.id(),
           aborted.size(), reason);
     }
-    for (AbortedSlice a : aborted) r.retry.addLast(new int[] {a.slice().firstChain(), a.slice().count()});
+    for (AbortedSlice a : aborted) {
+      r.retry.addLast(new Retry(a.slice().firstChain(), a.slice().count(), a.slice().progress()));
+    }
     if (!r.queued) {
       // Already admitted: it goes ahead of requests that have not started.
       waiting.addFirst(r);
       r.queued = true;
     }
+  }
+
+  /**
+   * Removes chains [first, first + count) from the slice routed to the sampler that holds them (a sampler may give a
+   * slice back in parts); false if no such slice is there.
+   */
+  private static boolean takeBack(Req r, int samplerId, int first, int count) {
+    Map.Entry<Integer, int[]> e = r.running.floorEntry(first);
+    if (e == null || e.getValue()[0] != samplerId || e.getKey() + e.getValue()[1] < first + count) return false;
+    int start = e.getKey();
+    int end = start + e.getValue()[1];
+    r.running.remove(start);
+    if (first > start) r.running.put(start, new int[] {samplerId, first - start});
+    if (first + count < end) r.running.put(first + count, new int[] {samplerId, end - first - count});
+    return true;
   }
 
   private void release(int samplerId, int count) {

@@ -68,7 +68,15 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
    */
   public record ChainSlice(String requestId, int firstChain, int count, long seed, SamplerProgram program,
                            int previewEvery, ActorRef<RequestSession.Command> session,
-                           io.scorestream.model.sample.Conditioning conditioning, int priority) {
+                           io.scorestream.model.sample.Conditioning conditioning, int priority,
+                           SliceProgress progress) {
+    /** A slice that starts from its chains' priors. */
+    public ChainSlice(String requestId, int firstChain, int count, long seed, SamplerProgram program,
+                      int previewEvery, ActorRef<RequestSession.Command> session,
+                      io.scorestream.model.sample.Conditioning conditioning, int priority) {
+      this(requestId, firstChain, count, seed, program, previewEvery, session, conditioning, priority, null);
+    }
+
     public ChainSlice(String requestId, int firstChain, int count, long seed, SamplerProgram program,
                       int previewEvery, ActorRef<RequestSession.Command> session,
                       io.scorestream.model.sample.Conditioning conditioning) {
@@ -86,6 +94,75 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
       if (count < 1) throw new IllegalArgumentException("a slice needs at least one chain, got " + count);
       if (firstChain < 0) throw new IllegalArgumentException("first chain must be >= 0, got " + firstChain);
       if (previewEvery < 0) throw new IllegalArgumentException("preview period must be >= 0, got " + previewEvery);
+      if (progress != null && progress.chains() != count) {
+        throw new IllegalArgumentException("progress of " + progress.chains() + " chains for a slice of " + count);
+      }
+    }
+
+    /** This slice resuming from progress (null: from its priors). */
+    public ChainSlice withProgress(SliceProgress p) {
+      return new ChainSlice(requestId, firstChain, count, seed, program, previewEvery, session, conditioning, priority,
+          p);
+    }
+
+    /** Its chains [firstChain + offset, firstChain + offset + n), with their part of the progress. */
+    public ChainSlice part(int offset, int n) {
+      if (offset == 0 && n == count) return this;
+      return new ChainSlice(requestId, firstChain + offset, n, seed, program, previewEvery, session, conditioning,
+          priority, progress == null ? null : progress.part(offset, n));
+    }
+  }
+
+  /**
+   * A started slice saved at a step boundary: per chain either its state (still running: value, registers, cursor;
+   * {@link ChainBatch.ChainState}) or its final sample (finished), with the model versions the slice has used, its
+   * finished chains' network calls and where its previews stand. A slice enqueued with its progress continues where
+   * it stopped, on this sampler or any other, and ends bit-identical to a slice that never moved (the noise is keyed
+   * by seed, chain and the chain's own tick count, which the cursor carries).
+   */
+  public record SliceProgress(List<ChainBatch.ChainState> states, List<double[]> results, List<Long> versions,
+                              long calls, boolean previewed, int nextPreview) {
+    public SliceProgress {
+      if (states.size() != results.size()) {
+        throw new IllegalArgumentException(states.size() + " chain states for " + results.size() + " results");
+      }
+      for (int i = 0; i < states.size(); i++) {
+        if ((states.get(i) == null) == (results.get(i) == null)) {
+          throw new IllegalArgumentException("chain " + i + " needs exactly one of a state and a result");
+        }
+      }
+      // Copies that keep their nulls (a finished chain has no state, a running one no result).
+      states = java.util.Collections.unmodifiableList(new ArrayList<>(states));
+      results = java.util.Collections.unmodifiableList(new ArrayList<>(results));
+      versions = List.copyOf(versions);
+    }
+
+    public int chains() {
+      return states.size();
+    }
+
+    /** Chains still running (the rows the slice takes when it resumes). */
+    public int running() {
+      int n = 0;
+      for (ChainBatch.ChainState st : states) if (st != null) n++;
+      return n;
+    }
+
+    /** The numbers it carries, for sizing messages. */
+    public long values() {
+      long n = 0;
+      for (int i = 0; i < states.size(); i++) {
+        ChainBatch.ChainState st = states.get(i);
+        n += st == null ? results.get(i).length
+            : st.x().length + st.cursor().length + (st.registers() == null ? 0 : st.registers().length);
+      }
+      return n;
+    }
+
+    /** Chains [offset, offset + n); the finished ones' calls stay with the part that starts at 0. */
+    public SliceProgress part(int offset, int n) {
+      return new SliceProgress(states.subList(offset, offset + n), results.subList(offset, offset + n), versions,
+          offset == 0 ? calls : 0, previewed, nextPreview);
     }
   }
 
@@ -146,10 +223,11 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
    * @param previews          preview events sent
    * @param restarts          supervision restarts
    * @param busyNanos         time spent in ticks (network call and batch update), summed
+   * @param preemptions       running slices set aside (with their state) for a slice of higher priority
    */
   public record Status(int samplerId, String device, long modelVersion, Batching batching, int rows,
                        int runningSlices, int pendingChains, long ticks, long chainSteps, int lastDistinctLevels,
-                       int maxDistinctLevels, long previews, int restarts, long busyNanos) {}
+                       int maxDistinctLevels, long previews, int restarts, long busyNanos, long preemptions) {}
 
   /** The self-sent step; only the sampler sends it. */
   private enum Tick implements Command { INSTANCE }
@@ -178,6 +256,7 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
     long previews;
     long tickNanos;
     long busyNanos;
+    long preemptions;
   }
 
   /** A slice in the batch: where its rows' tags start, its gathered samples and preview state. */
@@ -208,7 +287,22 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
       this.finished = new boolean[slice.count()];
       this.live = slice.count();
       this.nextPreview = slice.previewEvery();
-      versions.add(version);
+      SliceProgress p = slice.progress();
+      if (p != null) {
+        // Resumed: its finished chains' samples, its versions (this one appended if it differs), calls and previews.
+        for (int c = 0; c < finished.length; c++) {
+          double[] x = p.results().get(c);
+          if (x == null) continue;
+          System.arraycopy(x, 0, samples, c * dim, dim);
+          finished[c] = true;
+          live--;
+        }
+        versions.addAll(p.versions());
+        calls = p.calls();
+        previewed = p.previewed();
+        nextPreview = p.nextPreview();
+      }
+      if (versions.isEmpty() || versions.get(versions.size() - 1) != version) versions.add(version);
     }
 
     boolean owns(long tag) {
@@ -345,7 +439,7 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
           List.of(new Coordinator.AbortedSlice(s, false)), "sampler " + label + " is leaving"));
       return this;
     }
-    if (s.count() > settings.maxBatchRows()) {
+    if (rowsOf(s) > settings.maxBatchRows()) {
       // The coordinator never routes such a slice; refuse it loudly rather than let it wait forever.
       s.session().tell(new RequestSession.SliceFailed(s.requestId(), s.firstChain(), s.count(), ErrorCode.INTERNAL,
           "slice of " + s.count() + " chains exceeds max-batch-rows " + settings.maxBatchRows()));
@@ -384,8 +478,8 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
         getContext().getSystem().receptionist().tell(Receptionist.deregister(durable.key, getContext().getSelf()));
       }
       durable.coordinators.forEach((c, slot) -> c.tell(new Coordinator.SamplerLeaving(slot)));
-      // A slice that restarts elsewhere from its seed gives the same samples: not a retry.
-      handBack("sampler " + label + " is leaving", false);
+      // Each running slice goes back with its chains' states and continues elsewhere where it stopped: not a retry.
+      handBack("sampler " + label + " is leaving", false, true);
       if (batch != null) batch.remove(tag -> true);
       rowOwner = new Running[0];
       ownersDirty = false;
@@ -476,7 +570,7 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
     g.replyTo().tell(new Status(samplerId, device.toString(), model == null ? 0 : model.version(),
         settings.batching(), batch == null ? 0 : batch.size(), byTag.size(), pendingChains, durable.ticks,
         durable.chainSteps, durable.lastDistinct, durable.maxDistinct, durable.previews, durable.restarts,
-        durable.busyNanos));
+        durable.busyNanos, durable.preemptions));
     return this;
   }
 
@@ -494,13 +588,13 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
 
   private Behavior<Command> onPreRestart() {
     durable.restarts++;
-    handBack(failure != null ? failure : "sampler " + samplerId + " restarted", true);
+    handBack(failure != null ? failure : "sampler " + samplerId + " restarted", true, false);
     closeModel();
     return this;
   }
 
   private Behavior<Command> onPostStop() {
-    handBack(failure != null ? failure : "sampler " + samplerId + " stopped", true);
+    handBack(failure != null ? failure : "sampler " + samplerId + " stopped", true, false);
     closeModel();
     return this;
   }
@@ -546,25 +640,118 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
     if (++ticksSinceReport >= settings.loadReportEveryTicks() || batch.size() == 0) reportLoad();
   }
 
+  /**
+   * Moves waiting slices into the batch in queue order while they fit. A slice that does not fit sets aside running
+   * slices of lower priority, if that makes room (continuous batching): lowest priority first, latest admitted first
+   * within a priority. They wait with their state and resume, bit-identically, when rows free up.
+   */
   private void admit() {
     if (settings.batching() == Batching.STATIC && batch.size() > 0) return;
     boolean admitted = false;
-    while (!pending.isEmpty() && batch.size() + pending.peekFirst().slice().count() <= settings.maxBatchRows()) {
-      Queued q = pending.pollFirst();
-      ChainSlice s = q.slice();
-      pendingChains -= s.count();
-      RowKeys keys = RowKeys.of(s.seed(), s.firstChain(), s.count());
-      batch.addFromPrior(keys, s.program(), nextTag, s.conditioning());
-      Running r = new Running(s, q.origin(), nextTag, model.dim(), model.version());
-      byTag.put(nextTag, r);
-      byRequest.computeIfAbsent(s.requestId(), k -> new ArrayList<>()).add(r);
-      nextTag += s.count();
+    while (!pending.isEmpty()) {
+      Queued q = pending.peekFirst();
+      int rows = rowsOf(q.slice());
+      if (batch.size() + rows > settings.maxBatchRows() && !preemptFor(q.slice().priority(), rows)) break;
+      pending.pollFirst();
+      pendingChains -= q.slice().count();
+      join(q);
       admitted = true;
     }
     if (admitted) {
       ownersDirty = true;
       reportLoad();
     }
+  }
+
+  /** Puts a slice's chains into the batch: from their priors, or from their saved states. */
+  private void join(Queued q) {
+    ChainSlice s = q.slice();
+    long tagBase = nextTag;
+    nextTag += s.count();
+    SliceProgress p = s.progress();
+    if (p == null) {
+      batch.addFromPrior(RowKeys.of(s.seed(), s.firstChain(), s.count()), s.program(), tagBase, s.conditioning());
+    } else {
+      int n = p.running();
+      long[] seeds = new long[n];
+      long[] chains = new long[n];
+      long[] tags = new long[n];
+      List<ChainBatch.ChainState> states = new ArrayList<>(n);
+      for (int c = 0, k = 0; c < s.count(); c++) {
+        ChainBatch.ChainState st = p.states().get(c);
+        if (st == null) continue;
+        seeds[k] = s.seed();
+        chains[k] = s.firstChain() + c;
+        tags[k++] = tagBase + c;
+        states.add(st);
+      }
+      try {
+        if (n > 0) batch.resume(new RowKeys(seeds, chains), s.program(), tags, s.conditioning(), states);
+      } catch (IllegalArgumentException e) {
+        // A state this model cannot continue (another shape or program): the slice fails loudly, nothing else.
+        s.session().tell(new RequestSession.SliceFailed(s.requestId(), s.firstChain(), s.count(), ErrorCode.INTERNAL,
+            "sampler " + label + " cannot resume this slice's chains: " + e.getMessage()));
+        q.origin().tell(new Coordinator.SliceEnded(slotAt(q.origin()), s.requestId(), s.firstChain(), s.count()));
+        return;
+      }
+    }
+    Running r = new Running(s, q.origin(), tagBase, model.dim(), model.version());
+    byTag.put(tagBase, r);
+    byRequest.computeIfAbsent(s.requestId(), k -> new ArrayList<>()).add(r);
+    if (r.live == 0) complete(r);
+  }
+
+  /** Whether setting aside running slices of priority below the given one frees rows rows; if so, does it. */
+  private boolean preemptFor(int priority, int rows) {
+    if (settings.batching() == Batching.STATIC) return false;
+    List<Running> victims = byTag.values().stream()
+        .filter(r -> r.slice.priority() < priority && r.failure == null && r.live > 0)
+        .sorted(java.util.Comparator.comparingInt((Running r) -> r.slice.priority())
+            .thenComparing(r -> -r.tagBase))
+        .toList();
+    int free = settings.maxBatchRows() - batch.size();
+    List<Running> chosen = new ArrayList<>();
+    for (Running r : victims) {
+      if (free >= rows) break;
+      chosen.add(r);
+      free += r.live;
+    }
+    if (free < rows) return false;
+    Map<Long, ChainBatch.ChainState> states = batch.export(tag -> chosen.contains(ownerOf(tag)));
+    for (Running r : chosen) {
+      forget(r);
+      enqueue(new Queued(r.slice.withProgress(progressOf(r, states)), r.origin));
+      pendingChains += r.slice.count();
+      durable.preemptions++;
+    }
+    getContext().getLog().debug("sampler {}: set aside {} slices for a slice of priority {}", label, chosen.size(),
+        priority);
+    return true;
+  }
+
+  /** The rows a slice takes in the batch: its running chains. */
+  private static int rowsOf(ChainSlice s) {
+    return s.progress() == null ? s.count() : s.progress().running();
+  }
+
+  /** r's progress, its running chains' states taken from states (exported from the batch by tag). */
+  private SliceProgress progressOf(Running r, Map<Long, ChainBatch.ChainState> states) {
+    int dim = model.dim();
+    List<ChainBatch.ChainState> st = new ArrayList<>(r.finished.length);
+    List<double[]> results = new ArrayList<>(r.finished.length);
+    for (int c = 0; c < r.finished.length; c++) {
+      if (r.finished[c]) {
+        st.add(null);
+        results.add(Arrays.copyOfRange(r.samples, c * dim, (c + 1) * dim));
+      } else {
+        ChainBatch.ChainState chain = states.get(r.tagBase + c);
+        if (chain == null) throw new IllegalStateException("chain " + (r.slice.firstChain() + c) + " of request "
+            + r.slice.requestId() + " is not in the batch");
+        st.add(chain);
+        results.add(null);
+      }
+    }
+    return new SliceProgress(st, results, r.versions, r.calls, r.previewed, r.nextPreview);
   }
 
   private boolean previewsDue() {
@@ -658,25 +845,37 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
             ErrorCode.NON_FINITE, r.failure));
         end(r);
       } else if (r.live == 0) {
-        // The slice ends here: its samples array is handed over, not copied (unless it is sent in parts).
-        long calls = r.calls;
-        for (int[] c : messages(s.count(), dim)) {
-          s.session().tell(new RequestSession.SliceCompleted(s.requestId(), s.firstChain() + c[0], c[1],
-              Samples.adopt(model.shape(), c[1], part(r.samples, c, dim)), r.versions, calls));
-          calls = 0;
-        }
-        end(r);
+        complete(r);
       }
     }
   }
 
+  /** The slice's chains are all done: its samples go to the session, handed over, not copied (unless in parts). */
+  private void complete(Running r) {
+    ChainSlice s = r.slice;
+    int dim = model.dim();
+    long calls = r.calls;
+    for (int[] c : messages(s.count(), dim)) {
+      s.session().tell(new RequestSession.SliceCompleted(s.requestId(), s.firstChain() + c[0], c[1],
+          Samples.adopt(model.shape(), c[1], part(r.samples, c, dim)), r.versions, calls));
+      calls = 0;
+    }
+    end(r);
+  }
+
   // ---- Bookkeeping ----
 
-  /** Puts q behind every waiting slice of its priority or higher, ahead of the lower ones. */
+  /**
+   * Puts q behind every waiting slice of higher priority, and of its own priority unless q has started and that one
+   * has not (a set-aside slice goes before fresh ones of its priority); ahead of the rest.
+   */
   private void enqueue(Queued q) {
+    int priority = q.slice().priority();
+    boolean started = q.slice().progress() != null;
     java.util.ListIterator<Queued> it = pending.listIterator(pending.size());
     while (it.hasPrevious()) {
-      if (it.previous().slice().priority() >= q.slice().priority()) {
+      ChainSlice ahead = it.previous().slice();
+      if (ahead.priority() > priority || ahead.priority() == priority && (ahead.progress() != null || !started)) {
         it.next();
         break;
       }
@@ -755,14 +954,16 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
   }
 
   /**
-   * Gives every slice this incarnation holds back to the coordinator that routed it (on restart or stop, where a
-   * started slice counts toward its request's retries; or on a drain, where none does).
+   * Gives every slice this incarnation holds back to the coordinator that routed it: on restart or stop from their
+   * seeds, a started slice counting toward its request's retries; on a drain (withState) with their chains' states,
+   * none counting. Messages hold at most max-message-values numbers of saved state (a large slice goes in parts).
    */
-  private void handBack(String reason, boolean startedCounts) {
+  private void handBack(String reason, boolean startedCounts, boolean withState) {
     Map<ActorRef<Coordinator.Command>, List<Coordinator.AbortedSlice>> out = new LinkedHashMap<>();
+    Map<Long, ChainBatch.ChainState> states = withState && batch != null ? batch.export(tag -> true) : Map.of();
     for (Running r : byTag.values()) {
-      out.computeIfAbsent(r.origin, k -> new ArrayList<>())
-          .add(new Coordinator.AbortedSlice(r.slice, startedCounts));
+      ChainSlice s = withState ? r.slice.withProgress(progressOf(r, states)) : r.slice.withProgress(null);
+      out.computeIfAbsent(r.origin, k -> new ArrayList<>()).add(new Coordinator.AbortedSlice(s, startedCounts));
     }
     for (Queued q : pending) {
       out.computeIfAbsent(q.origin(), k -> new ArrayList<>()).add(new Coordinator.AbortedSlice(q.slice(), false));
@@ -772,8 +973,53 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
     pending.clear();
     pendingChains = 0;
     out.forEach((c, slices) -> {
-      getContext().getLog().warn("{}; handing {} slices back", reason, slices.size());
-      c.tell(new Coordinator.SlicesAborted(slotAt(c), slices, reason));
+      getContext().getLog().warn("{}; handing {} slices back{}", reason, slices.size(),
+          withState ? " with their chains' states" : "");
+      for (List<Coordinator.AbortedSlice> part : inMessages(slices)) {
+        c.tell(new Coordinator.SlicesAborted(slotAt(c), part, reason));
+      }
     });
+  }
+
+  /** Aborted slices grouped into messages of at most max-message-values saved numbers, big slices split by chains. */
+  private List<List<Coordinator.AbortedSlice>> inMessages(List<Coordinator.AbortedSlice> slices) {
+    long limit = settings.maxMessageValues();
+    List<List<Coordinator.AbortedSlice>> out = new ArrayList<>();
+    List<Coordinator.AbortedSlice> current = new ArrayList<>();
+    long size = 0;
+    for (Coordinator.AbortedSlice a : slices) {
+      for (ChainSlice piece : pieces(a.slice(), limit)) {
+        long v = piece.progress() == null ? 0 : piece.progress().values();
+        if (!current.isEmpty() && size + v > limit) {
+          out.add(current);
+          current = new ArrayList<>();
+          size = 0;
+        }
+        current.add(new Coordinator.AbortedSlice(piece, a.started()));
+        size += v;
+      }
+    }
+    if (!current.isEmpty()) out.add(current);
+    return out;
+  }
+
+  /** The slice in parts of whole chains whose saved state holds at most limit numbers each (one chain at least). */
+  private static List<ChainSlice> pieces(ChainSlice s, long limit) {
+    SliceProgress p = s.progress();
+    if (p == null || p.values() <= limit) return List.of(s);
+    List<ChainSlice> out = new ArrayList<>();
+    int from = 0;
+    long size = 0;
+    for (int c = 0; c < s.count(); c++) {
+      long v = p.part(c, 1).values();
+      if (c > from && size + v > limit) {
+        out.add(s.part(from, c - from));
+        from = c;
+        size = 0;
+      }
+      size += v;
+    }
+    out.add(s.part(from, s.count() - from));
+    return out;
   }
 }

@@ -157,6 +157,33 @@ public final class ScoreStream implements AutoCloseable {
     }
   }
 
+  /** Whether this node is an Akka cluster member (its samplers' chains can move to other members). */
+  public boolean clustered() {
+    return NodeRoles.clustered(system);
+  }
+
+  /**
+   * Drains this member's samplers, of every model: each leaves the receptionist, stops taking chains and hands its
+   * slices back, running chains with their states, to the coordinators that routed them, which continue them on the
+   * cluster's other samplers (bit-identical, not counted as retries). Completes with the number of samplers drained
+   * once each has handed its slices back; a drained sampler stays drained for the member's life (stop the member
+   * next). What SIGTERM does before a member leaves; the gateway's {@code POST /v1/admin/drain}.
+   *
+   * @throws IllegalStateException (in the stage) when this node is not a cluster member: it has nowhere to move them
+   */
+  public CompletionStage<Integer> drainSamplers() {
+    if (!clustered()) {
+      return java.util.concurrent.CompletableFuture.failedFuture(new IllegalStateException(
+          "this node is not a cluster member: its chains have nowhere to move (serve --cluster)"));
+    }
+    List<ActorRef<Sampler.Command>> local = models.values().stream().flatMap(m -> m.samplers().stream()).toList();
+    java.util.concurrent.CompletableFuture<?>[] acks = local.stream()
+        .map(s -> AskPattern.<Sampler.Command, akka.Done>ask(s, Sampler.Drain::new, askTimeout, system.scheduler())
+            .toCompletableFuture())
+        .toArray(java.util.concurrent.CompletableFuture[]::new);
+    return java.util.concurrent.CompletableFuture.allOf(acks).thenApply(x -> local.size());
+  }
+
   /** The primary model's coordinator's view: queue, active requests, samplers' load. */
   public CompletionStage<Coordinator.NodeStatus> status() {
     return AskPattern.ask(coordinator, Coordinator.GetStatus::new, askTimeout, system.scheduler());

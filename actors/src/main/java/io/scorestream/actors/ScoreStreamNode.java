@@ -169,7 +169,7 @@ public final class ScoreStreamNode extends AbstractBehavior<ScoreStreamNode.Comm
 
   /**
    * When this member leaves the cluster (Ctrl-C, SIGTERM, a Leave), before it leaves: every local sampler hands its
-   * chains back to their coordinators, which restart them on the other members from their seeds (same samples).
+   * chains back, with their states, to their coordinators, which continue them on the other members (same samples).
    */
   private static void drainOnLeaving(ActorContext<Command> ctx, List<ServedModel> served) {
     List<ActorRef<Sampler.Command>> local = served.stream().flatMap(m -> m.samplers().stream()).toList();
@@ -182,8 +182,8 @@ public final class ScoreStreamNode extends AbstractBehavior<ScoreStreamNode.Comm
               .map(s -> AskPattern.<Sampler.Command, Done>ask(s, Sampler.Drain::new, timeout, system.scheduler())
                   .toCompletableFuture())
               .toArray(CompletableFuture[]::new);
-          // A sampler that does not answer in time is stopped with its node; its chains restart from the
-          // coordinators' death watch instead.
+          // A sampler that does not answer in time is stopped with its node; its chains restart from their seeds
+          // through the coordinators' death watch instead.
           return CompletableFuture.allOf(acks).handle((x, e) -> Done.done());
         });
   }

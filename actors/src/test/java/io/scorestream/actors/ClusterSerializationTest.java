@@ -15,6 +15,7 @@ import akka.serialization.Serializer;
 import akka.serialization.Serializers;
 import akka.serialization.jackson.JacksonCborSerializer;
 import com.typesafe.config.ConfigFactory;
+import io.scorestream.model.sample.ChainBatch;
 import io.scorestream.model.sample.Conditioning;
 import io.scorestream.model.sample.SamplerProgram;
 import io.scorestream.model.sample.SamplerPrograms;
@@ -83,6 +84,18 @@ class ClusterSerializationTest {
       aborted.add(new Coordinator.AbortedSlice(slice, first % 2 == 0));
       first += 3;
     }
+    // A moved slice: a running chain with registers and a NaN in its cursor, a finished one, one without registers.
+    Sampler.SliceProgress progress = new Sampler.SliceProgress(
+        java.util.Arrays.asList(
+            new ChainBatch.ChainState(new double[] {0.5, -1.25}, new double[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
+                13, -0.0}, new double[] {12, 0.37, 3, 0, 0, Double.NaN}),
+            null,
+            new ChainBatch.ChainState(new double[] {Math.PI, 1e-300}, null, new double[] {4, 0.8, 2, 1, 0, 2.0})),
+        java.util.Arrays.asList(null, new double[] {0.125, -3}, null), List.of(1L, 3L), 37, true, 10);
+    Sampler.ChainSlice moved = new Sampler.ChainSlice("req-moved", 6, 3, 11, programs().get(0), 5, session.getRef(),
+        Conditioning.NONE, 4, progress);
+    out.add(new Sampler.Enqueue(moved, coordinator.getRef()));
+    aborted.add(new Coordinator.AbortedSlice(moved, false));
     out.add(new Sampler.Cancel("req-0", coordinator.getRef()));
     out.add(new Sampler.Attach(coordinator.getRef(), 7));
     out.add(new Coordinator.RegisterSampler(7, "cpu:0@127.0.0.1:2552", sampler.getRef(), 4096));
@@ -128,6 +141,27 @@ class ClusterSerializationTest {
     }
   }
 
+  private static void assertSameProgress(Sampler.SliceProgress a, Sampler.SliceProgress b) {
+    if (a == null) {
+      assertEquals(null, b);
+      return;
+    }
+    assertEquals(List.of(a.versions(), a.calls(), a.previewed(), a.nextPreview(), a.chains()),
+        List.of(b.versions(), b.calls(), b.previewed(), b.nextPreview(), b.chains()));
+    for (int i = 0; i < a.chains(); i++) {
+      assertArrayEquals(a.results().get(i), b.results().get(i));
+      ChainBatch.ChainState x = a.states().get(i);
+      ChainBatch.ChainState y = b.states().get(i);
+      if (x == null) {
+        assertEquals(null, y);
+        continue;
+      }
+      assertArrayEquals(x.x(), y.x());
+      assertArrayEquals(x.registers(), y.registers());
+      assertArrayEquals(x.cursor(), y.cursor());
+    }
+  }
+
   /** Values that records with arrays do not compare by equals: checked field by field. */
   private static void assertSameValues(ClusterMessage sent, Object got) {
     if (sent instanceof Sampler.Enqueue e) {
@@ -143,6 +177,8 @@ class ClusterSerializationTest {
       assertEquals(a.conditioning().guidance(), b.conditioning().guidance());
       assertArrayEquals(a.conditioning().mask(), b.conditioning().mask());
       assertArrayEquals(a.conditioning().known(), b.conditioning().known());
+      assertEquals(a.priority(), b.priority());
+      assertSameProgress(a.progress(), b.progress());
     } else if (sent instanceof RequestSession.SlicePreview p) {
       Samples a = p.denoised();
       Samples b = ((RequestSession.SlicePreview) got).denoised();
@@ -167,6 +203,7 @@ class ClusterSerializationTest {
       for (int i = 0; i < a.slices().size(); i++) {
         assertEquals(a.slices().get(i).slice().program(), b.slices().get(i).slice().program());
         assertEquals(a.slices().get(i).started(), b.slices().get(i).started());
+        assertSameProgress(a.slices().get(i).slice().progress(), b.slices().get(i).slice().progress());
       }
     } else {
       assertEquals(sent, got);

@@ -14,6 +14,7 @@ import akka.actor.testkit.typed.javadsl.FishingOutcomes;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
 import io.scorestream.config.ScoreStreamSettings;
+import io.scorestream.model.sample.Conditioning;
 import io.scorestream.model.sample.SamplerProgram;
 import io.scorestream.model.sample.SamplerSpec;
 import io.scorestream.model.score.ScoreModel;
@@ -297,5 +298,103 @@ class SamplerTest {
       assertArrayEquals(samples, ((SampleEvent.Completed) last).result().samples());
       assertEquals(23L * program.nominalCalls(), ((SampleEvent.Completed) last).result().networkCalls());
     }
+  }
+
+  @Test
+  void aSliceOfHigherPriorityPreemptsTheLowestRunningOneWhichResumesBitIdentically() throws Exception {
+    InitialModel model = TestModels.analytic("ve");
+    ScoreStreamSettings settings = TestNode.settings(ONE_SAMPLER + "scorestream.sampler.max-batch-rows = 10\n");
+    TestProbe<Coordinator.Command> coordinator = KIT.createTestProbe();
+    TestProbe<RequestSession.Command> session = KIT.createTestProbe();
+    ActorRef<Sampler.Command> sampler = KIT.spawn(Sampler.create(settings.sampler(), 0, settings.samplers().get(0),
+        coordinator.ref(), new ModelRegistry.ModelVersion(1, "m", -1, model.factory())));
+    SamplerProgram slow = Programs.build(SamplerSpec.pc(400), model.sde(), settings.coordinator());
+    SamplerProgram fast = Programs.build(SamplerSpec.fewStep("dpmpp-2m", 30), model.sde(), settings.coordinator());
+    sampler.tell(new Sampler.Enqueue(new Sampler.ChainSlice("low", 0, 8, 3, slow, 0, session.ref(),
+        Conditioning.NONE, 0)));
+    sampler.tell(new Sampler.Enqueue(new Sampler.ChainSlice("mid", 0, 2, 4, slow, 0, session.ref(),
+        Conditioning.NONE, 1)));
+    TestProbe<Sampler.Status> status = KIT.createTestProbe();
+    do {
+      sampler.tell(new Sampler.GetStatus(status.ref()));
+    } while (status.receiveMessage().ticks() < 20);
+    // The batch is full; a priority-5 slice of 5 chains sets "low" (8 rows, the lowest priority) aside, not "mid".
+    sampler.tell(new Sampler.Enqueue(new Sampler.ChainSlice("high", 0, 5, 5, fast, 0, session.ref(),
+        Conditioning.NONE, 5)));
+    List<String> order = new ArrayList<>();
+    java.util.Map<String, double[]> samples = new java.util.HashMap<>();
+    while (order.size() < 3) {
+      RequestSession.Command m = session.receiveMessage(Duration.ofSeconds(TestNode.HANG_GUARD_S));
+      if (m instanceof RequestSession.SliceCompleted c) {
+        order.add(c.requestId());
+        samples.put(c.requestId(), c.samples().toArray());
+      }
+    }
+    assertEquals(List.of("high", "mid", "low"), order);
+    sampler.tell(new Sampler.GetStatus(status.ref()));
+    assertEquals(1, status.receiveMessage().preemptions());
+    assertArrayEquals(TestNode.offline(model.factory(), fast, 5, 5), samples.get("high"));
+    assertArrayEquals(TestNode.offline(model.factory(), slow, 2, 4), samples.get("mid"));
+    assertArrayEquals(TestNode.offline(model.factory(), slow, 8, 3), samples.get("low"),
+        "set aside after 20 ticks, resumed later: the samples of a run that never stopped");
+    KIT.stop(sampler);
+  }
+
+  @Test
+  void aDrainedSamplerHandsItsSlicesBackWithTheirStatesInPartsThatResumeBitIdentically() throws Exception {
+    InitialModel model = TestModels.analytic("vp");
+    // 40 values a message: a chain of D = 2 with its cursor is about 8, so 12 running chains go back in parts.
+    ScoreStreamSettings settings = TestNode.settings(ONE_SAMPLER + "scorestream.sampler.max-message-values = 40\n");
+    TestProbe<Coordinator.Command> coordinator = KIT.createTestProbe();
+    TestProbe<RequestSession.Command> session = KIT.createTestProbe();
+    ModelRegistry.ModelVersion v1 = new ModelRegistry.ModelVersion(1, "m", -1, model.factory());
+    ActorRef<Sampler.Command> first = KIT.spawn(Sampler.create(settings.sampler(), 0, settings.samplers().get(0),
+        coordinator.ref(), v1));
+    SamplerProgram program = Programs.build(SamplerSpec.pc(300), model.sde(), settings.coordinator());
+    first.tell(new Sampler.Enqueue(new Sampler.ChainSlice("moving", 0, 12, 8, program, 0, session.ref())));
+    TestProbe<Sampler.Status> status = KIT.createTestProbe();
+    do {
+      first.tell(new Sampler.GetStatus(status.ref()));
+    } while (status.receiveMessage().ticks() < 50);
+    TestProbe<akka.Done> drained = KIT.createTestProbe();
+    first.tell(new Sampler.Drain(drained.ref()));
+    drained.expectMessage(akka.Done.done());
+    List<Coordinator.AbortedSlice> back = new ArrayList<>();
+    int chains = 0;
+    while (chains < 12) {
+      Coordinator.Command m = coordinator.receiveMessage(Duration.ofSeconds(TestNode.HANG_GUARD_S));
+      if (m instanceof Coordinator.SlicesAborted a) {
+        long values = 0;
+        for (Coordinator.AbortedSlice s : a.slices()) {
+          assertTrue(!s.started() && s.slice().progress() != null, "a drained slice comes back with its state");
+          values += s.slice().progress().values();
+          chains += s.slice().count();
+          back.add(s);
+        }
+        assertTrue(values <= 40, values + " values in one message");
+      }
+    }
+    assertTrue(back.size() > 1, "12 chains come back in parts");
+    // Another sampler takes the parts up where they stopped.
+    ActorRef<Sampler.Command> second = KIT.spawn(Sampler.create(settings.sampler(), 1, settings.samplers().get(0),
+        coordinator.ref(), v1));
+    for (Coordinator.AbortedSlice a : back) second.tell(new Sampler.Enqueue(a.slice()));
+    double[] samples = new double[12 * 2];
+    long calls = 0;
+    for (int done = 0; done < 12; ) {
+      RequestSession.Command m = session.receiveMessage(Duration.ofSeconds(TestNode.HANG_GUARD_S));
+      if (m instanceof RequestSession.SliceCompleted c) {
+        System.arraycopy(c.samples().toArray(), 0, samples, c.firstChain() * 2, c.count() * 2);
+        done += c.count();
+        calls += c.networkCalls();
+      }
+    }
+    assertArrayEquals(TestNode.offline(model.factory(), program, 12, 8), samples);
+    assertEquals(12L * program.nominalCalls(), calls, "every chain's calls, counted once across the move");
+    second.tell(new Sampler.GetStatus(status.ref()));
+    assertTrue(status.receiveMessage().chainSteps() < 12L * program.nominalCalls(),
+        "the second sampler ran only what was left");
+    KIT.stop(first);
+    KIT.stop(second);
   }
 }

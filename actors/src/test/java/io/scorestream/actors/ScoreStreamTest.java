@@ -557,33 +557,45 @@ class ScoreStreamTest {
   }
 
   @Test
-  void aHighPriorityRequestJumpsTheQueueOfASaturatedNodeWithTheSameSamples() throws Exception {
-    // One sampler of 100 rows, held at its first network call until every request is in.
-    TestModels.Gate gate = new TestModels.Gate(1);
+  void aHighPriorityRequestPreemptsASaturatedNodeAndEveryChainEndsWithItsOfflineSamples() throws Exception {
+    // One sampler of 100 rows, held at its first network call (low0 alone) and its second (low0 and low1).
+    TestModels.Gate gate = new TestModels.Gate(1, 2);
     InitialModel model = TestModels.analytic("vp");
     try (TestNode node = TestNode.start(KIT, "scorestream.samplers = [\"cpu:0\"]\n"
         + "scorestream.sampler.max-batch-rows = 100\n", TestModels.hooked(model, gate))) {
       AtomicInteger finished = new AtomicInteger();
-      List<CompletionStage<Integer>> low = new ArrayList<>();
+      List<CompletionStage<Result>> low = new ArrayList<>();
+      List<CompletionStage<Integer>> lowAt = new ArrayList<>();
       // Six requests of 50 chains: two fill the batch, four wait for rows.
       // (Submitted one at a time: sessions reach the coordinator in any order.)
       for (int i = 0; i < 6; i++) {
-        low.add(node.api.generate(TestNode.request("low" + i, 50, 10 + i, SamplerSpec.pc(200)))
-            .thenApply(r -> finished.incrementAndGet()));
+        low.add(node.api.generate(TestNode.request("low" + i, 50, 10 + i, SamplerSpec.pc(200))));
+        lowAt.add(low.get(i).thenApply(r -> finished.incrementAndGet()));
         awaitActive(node, i + 1);
+        if (i == 0) gate.awaitReached(0);
       }
-      GenerateRequest urgent = TestNode.request("urgent", 10, 99, SamplerSpec.pc(200)).withPriority(5);
+      gate.open(0);
+      gate.awaitReached(1);
+      // Shorter than the running requests by less than their head start would matter: without preemption it would
+      // wait for their 200 steps, then take its own 150.
+      GenerateRequest urgent = TestNode.request("urgent", 10, 99, SamplerSpec.pc(150)).withPriority(5);
       CompletionStage<Result> high = node.api.generate(urgent);
       CompletionStage<Integer> highDone = high.thenApply(r -> finished.incrementAndGet());
       awaitActive(node, 7);
-      assertEquals(5, node.status().queuedRequests());
+      assertEquals(4, node.status().queuedRequests(), "the urgent request is routed at once, into a full batch");
       gate.open();
+      // The sampler set low1 (the latest admitted) aside at its next step boundary and urgent ran from then on, at
+      // one network call a step: it ended first, after its own 151 calls, as on an idle node.
       int urgentAt = await(highDone);
-      // Routed with the first rows that free up, beside low2 and part of low3: done before low4 and low5 start.
-      assertTrue(urgentAt < await(low.get(4)) && urgentAt < await(low.get(5)),
-          "urgent finished " + urgentAt + "th; low4 " + await(low.get(4)) + "th, low5 " + await(low.get(5)) + "th");
+      assertEquals(1, urgentAt, "urgent finished " + urgentAt + "th; low0 " + await(lowAt.get(0)) + "th");
       assertArrayEquals(TestNode.offline(model.factory(), node.program(urgent.sampler()), 10, 99),
           await(high).samples(), "priority changes when, not what");
+      assertEquals(1, node.samplerStatus(0).preemptions());
+      for (int i = 0; i < 6; i++) {
+        assertArrayEquals(TestNode.offline(model.factory(), node.program(SamplerSpec.pc(200)), 50, 10 + i),
+            await(low.get(i)).samples(), "low" + i + (i == 1 ? ", set aside mid-run and resumed," : "")
+                + " ends with its offline samples");
+      }
     }
   }
 

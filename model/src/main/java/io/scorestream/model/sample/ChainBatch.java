@@ -152,11 +152,13 @@ public final class ChainBatch {
   }
 
   private void append(double[] values, RowKeys keys, SamplerProgram program, long tagBase, Conditioning cond) {
-    append(values, keys, program, tagBase, cond, null);
+    long[] rowTags = new long[keys.size()];
+    for (int i = 0; i < rowTags.length; i++) rowTags[i] = tagBase + i;
+    append(values, keys, program, rowTags, cond, null);
   }
 
   /** Appends rows; their cursors are the given ones (resumed chains) or fresh ones of program (null). */
-  private void append(double[] values, RowKeys keys, SamplerProgram program, long tagBase, Conditioning cond,
+  private void append(double[] values, RowKeys keys, SamplerProgram program, long[] rowTags, Conditioning cond,
                       List<ChainCursor> given) {
     int n = keys.size();
     int old = tags.length;
@@ -173,7 +175,7 @@ public final class ChainBatch {
     labels = Arrays.copyOf(labels, old + n);
     for (int i = 0; i < n; i++) {
       cursors.add(given != null ? given.get(i) : program.start(sde, dim));
-      tags[old + i] = tagBase + i;
+      tags[old + i] = rowTags[i];
       seeds[old + i] = keys.seed(i);
       chains[old + i] = keys.chain(i);
       conditioning[old + i] = cond;
@@ -188,8 +190,17 @@ public final class ChainBatch {
    * states.get(i) exactly as it would have where it was.
    */
   public void resume(RowKeys keys, SamplerProgram program, long tagBase, Conditioning cond, List<ChainState> states) {
+    long[] tagsOf = new long[keys.size()];
+    for (int i = 0; i < tagsOf.length; i++) tagsOf[i] = tagBase + i;
+    resume(keys, program, tagsOf, cond, states);
+  }
+
+  /** {@link #resume(RowKeys, SamplerProgram, long, Conditioning, List)} with the rows' tags given one by one. */
+  public void resume(RowKeys keys, SamplerProgram program, long[] rowTags, Conditioning cond,
+                     List<ChainState> states) {
     cond.checkFor(model);
     int n = keys.size();
+    if (rowTags.length != n) throw new IllegalArgumentException("keys for " + n + " chains, tags for " + rowTags.length);
     if (states.size() != n) throw new IllegalArgumentException("keys for " + n + " chains, states for " + states.size());
     double[] values = new double[n * dim];
     boolean anyRegisters = false;
@@ -208,7 +219,7 @@ public final class ChainBatch {
       resumed.add(c);
     }
     int old = tags.length;
-    append(values, keys, program, tagBase, cond, resumed);
+    append(values, keys, program, rowTags, cond, resumed);
     if (anyRegisters && registers == null) registers = new double[ChainCursor.REGISTERS][(old + n) * dim];
     for (int i = 0; i < n; i++) {
       ChainState st = states.get(i);
