@@ -52,7 +52,9 @@ import org.junit.jupiter.api.TestMethodOrder;
  * and Aeron IPC complete with samples bit-identical to an offline run of the same seeds, whichever nodes ran their chains; then
  * node 3 is killed with SIGKILL in the middle of 50 running requests: every one of them completes with the same
  * samples (its lost chains restarted from their seeds once the split-brain resolver downed node 3) or fails with a
- * clear error, none hangs, and the cluster goes on serving. Time limits here are hang guards only.
+ * clear error, none hangs, and the cluster goes on serving; then node 2 is drained through its gateway's
+ * {@code POST /v1/admin/drain} in the middle of 20 running requests: its chains continue, with their states, on
+ * node 1, and every request completes with the same samples. Time limits here are hang guards only.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ClusterProcessesTest {
@@ -297,5 +299,41 @@ class ClusterProcessesTest {
       assertArrayEquals(after.offline(), samplesOf(terminal(g, post(g, after)).get(HANG_GUARD_S, TimeUnit.SECONDS),
           "after the loss"));
     }
+  }
+
+  @Test
+  @Order(3)
+  void aNodeDrainedOverHttpHandsItsRunningChainsOnWithTheSameSamples() throws Exception {
+    Node leaving = NODES.get(1);
+    String device = "cpu:0@127.0.0.1:" + leaving.clusterPort();
+    List<Ask> asks = new ArrayList<>();
+    for (int i = 0; i < 20; i++) asks.add(new Ask(20, 2000 + i, 1500));
+    List<CompletableFuture<EventJson>> runs = new ArrayList<>();
+    for (int i = 0; i < asks.size(); i++) {
+      Node gateway = NODES.get(i % 2);
+      runs.add(terminal(gateway, post(gateway, asks.get(i))));
+    }
+    awaitCondition("chains on node 2", () -> assignedTo(NODES.get(0), device) > 0
+        && assignedTo(NODES.get(1), device) > 0);
+    HttpResponse<String> drained = HTTP.send(HttpRequest.newBuilder(URI.create(leaving.url("/v1/admin/drain")))
+        .timeout(Duration.ofSeconds(HANG_GUARD_S)).POST(HttpRequest.BodyPublishers.noBody()).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, drained.statusCode(), drained.body());
+    JsonNode body = MAPPER.readTree(drained.body());
+    assertEquals(List.of(1, "drained", "127.0.0.1:" + leaving.clusterPort()),
+        List.of(body.get("samplers").asInt(), body.get("state").asText(), body.get("member").asText()));
+    for (int i = 0; i < asks.size(); i++) {
+      assertArrayEquals(asks.get(i).offline(), samplesOf(runs.get(i).get(HANG_GUARD_S, TimeUnit.SECONDS),
+          "request " + i), "request " + i + " != offline after node 2 was drained");
+    }
+    assertTrue(Files.readString(leaving.log()).contains("with their chains' states"),
+        "node 2 handed its chains on with their states");
+    for (Node g : NODES.subList(0, 2)) {
+      awaitCondition(g.name() + " routes no more to node 2", () -> !liveSamplers(g).contains(device));
+    }
+    // Node 2 still takes requests at its gateway: node 1's sampler runs them.
+    Ask after = new Ask(30, 78, 100);
+    assertArrayEquals(after.offline(), samplesOf(terminal(leaving, post(leaving, after))
+        .get(HANG_GUARD_S, TimeUnit.SECONDS), "through the drained node"));
   }
 }

@@ -50,6 +50,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>{@code GET /v1/samples/{id}} -> {@code SampleStatus} (with the samples once completed);
  *       {@code DELETE /v1/samples/{id}} -> 202 {@code CancelAccepted} (the stream ends cancelled), 409 when it
  *       already ended, 404 when unknown.</li>
+ *   <li>{@code POST /v1/admin/drain} (cluster members) -> 200 {@code DrainAccepted} once this member's samplers
+ *       have handed their chains, with their states, to the other members' samplers and take no more (stop the
+ *       member next); 409 NOT_CLUSTERED on a lone node.</li>
  *   <li>{@code GET /v1/status} -> {@code ServerStatus}; {@code GET /healthz} -> {@code Health} (200 or 503);
  *       {@code GET /metrics} -> Prometheus text ({@link PrometheusMetrics}).</li>
  *   <li>{@code GET /} -> the live page (static files under {@code web/} on the class path, also at

@@ -45,6 +45,7 @@ import io.scorestream.actors.ScoreStream;
 import io.scorestream.actors.ScoreStreamNode;
 import io.scorestream.model.memory.NativeMemory;
 import io.scorestream.protocol.json.CancelAccepted;
+import io.scorestream.protocol.json.DrainAccepted;
 import io.scorestream.protocol.json.ErrorBody;
 import io.scorestream.protocol.json.EventJson;
 import io.scorestream.protocol.json.Health;
@@ -111,6 +112,7 @@ final class HttpRoutes extends AllDirectives {
             path("metrics", () -> authenticated(false, () -> get(this::metrics))),
             pathPrefix("v1", () -> concat(
                 path("status", () -> authenticated(false, () -> get(this::status))),
+                path(PathMatchers.segment("admin").slash("drain"), () -> authenticated(false, () -> post(this::drain))),
                 pathPrefix("samples", () -> concat(
                     pathEnd(() -> authenticated(false, () -> post(this::submit))),
                     pathPrefix(PathMatchers.segment(), id -> concat(
@@ -291,6 +293,17 @@ final class HttpRoutes extends AllDirectives {
       return error(StatusCodes.FORBIDDEN, "FORBIDDEN", null, "origin " + origin.get() + " may not read events "
           + "(add it to scorestream.http.allowed-origins)");
     }));
+  }
+
+  // ---- POST /v1/admin/drain ----
+
+  private Route drain() {
+    if (!api.clustered()) {
+      return error(StatusCodes.CONFLICT, "NOT_CLUSTERED", null,
+          "this node is not a cluster member: its chains have nowhere to move (serve --cluster)");
+    }
+    return onSuccess(api.drainSamplers(), n -> json(StatusCodes.OK,
+        new DrainAccepted(io.scorestream.actors.NodeRoles.address(system), n, "drained")));
   }
 
   // ---- GET /v1/status, /healthz, /metrics ----

@@ -151,6 +151,15 @@ class HttpValidationTest {
   }
 
   @Test
+  void drainingALoneNodeIsRefusedWith409AndItKeepsServing() throws Exception {
+    HttpResponse<String> r = node.post("/v1/admin/drain", "");
+    assertEquals(409, r.statusCode(), r.body());
+    assertEquals("NOT_CLUSTERED", tree(r.body()).get("error").asText());
+    assertTrue(node.api.status().toCompletableFuture().get().samplers().stream().allMatch(s -> s.alive()));
+    assertEquals(405, node.get("/v1/admin/drain").statusCode(), "drain is a POST");
+  }
+
+  @Test
   void aBodyThatIsNotJsonContentIsRefusedWith415() throws Exception {
     HttpResponse<String> r = node.client.send(HttpRequest.newBuilder(URI.create(node.base + "/v1/samples"))
         .header("Content-Type", "text/plain").POST(HttpRequest.BodyPublishers.ofString("{\"count\": 4}")).build(),
