@@ -49,7 +49,8 @@ import org.junit.jupiter.api.TestMethodOrder;
 /**
  * Three {@code scorestream serve --cluster} processes on loopback, serving {@code analytic:gmm8}: node 1 (the seed;
  * gateway and sampler), node 2 (gateway and sampler), node 3 (sampler only). Requests through either gateway's HTTP
- * and Aeron IPC complete with samples bit-identical to an offline run of the same seeds, whichever nodes ran their chains; then
+ * and Aeron IPC complete with samples bit-identical to an offline run of the same seeds, whichever nodes ran their
+ * chains; a request posted to one gateway is followed, read and cancelled through the other; then
  * node 3 is killed with SIGKILL in the middle of 50 running requests: every one of them completes with the same
  * samples (its lost chains restarted from their seeds once the split-brain resolver downed node 3) or fails with a
  * clear error, none hangs, and the cluster goes on serving; then node 2 is drained through its gateway's
@@ -248,6 +249,37 @@ class ClusterProcessesTest {
 
   @Test
   @Order(2)
+  void aRequestPostedToOneGatewayIsFollowedReadAndCancelledThroughTheOther() throws Exception {
+    Node a = NODES.get(0);
+    Node b = NODES.get(1);
+    // Posted at node 1; its events followed, and its status read, at node 2.
+    Ask ask = new Ask(40, 4242, 400);
+    String id = post(a, ask);
+    CompletableFuture<EventJson> elsewhere = terminal(b, id);
+    assertArrayEquals(ask.offline(), samplesOf(elsewhere.get(HANG_GUARD_S, TimeUnit.SECONDS), "followed at node 2"),
+        "events followed through node 2 != offline");
+    JsonNode status = MAPPER.readTree(get(b, "/v1/samples/" + id).body());
+    assertEquals(List.of(id, "completed", 40), List.of(status.get("id").asText(), status.get("state").asText(),
+        status.get("samples").size()));
+    // Posted at node 2, cancelled at node 1: the stream followed at node 2 ends cancelled.
+    String long1 = post(b, new Ask(20, 4343, 5000));
+    CompletableFuture<EventJson> cancelled = terminal(b, long1);
+    assertEquals("running", MAPPER.readTree(get(a, "/v1/samples/" + long1).body()).get("state").asText());
+    HttpResponse<String> del = HTTP.send(HttpRequest.newBuilder(URI.create(a.url("/v1/samples/" + long1)))
+        .timeout(Duration.ofSeconds(HANG_GUARD_S)).DELETE().build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(202, del.statusCode(), del.body());
+    assertTrue(cancelled.get(HANG_GUARD_S, TimeUnit.SECONDS) instanceof EventJson.Cancelled, "ended cancelled");
+    // An id no gateway started is unknown at both.
+    for (Node g : List.of(a, b)) assertEquals(404, get(g, "/v1/samples/no-such-request").statusCode());
+  }
+
+  private static HttpResponse<String> get(Node gateway, String path) throws Exception {
+    return HTTP.send(HttpRequest.newBuilder(URI.create(gateway.url(path))).timeout(Duration.ofSeconds(HANG_GUARD_S))
+        .build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  @Order(3)
   void aSamplerNodeKilledMidRunLosesNoRequest() throws Exception {
     Node victim = NODES.get(2);
     String victimDevice = "cpu:0@127.0.0.1:" + victim.clusterPort();
@@ -302,7 +334,7 @@ class ClusterProcessesTest {
   }
 
   @Test
-  @Order(3)
+  @Order(4)
   void aNodeDrainedOverHttpHandsItsRunningChainsOnWithTheSameSamples() throws Exception {
     Node leaving = NODES.get(1);
     String device = "cpu:0@127.0.0.1:" + leaving.clusterPort();

@@ -114,7 +114,8 @@ public final class HttpGateway implements AutoCloseable {
     String nodeSde = api.sde().kind().name().toLowerCase(Locale.ROOT);
     ActorSystem<?> system = api.system();
     long id = GATEWAYS.incrementAndGet();
-    ActorRef<RequestBoard.Command> board = system.systemActorOf(RequestBoard.create(api, settings),
+    ActorRef<RequestBoard.Command> board = system.systemActorOf(RequestBoard.create(api, settings,
+            RequestBoard.region(api, settings)),
         "http-requests-" + id, Props.empty());
     ConnectionStats stats = new ConnectionStats();
     HttpRoutes routes = new HttpRoutes(api, settings, board, nodeSde, stats);
@@ -190,8 +191,8 @@ public final class HttpGateway implements AutoCloseable {
 
   /** What the gateway knows of request id (the body of {@code GET /v1/samples/{id}}); empty when unknown. */
   public CompletionStage<Optional<SampleStatus>> sampleStatus(String id) {
-    return AskPattern.ask(board, replyTo -> new RequestBoard.Get(id, replyTo), settings.askTimeout(),
-        api.system().scheduler());
+    return AskPattern.<RequestBoard.Command, RequestView.Status>ask(board, replyTo -> new RequestBoard.Get(id, replyTo),
+        settings.askTimeout(), api.system().scheduler()).thenApply(RequestView.Status::optional);
   }
 
   /**

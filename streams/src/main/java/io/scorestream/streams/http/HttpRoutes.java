@@ -183,8 +183,9 @@ final class HttpRoutes extends AllDirectives {
   // ---- GET and DELETE /v1/samples/{id} ----
 
   private Route sample(String id) {
-    CompletionStage<Optional<SampleStatus>> status = AskPattern.ask(board,
-        replyTo -> new RequestBoard.Get(id, replyTo), settings.askTimeout(), system.scheduler());
+    CompletionStage<Optional<SampleStatus>> status = AskPattern.<RequestBoard.Command, RequestView.Status>ask(board,
+        replyTo -> new RequestBoard.Get(id, replyTo), settings.askTimeout(), system.scheduler())
+        .thenApply(RequestView.Status::optional);
     return onSuccess(status, s -> s.isPresent() ? json(StatusCodes.OK, s.get()) : notFound(id));
   }
 
@@ -213,8 +214,9 @@ final class HttpRoutes extends AllDirectives {
             "preview must be float or " + EIGHT_BIT + ", got " + form);
       }
       boolean eightBit = form.equals(EIGHT_BIT);
-      CompletionStage<Optional<SampleStatus>> known = AskPattern.ask(board,
-          replyTo -> new RequestBoard.Get(id, replyTo), settings.askTimeout(), system.scheduler());
+      CompletionStage<Optional<SampleStatus>> known = AskPattern.<RequestBoard.Command, RequestView.Status>ask(board,
+          replyTo -> new RequestBoard.Get(id, replyTo), settings.askTimeout(), system.scheduler())
+          .thenApply(RequestView.Status::optional);
       return onSuccess(known, s -> s.isEmpty() ? notFound(id) : sameOrigin(() -> concat(
           extractWebSocketUpgrade(upgrade -> complete(upgrade.handleMessagesWith(webSocket(id, eightBit)))),
           extractRequest(request -> acceptsEventStream(request)

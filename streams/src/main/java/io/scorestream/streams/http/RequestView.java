@@ -7,7 +7,11 @@ import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.javadsl.TimerScheduler;
+import akka.cluster.sharding.typed.javadsl.ClusterSharding;
+import akka.cluster.sharding.typed.javadsl.EntityContext;
+import akka.cluster.sharding.typed.javadsl.EntityTypeKey;
 import akka.stream.typed.javadsl.ActorSink;
+import io.scorestream.actors.ClusterMessage;
 import io.scorestream.actors.ErrorCode;
 import io.scorestream.actors.GenerateRequest;
 import io.scorestream.actors.Result;
@@ -20,7 +24,7 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The HTTP gateway's view of one request: it runs the request's event stream ({@link ScoreStream#submit}) into
+ * The HTTP gateway's view of one request, keyed by its id: it runs the request's event stream ({@link ScoreStream#submit}) into
  * itself with backpressure (one event at a time, acknowledged at once, so the node's own conflation of previews is
  * what bounds the work here), keeps the request's state (admission, latest preview, terminal event, delivery
  * counts) for status reads and late subscribers, and fans each event out to its subscribers. A subscriber is the
@@ -28,27 +32,76 @@ import java.util.Optional;
  * and never slows the sampler or its fellow subscribers; the terminal event is the last one sent, so it is never the
  * one dropped. After its terminal event the view stays readable for the retention TTL (or until the
  * {@link RequestBoard} evicts it) and then stops. State is confined to the actor.
+ *
+ * <p>In a cluster the views are entities of Cluster Sharding ({@link #TYPE_KEY}, on the gateway members): a request
+ * posted to any member's gateway lives in one view on one gateway member (its node runs the request), and every
+ * member's gateway reads, follows and cancels it through that view. Messages that may cross members are
+ * {@link ClusterMessage}s. A view whose member leaves fails its running request with UNAVAILABLE (nothing moves a
+ * running request's session between members); a member's board tells its own subscribers of a view that was lost
+ * with its member ({@link Hosted}).
  */
 final class RequestView extends AbstractBehavior<RequestView.Command> {
 
   sealed interface Command
-      permits Get, Subscribe, Unsubscribe, Delivered, Cancel, StreamStarted, Event, StreamCompleted, StreamFailed,
-          Expire {}
+      permits Start, Get, Subscribe, Unsubscribe, Delivered, Cancel, Evict, HandOff, StreamStarted, Event,
+          StreamCompleted, StreamFailed, Expire {}
 
-  /** Reads the request's status; the reply is never empty (the board answers empty for unknown ids). */
-  record Get(ActorRef<Optional<SampleStatus>> replyTo) implements Command {}
+  /** The sharding entity type of the views (cluster mode); the entity id is the request id. */
+  static final EntityTypeKey<Command> TYPE_KEY = EntityTypeKey.create(Command.class, "scorestream-request");
 
-  /** Adds a subscriber; it is sent the current state first (accepted, latest preview, terminal event). */
-  record Subscribe(ActorRef<Outbound> subscriber, Transport transport) implements Command {}
+  /**
+   * Runs the request (its id and seed set) on this view's node; admission gets the verdict, finished the request's
+   * id once it ends. Sent once, by the board of the gateway that took the POST.
+   *
+   * @param sampler the sampler kind it asked for, for status
+   */
+  record Start(GenerateRequest request, String sampler, ActorRef<Admission> admission, ActorRef<Finished> finished)
+      implements Command, ClusterMessage {}
+
+  /** Reads the request's status (empty for an id no gateway started, or one forgotten). */
+  record Get(ActorRef<Status> replyTo) implements Command, ClusterMessage {}
+
+  /**
+   * Adds a subscriber; it is sent the current state first (accepted, latest preview, terminal event). In a cluster
+   * the subscribing board (watcher, or null) is told which actor hosts the view ({@link Hosted}).
+   */
+  record Subscribe(ActorRef<Outbound> subscriber, Transport transport, ActorRef<Hosted> watcher)
+      implements Command, ClusterMessage {
+    Subscribe(ActorRef<Outbound> subscriber, Transport transport) {
+      this(subscriber, transport, null);
+    }
+  }
 
   /** A subscriber's stream ended (its client went away, or it took the terminal event). */
-  record Unsubscribe(ActorRef<Outbound> subscriber) implements Command {}
+  record Unsubscribe(ActorRef<Outbound> subscriber) implements Command, ClusterMessage {}
 
   /** A subscriber's stream handed a preview to its connection. */
-  record Delivered(Transport transport) implements Command {}
+  record Delivered(Transport transport) implements Command, ClusterMessage {}
 
   /** Cancels the request at the node; its stream then ends with Cancelled. */
-  record Cancel(ActorRef<CancelReply> replyTo) implements Command {}
+  record Cancel(ActorRef<CancelReply> replyTo) implements Command, ClusterMessage {}
+
+  /** The board that started the request forgets it (retention.max-finished): the view stops if it has finished. */
+  enum Evict implements Command, ClusterMessage { INSTANCE }
+
+  /**
+   * Stop (sharding's stop message: the view's member is leaving, or the view passivates): a running request is
+   * cancelled and its subscribers get Failed UNAVAILABLE.
+   */
+  enum HandOff implements Command { INSTANCE }
+
+  /** The answer to a status read: the request's status, or null when the id is unknown. */
+  record Status(SampleStatus status) implements ClusterMessage {
+    Optional<SampleStatus> optional() {
+      return Optional.ofNullable(status);
+    }
+  }
+
+  /** The request of this id has ended (told to the board that started it). */
+  record Finished(String id) implements ClusterMessage {}
+
+  /** The actor hosting the view of request id (cluster mode), for the subscribing board to watch. */
+  record Hosted(String id, ActorRef<Command> view) implements ClusterMessage {}
 
   private record StreamStarted(ActorRef<Ack> ackTo) implements Command {}
 
@@ -67,21 +120,21 @@ final class RequestView extends AbstractBehavior<RequestView.Command> {
   enum Transport { WEBSOCKET, SSE }
 
   /** What a subscriber's buffer receives: an event, or word that the request is unknown (the stream ends empty). */
-  sealed interface Outbound permits Deliver, Gone {}
+  sealed interface Outbound extends ClusterMessage permits Deliver, Gone {}
 
   record Deliver(SampleEvent event) implements Outbound {}
 
   enum Gone implements Outbound { INSTANCE }
 
   /** The answer to the submitter: the node admitted the request, or refused it (then the view is gone). */
-  sealed interface Admission permits Admitted, Refused {}
+  sealed interface Admission extends ClusterMessage permits Admitted, Refused {}
 
   record Admitted(SampleEvent.Accepted accepted) implements Admission {}
 
   record Refused(SampleEvent.Rejected rejected) implements Admission {}
 
   /** The answer to a cancellation. */
-  sealed interface CancelReply permits Cancelling, AlreadyFinished, NotFound {}
+  sealed interface CancelReply extends ClusterMessage permits Cancelling, AlreadyFinished, NotFound {}
 
   record Cancelling(String id) implements CancelReply {}
 
@@ -89,16 +142,43 @@ final class RequestView extends AbstractBehavior<RequestView.Command> {
 
   enum NotFound implements CancelReply { INSTANCE }
 
+  /** A view of one node's gateway (not sharded) that runs start at once. */
+  static Behavior<Command> create(ScoreStream api, Start start, Duration retentionTtl) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new RequestView(ctx, timers, api, start,
+        retentionTtl, null)));
+  }
+
   /**
-   * @param request   the request, with its id and seed set
-   * @param sampler   the sampler kind it asked for, for status
-   * @param admission gets the first event's verdict
-   * @param finished  told the request's id once its terminal event arrived
+   * The sharded view of request id: before a {@link Start} it answers for an unknown id (empty status, Gone, not
+   * found) and passivates; a Start runs the request.
    */
-  static Behavior<Command> create(ScoreStream api, GenerateRequest request, String sampler, Duration retentionTtl,
-                                  ActorRef<Admission> admission, ActorRef<String> finished) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
-        new RequestView(ctx, timers, api, request, sampler, retentionTtl, admission, finished)));
+  static Behavior<Command> entity(EntityContext<Command> entity, ScoreStream api, Duration retentionTtl) {
+    ActorRef<ClusterSharding.ShardCommand> shard = entity.getShard();
+    return Behaviors.setup(ctx -> Behaviors.receive(Command.class)
+        .onMessage(Start.class, start -> Behaviors.withTimers(timers ->
+            new RequestView(ctx, timers, api, start, retentionTtl, shard)))
+        .onMessage(Get.class, g -> {
+          g.replyTo().tell(new Status(null));
+          return passivate(ctx, shard);
+        })
+        .onMessage(Subscribe.class, sub -> {
+          sub.subscriber().tell(Gone.INSTANCE);
+          return passivate(ctx, shard);
+        })
+        .onMessage(Cancel.class, c -> {
+          c.replyTo().tell(NotFound.INSTANCE);
+          return passivate(ctx, shard);
+        })
+        .onMessageEquals(HandOff.INSTANCE, Behaviors::stopped)
+        .onAnyMessage(m -> passivate(ctx, shard))
+        .build());
+  }
+
+  /** Asks the shard to stop this entity (messages meanwhile are kept for a new one); stops at once if not sharded. */
+  private static Behavior<Command> passivate(ActorContext<Command> ctx, ActorRef<ClusterSharding.ShardCommand> shard) {
+    if (shard == null) return Behaviors.stopped();
+    shard.tell(new ClusterSharding.Passivate<>(ctx.getSelf()));
+    return Behaviors.same();
   }
 
   private final TimerScheduler<Command> timers;
@@ -106,7 +186,8 @@ final class RequestView extends AbstractBehavior<RequestView.Command> {
   private final GenerateRequest request;
   private final String sampler;
   private final Duration retentionTtl;
-  private final ActorRef<String> finished;
+  private final ActorRef<Finished> finished;
+  private final ActorRef<ClusterSharding.ShardCommand> shard;
   private ActorRef<Admission> admission;
   private final Map<ActorRef<Outbound>, Transport> subscribers = new LinkedHashMap<>();
   private SampleEvent.Accepted accepted;
@@ -116,17 +197,17 @@ final class RequestView extends AbstractBehavior<RequestView.Command> {
   private long websocketPreviews;
   private long ssePreviews;
 
-  private RequestView(ActorContext<Command> ctx, TimerScheduler<Command> timers, ScoreStream api,
-                      GenerateRequest request, String sampler, Duration retentionTtl, ActorRef<Admission> admission,
-                      ActorRef<String> finished) {
+  private RequestView(ActorContext<Command> ctx, TimerScheduler<Command> timers, ScoreStream api, Start start,
+                      Duration retentionTtl, ActorRef<ClusterSharding.ShardCommand> shard) {
     super(ctx);
     this.timers = timers;
     this.api = api;
-    this.request = request;
-    this.sampler = sampler;
+    this.request = start.request();
+    this.sampler = start.sampler();
     this.retentionTtl = retentionTtl;
-    this.admission = admission;
-    this.finished = finished;
+    this.admission = start.admission();
+    this.finished = start.finished();
+    this.shard = shard;
     ActorRef<Command> self = ctx.getSelf();
     api.submit(request).runWith(ActorSink.<SampleEvent, Command, Ack>actorRefWithBackpressure(self,
         (ackTo, e) -> new Event(e, ackTo), StreamStarted::new, Ack.INSTANCE, StreamCompleted.INSTANCE,
@@ -145,8 +226,35 @@ final class RequestView extends AbstractBehavior<RequestView.Command> {
         .onMessage(Unsubscribe.class, this::onUnsubscribe)
         .onMessage(Delivered.class, this::onDelivered)
         .onMessage(Cancel.class, this::onCancel)
-        .onMessageEquals(Expire.INSTANCE, Behaviors::stopped)
+        .onMessage(Start.class, this::onStartAgain)
+        .onMessageEquals(Expire.INSTANCE, () -> passivate(getContext(), shard))
+        .onMessageEquals(Evict.INSTANCE, this::onEvict)
+        .onMessageEquals(HandOff.INSTANCE, this::onHandOff)
         .build();
+  }
+
+  /** Another POST with this id (only possible with a chosen id): refused; this request runs on. */
+  private Behavior<Command> onStartAgain(Start s) {
+    s.admission().tell(new Refused(new SampleEvent.Rejected(request.requestId(), ErrorCode.INVALID_ARGUMENT,
+        "a request with id '" + request.requestId() + "' already exists", null)));
+    return this;
+  }
+
+  private Behavior<Command> onEvict() {
+    return terminal == null ? this : passivate(getContext(), shard);
+  }
+
+  private Behavior<Command> onHandOff() {
+    if (terminal == null) {
+      api.cancel(request.requestId());
+      admit(new Refused(new SampleEvent.Rejected(request.requestId(), ErrorCode.UNAVAILABLE,
+          "the gateway member holding this request is leaving", null)));
+      if (accepted != null) {
+        end(new SampleEvent.Failed(request.requestId(), ErrorCode.UNAVAILABLE,
+            "the gateway member holding this request left the cluster"));
+      }
+    }
+    return Behaviors.stopped();
   }
 
   private Behavior<Command> onStreamStarted(StreamStarted s) {
@@ -158,7 +266,7 @@ final class RequestView extends AbstractBehavior<RequestView.Command> {
     SampleEvent e = m.event();
     if (e instanceof SampleEvent.Rejected r) {
       admit(new Refused(r));
-      return Behaviors.stopped();
+      return passivate(getContext(), shard);
     }
     if (terminal != null) {
       // Nothing follows a terminal event; an event after one would be a node bug, not a client's concern.
@@ -181,7 +289,7 @@ final class RequestView extends AbstractBehavior<RequestView.Command> {
     if (admission != null) {
       admit(new Refused(new SampleEvent.Rejected(request.requestId(), ErrorCode.UNAVAILABLE,
           "the node's event stream ended before admission", null)));
-      return Behaviors.stopped();
+      return passivate(getContext(), shard);
     }
     if (terminal == null) {
       end(new SampleEvent.Failed(request.requestId(), ErrorCode.INTERNAL,
@@ -194,7 +302,7 @@ final class RequestView extends AbstractBehavior<RequestView.Command> {
     String why = "the node's event stream failed: " + f.cause();
     if (admission != null) {
       admit(new Refused(new SampleEvent.Rejected(request.requestId(), ErrorCode.UNAVAILABLE, why, null)));
-      return Behaviors.stopped();
+      return passivate(getContext(), shard);
     }
     if (terminal == null) end(new SampleEvent.Failed(request.requestId(), ErrorCode.INTERNAL, why));
     return this;
@@ -221,11 +329,12 @@ final class RequestView extends AbstractBehavior<RequestView.Command> {
     terminal = e;
     Deliver d = new Deliver(e);
     subscribers.keySet().forEach(s -> s.tell(d));
-    finished.tell(request.requestId());
+    finished.tell(new Finished(request.requestId()));
     timers.startSingleTimer(Expire.INSTANCE, retentionTtl);
   }
 
   private Behavior<Command> onSubscribe(Subscribe s) {
+    if (s.watcher() != null) s.watcher().tell(new Hosted(request.requestId(), getContext().getSelf()));
     if (accepted != null) s.subscriber().tell(new Deliver(accepted));
     // The latest preview even after completion: a late subscriber sees the request's last picture of the
     // denoising, then its result.
@@ -260,7 +369,7 @@ final class RequestView extends AbstractBehavior<RequestView.Command> {
   }
 
   private Behavior<Command> onGet(Get g) {
-    g.replyTo().tell(Optional.of(status()));
+    g.replyTo().tell(new Status(status()));
     return this;
   }
 
