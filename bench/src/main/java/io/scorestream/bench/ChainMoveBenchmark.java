@@ -17,7 +17,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -37,7 +36,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * with the cluster's Jackson module (what Artery carries), read them back, and resume them in the batch
  * ({@link ChainBatch#resume}). Vectors (D = 2) and MNIST-sized images (D = 784); a predictor-corrector program
  * (no registers move) and DPM-Solver++(2M) (its previous denoiser moves with the chain). The bytes written per move
- * are reported as the {@code bytes} counter. The score is the exact one of a single Gaussian: ticks are not measured.
+ * are printed once per trial ({@code # bytes per move}). The score is the exact one of a single Gaussian: ticks are not measured.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -61,13 +60,6 @@ public class ChainMoveBenchmark {
   private long[] tags;
   private final ObjectMapper cbor = new ObjectMapper(new CBORFactory()).registerModule(new ClusterJackson());
 
-  /** Bytes of the last move's message. */
-  @State(Scope.Thread)
-  @AuxCounters(AuxCounters.Type.EVENTS)
-  public static class Written {
-    public long bytes;
-  }
-
   @Setup(Level.Trial)
   public void setUp() {
     Sde vp = Sde.named("vp");
@@ -81,18 +73,27 @@ public class ChainMoveBenchmark {
     for (int i = 0; i < chains; i++) tags[i] = i;
     batch.addFromPrior(keys, program, 0);
     for (int i = 0; i < 3; i++) batch.tick();
+    try {
+      System.out.printf("%n# bytes per move: %d (%d chains, dim %d, %s)%n", moveOnce(), chains, dim, sampler);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
   }
 
-  @Benchmark
-  public int move(Written written) throws Exception {
+  /** One move; the bytes it wrote. */
+  private int moveOnce() throws Exception {
     Map<Long, ChainBatch.ChainState> out = batch.export(tag -> true);
     List<ChainBatch.ChainState> states = new ArrayList<>(out.values());
     List<double[]> results = new ArrayList<>(states.size());
     for (int i = 0; i < states.size(); i++) results.add(null);
     byte[] bytes = cbor.writeValueAsBytes(new Sampler.SliceProgress(states, results, List.of(1L), 0, true, 10));
-    written.bytes = bytes.length;
     Sampler.SliceProgress back = cbor.readValue(bytes, Sampler.SliceProgress.class);
     batch.resume(keys, program, tags, Conditioning.NONE, back.states());
-    return batch.size();
+    return bytes.length;
+  }
+
+  @Benchmark
+  public int move() throws Exception {
+    return moveOnce();
   }
 }

@@ -40,15 +40,15 @@ public final class ChainBatch {
    * bit-identically in another batch ({@link #resume}), on this node or another.
    *
    * @param x         its state [D] (values of the model's type)
-   * @param registers its derivative registers K_0..K_6, [7 x D] row-major, or null when its batch had none (programs
-   *                  that use them fill them before they read them, except the first-same-as-last and multistep ones,
-   *                  whose batches have them)
+   * @param registers its derivative registers K_0..K_(k-1), [k x D] row-major, up to the last one it has written
+   *                  (the rest are zero); null when it has written none
    * @param cursor    its cursor's {@link ChainCursor#save progress}
    */
   public record ChainState(double[] x, double[] registers, double[] cursor) {
     public ChainState {
       if (x == null || cursor == null) throw new IllegalArgumentException("a chain state needs x and its cursor");
-      if (registers != null && registers.length != ChainCursor.REGISTERS * x.length) {
+      if (registers != null && (registers.length % x.length != 0
+          || registers.length > ChainCursor.REGISTERS * x.length)) {
         throw new IllegalArgumentException("registers of " + registers.length + " values for a chain of " + x.length);
       }
     }
@@ -224,7 +224,7 @@ public final class ChainBatch {
     for (int i = 0; i < n; i++) {
       ChainState st = states.get(i);
       if (st.registers() == null) continue;
-      for (int j = 0; j < ChainCursor.REGISTERS; j++) {
+      for (int j = 0; j < st.registers().length / dim; j++) {
         System.arraycopy(st.registers(), j * dim, registers[j], (old + i) * dim, dim);
       }
     }
@@ -247,14 +247,21 @@ public final class ChainBatch {
       }
       double[] k = null;
       if (registers != null) {
-        k = new double[ChainCursor.REGISTERS * dim];
-        boolean used = false;
+        // Up to the last register this chain has written: a chain whose program stores none (its batch-mates' do)
+        // moves without them, DPM-Solver++(2M) with two; zeros either way.
+        int used = 0;
         for (int j = 0; j < ChainCursor.REGISTERS; j++) {
-          System.arraycopy(registers[j], i * dim, k, j * dim, dim);
-          for (int e = i * dim; e < (i + 1) * dim && !used; e++) used = registers[j][e] != 0;
+          for (int e = i * dim; e < (i + 1) * dim; e++) {
+            if (registers[j][e] != 0) {
+              used = j + 1;
+              break;
+            }
+          }
         }
-        // A chain whose program never stored a register (its batch-mates' did) moves without them: zeros either way.
-        if (!used) k = null;
+        if (used > 0) {
+          k = new double[used * dim];
+          for (int j = 0; j < used; j++) System.arraycopy(registers[j], i * dim, k, j * dim, dim);
+        }
       }
       out.put(tags[i], new ChainState(Arrays.copyOfRange(x, i * dim, (i + 1) * dim), k, c.save()));
     }

@@ -101,6 +101,7 @@ class ChainMoveTest {
     Map<Long, ChainBatch.ChainState> states = batch.export(tag -> true);
     assertNull(states.get(0L).registers(), "a PC chain never stores a register");
     assertNotNull(states.get(1L).registers(), "DPM-Solver++(2M) keeps its previous denoiser");
+    assertEquals(2 * 2, states.get(1L).registers().length, "in K_0 and K_1 only: the other five are not sent");
     assertEquals(0, batch.size());
   }
 
