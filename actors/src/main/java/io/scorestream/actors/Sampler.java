@@ -12,6 +12,7 @@ import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.receptionist.Receptionist;
 import akka.actor.typed.receptionist.ServiceKey;
 import io.scorestream.config.Batching;
+import io.scorestream.config.Preemption;
 import io.scorestream.config.SamplerDevice;
 import io.scorestream.config.SamplerSettings;
 import io.scorestream.model.noise.RowKeys;
@@ -641,17 +642,30 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
   }
 
   /**
-   * Moves waiting slices into the batch in queue order while they fit. A slice that does not fit sets aside running
-   * slices of lower priority, if that makes room (continuous batching): lowest priority first, latest admitted first
-   * within a priority. They wait with their state and resume, bit-identically, when rows free up.
+   * Moves waiting slices into the batch in queue order while they fit, making room for higher priorities (continuous
+   * batching; {@code sampler.preemption}): exclusive sets aside every running slice of lower priority than the head
+   * and admits none while higher ones run; room sets aside only what the head needs, lowest priority first, latest
+   * admitted first within a priority. Slices set aside wait with their states and resume, bit-identically.
    */
   private void admit() {
     if (settings.batching() == Batching.STATIC && batch.size() > 0) return;
+    boolean preempts = settings.batching() == Batching.CONTINUOUS && settings.preemption() != Preemption.OFF;
+    boolean exclusive = preempts && settings.preemption() == Preemption.EXCLUSIVE;
     boolean admitted = false;
     while (!pending.isEmpty()) {
       Queued q = pending.peekFirst();
+      int priority = q.slice().priority();
+      if (exclusive) {
+        int top = byTag.values().stream().mapToInt(r -> r.slice.priority()).max().orElse(Integer.MIN_VALUE);
+        // Waiting slices are ordered by priority: if the head is below what runs, so is everything behind it.
+        if (priority < top) break;
+        if (priority > top && !byTag.isEmpty()) {
+          setAside(byTag.values().stream().filter(r -> r.slice.priority() < priority && r.live > 0).toList(),
+              priority);
+        }
+      }
       int rows = rowsOf(q.slice());
-      if (batch.size() + rows > settings.maxBatchRows() && !preemptFor(q.slice().priority(), rows)) break;
+      if (batch.size() + rows > settings.maxBatchRows() && !(preempts && preemptFor(priority, rows))) break;
       pending.pollFirst();
       pendingChains -= q.slice().count();
       join(q);
@@ -703,7 +717,6 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
 
   /** Whether setting aside running slices of priority below the given one frees rows rows; if so, does it. */
   private boolean preemptFor(int priority, int rows) {
-    if (settings.batching() == Batching.STATIC) return false;
     List<Running> victims = byTag.values().stream()
         .filter(r -> r.slice.priority() < priority && r.failure == null && r.live > 0)
         .sorted(java.util.Comparator.comparingInt((Running r) -> r.slice.priority())
@@ -717,16 +730,24 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
       free += r.live;
     }
     if (free < rows) return false;
+    setAside(chosen, priority);
+    return true;
+  }
+
+  /** Takes the running slices out of the batch with their states and queues them to resume. */
+  private void setAside(List<Running> slices, int forPriority) {
+    if (slices.isEmpty()) return;
+    Set<Running> chosen = new java.util.HashSet<>(slices);
     Map<Long, ChainBatch.ChainState> states = batch.export(tag -> chosen.contains(ownerOf(tag)));
-    for (Running r : chosen) {
+    for (Running r : slices) {
       forget(r);
       enqueue(new Queued(r.slice.withProgress(progressOf(r, states)), r.origin));
       pendingChains += r.slice.count();
       durable.preemptions++;
     }
-    getContext().getLog().debug("sampler {}: set aside {} slices for a slice of priority {}", label, chosen.size(),
-        priority);
-    return true;
+    ownersDirty = true;
+    getContext().getLog().debug("sampler {}: set aside {} slices for a slice of priority {}", label, slices.size(),
+        forPriority);
   }
 
   /** The rows a slice takes in the batch: its running chains. */

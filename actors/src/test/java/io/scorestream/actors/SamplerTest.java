@@ -300,10 +300,12 @@ class SamplerTest {
     }
   }
 
-  @Test
-  void aSliceOfHigherPriorityPreemptsTheLowestRunningOneWhichResumesBitIdentically() throws Exception {
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.CsvSource({"room, 1", "exclusive, 2"})
+  void aSliceOfHigherPriorityPreemptsLowerOnesWhichResumeBitIdentically(String mode, int setAside) throws Exception {
     InitialModel model = TestModels.analytic("ve");
-    ScoreStreamSettings settings = TestNode.settings(ONE_SAMPLER + "scorestream.sampler.max-batch-rows = 10\n");
+    ScoreStreamSettings settings = TestNode.settings(ONE_SAMPLER + "scorestream.sampler.max-batch-rows = 10\n"
+        + "scorestream.sampler.preemption = " + mode + "\n");
     TestProbe<Coordinator.Command> coordinator = KIT.createTestProbe();
     TestProbe<RequestSession.Command> session = KIT.createTestProbe();
     ActorRef<Sampler.Command> sampler = KIT.spawn(Sampler.create(settings.sampler(), 0, settings.samplers().get(0),
@@ -318,7 +320,8 @@ class SamplerTest {
     do {
       sampler.tell(new Sampler.GetStatus(status.ref()));
     } while (status.receiveMessage().ticks() < 20);
-    // The batch is full; a priority-5 slice of 5 chains sets "low" (8 rows, the lowest priority) aside, not "mid".
+    // The batch is full. A priority-5 slice of 5 chains: room sets "low" (8 rows, the lowest priority) aside, not
+    // "mid"; exclusive sets both aside, and resumes "low" only once "mid" has ended.
     sampler.tell(new Sampler.Enqueue(new Sampler.ChainSlice("high", 0, 5, 5, fast, 0, session.ref(),
         Conditioning.NONE, 5)));
     List<String> order = new ArrayList<>();
@@ -332,11 +335,36 @@ class SamplerTest {
     }
     assertEquals(List.of("high", "mid", "low"), order);
     sampler.tell(new Sampler.GetStatus(status.ref()));
-    assertEquals(1, status.receiveMessage().preemptions());
+    assertEquals(setAside, status.receiveMessage().preemptions());
     assertArrayEquals(TestNode.offline(model.factory(), fast, 5, 5), samples.get("high"));
     assertArrayEquals(TestNode.offline(model.factory(), slow, 2, 4), samples.get("mid"));
     assertArrayEquals(TestNode.offline(model.factory(), slow, 8, 3), samples.get("low"),
         "set aside after 20 ticks, resumed later: the samples of a run that never stopped");
+    KIT.stop(sampler);
+  }
+
+  @Test
+  void withPreemptionOffAHigherPrioritySliceWaitsForRows() throws Exception {
+    InitialModel model = TestModels.analytic("vp");
+    ScoreStreamSettings settings = TestNode.settings(ONE_SAMPLER + "scorestream.sampler.max-batch-rows = 10\n"
+        + "scorestream.sampler.preemption = off\n");
+    TestProbe<Coordinator.Command> coordinator = KIT.createTestProbe();
+    TestProbe<RequestSession.Command> session = KIT.createTestProbe();
+    ActorRef<Sampler.Command> sampler = KIT.spawn(Sampler.create(settings.sampler(), 0, settings.samplers().get(0),
+        coordinator.ref(), new ModelRegistry.ModelVersion(1, "m", -1, model.factory())));
+    SamplerProgram slow = Programs.build(SamplerSpec.pc(200), model.sde(), settings.coordinator());
+    sampler.tell(new Sampler.Enqueue(new Sampler.ChainSlice("low", 0, 10, 3, slow, 0, session.ref())));
+    sampler.tell(new Sampler.Enqueue(new Sampler.ChainSlice("high", 0, 5, 5,
+        Programs.build(SamplerSpec.pc(20), model.sde(), settings.coordinator()), 0, session.ref(), Conditioning.NONE,
+        5)));
+    List<String> order = new ArrayList<>();
+    while (order.size() < 2) {
+      if (session.receiveMessage(Duration.ofSeconds(TestNode.HANG_GUARD_S))
+          instanceof RequestSession.SliceCompleted c) {
+        order.add(c.requestId());
+      }
+    }
+    assertEquals(List.of("low", "high"), order);
     KIT.stop(sampler);
   }
 

@@ -584,13 +584,14 @@ class ScoreStreamTest {
       awaitActive(node, 7);
       assertEquals(4, node.status().queuedRequests(), "the urgent request is routed at once, into a full batch");
       gate.open();
-      // The sampler set low1 (the latest admitted) aside at its next step boundary and urgent ran from then on, at
-      // one network call a step: it ended first, after its own 151 calls, as on an idle node.
+      // The sampler set low0 and low1 aside at its next step boundary and urgent ran from then on, alone, at one
+      // network call a step: it ended first, after its own 151 calls, as on an idle node.
       int urgentAt = await(highDone);
       assertEquals(1, urgentAt, "urgent finished " + urgentAt + "th; low0 " + await(lowAt.get(0)) + "th");
       assertArrayEquals(TestNode.offline(model.factory(), node.program(urgent.sampler()), 10, 99),
           await(high).samples(), "priority changes when, not what");
-      assertEquals(1, node.samplerStatus(0).preemptions());
+      // The default preemption (exclusive) set both running requests aside: urgent ran in a batch of its own.
+      assertEquals(2, node.samplerStatus(0).preemptions());
       for (int i = 0; i < 6; i++) {
         assertArrayEquals(TestNode.offline(model.factory(), node.program(SamplerSpec.pc(200)), 50, 10 + i),
             await(low.get(i)).samples(), "low" + i + (i == 1 ? ", set aside mid-run and resumed," : "")

@@ -22,8 +22,9 @@ import org.HdrHistogram.Histogram;
  * chains of {@code --long-steps} steps (20,000: they outlast the measurement) in 4 requests at priority 0; each
  * measured request is
  * {@code --chains} chains (16) of {@code --steps} steps (100) at priority 5, one at a time, {@code --requests} of
- * them (30) after 5 unrecorded ones; then {@code --same-priority-requests} (1) at priority 0, which waits for the
- * load's rows. Prints one line per phase: {@code phase=idle|saturated-preempting|
+ * them (30) after 5 unrecorded ones, under {@code --preemption} (exclusive, room or off; see
+ * {@code sampler.preemption}); then {@code --same-priority-requests} (1) at priority 0, which waits for the
+ * load's rows. Prints one line per phase: {@code phase=idle|saturated-MODE|
  * saturated-same-priority p50_ms p90_ms max_ms preemptions}.
  */
 public final class PriorityLatency {
@@ -39,13 +40,15 @@ public final class PriorityLatency {
       int longSteps = a.integer("long-steps", 20_000);
       int requests = a.integer("requests", 30);
       int sameRequests = a.integer("same-priority-requests", 1);
+      String preemption = a.string("preemption", "exclusive");
       a.done();
-      try (BenchNode node = BenchNode.start(BenchNode.overrides(model, "vp", 1, 1, rows, "continuous", 64))) {
+      try (BenchNode node = BenchNode.start(BenchNode.overrides(model, "vp", 1, 1, rows, "continuous", 64)
+          + "scorestream.sampler.preemption = " + preemption + "\n")) {
         report("idle", measure(node, chains, steps, requests, 5), node);
         List<CompletionStage<Result>> load = new ArrayList<>();
         for (int i = 0; i < 4; i++) load.add(node.api.generate(longRequest(i, rows / 4, longSteps)));
         while (node.counters().rows() < rows) Thread.sleep(10);
-        report("saturated-preempting", measure(node, chains, steps, requests, 5), node);
+        report("saturated-" + preemption, measure(node, chains, steps, requests, 5), node);
         report("saturated-same-priority", measure(node, chains, steps, sameRequests, 0), node);
         for (CompletionStage<Result> l : load) l.toCompletableFuture().cancel(true);
       }

@@ -12,9 +12,10 @@ import java.time.Duration;
  * @param maxRestarts          restarts allowed within {@code restartWindow} before the sampler stops, >= 0
  * @param restartWindow        the window of {@code maxRestarts}, > 0
  * @param maxMessageValues     most values (chains x dimension) in one preview or result message to a session, >= 1
+ * @param preemption           how a full batch makes room for chains of higher priority
  */
 public record SamplerSettings(int maxBatchRows, Batching batching, int loadReportEveryTicks, int maxRestarts,
-                              Duration restartWindow, int maxMessageValues) {
+                              Duration restartWindow, int maxMessageValues, Preemption preemption) {
 
   public SamplerSettings {
     if (maxBatchRows < 1) throw new IllegalArgumentException("sampler.max-batch-rows must be > 0, got " + maxBatchRows);
@@ -29,23 +30,25 @@ public record SamplerSettings(int maxBatchRows, Batching batching, int loadRepor
     if (maxMessageValues < 1) {
       throw new IllegalArgumentException("sampler.max-message-values must be > 0, got " + maxMessageValues);
     }
+    if (preemption == null) throw new IllegalArgumentException("sampler.preemption is required");
   }
 
   /** Reads the {@code scorestream.sampler} section. */
   public static SamplerSettings from(Config c) {
     return new SamplerSettings(c.getInt("max-batch-rows"), Batching.named(c.getString("batching")),
         c.getInt("load-report-every"), c.getInt("max-restarts"), c.getDuration("restart-window"),
-        c.getInt("max-message-values"));
+        c.getInt("max-message-values"), Preemption.named(c.getString("preemption")));
   }
 
   /** A copy with another row cap. */
   public SamplerSettings withMaxBatchRows(int rows) {
-    return new SamplerSettings(rows, batching, loadReportEveryTicks, maxRestarts, restartWindow, maxMessageValues);
+    return new SamplerSettings(rows, batching, loadReportEveryTicks, maxRestarts, restartWindow, maxMessageValues,
+        preemption);
   }
 
   /** A copy with another batching mode. */
   public SamplerSettings withBatching(Batching mode) {
     return new SamplerSettings(maxBatchRows, mode, loadReportEveryTicks, maxRestarts, restartWindow,
-        maxMessageValues);
+        maxMessageValues, preemption);
   }
 }
