@@ -40,7 +40,8 @@ import java.util.TreeMap;
 public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
 
   public sealed interface Command
-      permits Submit, Cancel, RegisterSampler, SamplerLoad, SliceEnded, SlicesAborted, SamplerLeaving, RequestEnded,
+      permits Submit, Cancel, RegisterSampler, SamplerLoad, SliceEnded, SlicesAborted, SliceCheckpoints, SamplerLeaving,
+          RequestEnded,
           GetStatus,
           DeadlineExpired, SamplerTerminated, SamplersListed, Rediscover {}
 
@@ -72,6 +73,16 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   public record SlicesAborted(int samplerId, List<AbortedSlice> slices, String reason)
       implements Command, ClusterMessage {
     public SlicesAborted {
+      slices = List.copyOf(slices);
+    }
+  }
+
+  /**
+   * The progress of slices a sampler runs (cluster mode, every {@code sampler.checkpoint-every}): the coordinator
+   * keeps the latest of each routed slice, and if the sampler is lost the slice resumes from it on another sampler.
+   */
+  public record SliceCheckpoints(int samplerId, List<Sampler.ChainSlice> slices) implements Command, ClusterMessage {
+    public SliceCheckpoints {
       slices = List.copyOf(slices);
     }
   }
@@ -197,6 +208,8 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     final TreeMap<Integer, int[]> running = new TreeMap<>();
     /** Chains to route again (a sampler failed or left), before the fresh ones. */
     final ArrayDeque<Retry> retry = new ArrayDeque<>();
+    /** The latest checkpoint of routed slices by first chain (cluster mode). */
+    final Map<Integer, Sampler.SliceProgress> checkpoints = new HashMap<>();
     int nextChain;
     int attempts;
     boolean queued;
@@ -301,6 +314,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
         .onMessage(SamplerLoad.class, this::onSamplerLoad)
         .onMessage(SliceEnded.class, this::onSliceEnded)
         .onMessage(SlicesAborted.class, this::onSlicesAborted)
+        .onMessage(SliceCheckpoints.class, this::onSliceCheckpoints)
         .onMessage(SamplerLeaving.class, this::onSamplerLeaving)
         .onMessage(RequestEnded.class, this::onRequestEnded)
         .onMessage(GetStatus.class, this::onGetStatus)
@@ -665,7 +679,10 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     Req r = active.get(m.requestId());
     if (r != null) {
       int[] where = r.running.get(m.firstChain());
-      if (where != null && where[0] == m.samplerId()) r.running.remove(m.firstChain());
+      if (where != null && where[0] == m.samplerId()) {
+        r.running.remove(m.firstChain());
+        r.checkpoints.remove(m.firstChain());
+      }
     }
     dispatch();
     return this;
@@ -681,6 +698,19 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     }
     byRequest.forEach((r, aborted) -> reroute(r, aborted, m.reason()));
     dispatch();
+    return this;
+  }
+
+  /** Keeps each slice's latest checkpoint while that slice runs on that sampler. */
+  private Behavior<Command> onSliceCheckpoints(SliceCheckpoints m) {
+    for (Sampler.ChainSlice slice : m.slices()) {
+      Req r = active.get(slice.requestId());
+      if (r == null || slice.progress() == null) continue;
+      int[] where = r.running.get(slice.firstChain());
+      if (where != null && where[0] == m.samplerId() && where[1] == slice.count()) {
+        r.checkpoints.put(slice.firstChain(), slice.progress());
+      }
+    }
     return this;
   }
 
@@ -709,8 +739,10 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
       for (Iterator<Map.Entry<Integer, int[]>> it = r.running.entrySet().iterator(); it.hasNext(); ) {
         Map.Entry<Integer, int[]> e = it.next();
         if (e.getValue()[0] != s.id) continue;
+        // From its latest checkpoint if it has one (the same samples as from its seeds, less work redone).
         lost.add(new AbortedSlice(new Sampler.ChainSlice(r.id(), e.getKey(), e.getValue()[1], r.request.seed(),
-            r.program, r.previewEvery, r.session, r.request.conditioning()), !s.leaving));
+            r.program, r.previewEvery, r.session, r.request.conditioning(), r.request.priority(),
+            r.checkpoints.remove(e.getKey())), !s.leaving));
         it.remove();
       }
       if (!lost.isEmpty()) reroute(r, lost, "sampler " + s.id + " (" + s.device + ") stopped");
@@ -736,8 +768,9 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
             + (r.attempts - 1) + " times, max-retries " + settings.maxRetries() + ")"));
         return;
       }
-      getContext().getLog().warn("request {}: restarting {} slices from their seeds after: {}", r.id(),
-          aborted.size(), reason);
+      long resumed = aborted.stream().filter(a -> a.slice().progress() != null).count();
+      getContext().getLog().warn("request {}: restarting {} slices from their seeds and resuming {} from "
+          + "checkpoints after: {}", r.id(), aborted.size() - resumed, resumed, reason);
     }
     for (AbortedSlice a : aborted) {
       r.retry.addLast(new Retry(a.slice().firstChain(), a.slice().count(), a.slice().progress()));
@@ -759,6 +792,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     int start = e.getKey();
     int end = start + e.getValue()[1];
     r.running.remove(start);
+    r.checkpoints.remove(start);
     if (first > start) r.running.put(start, new int[] {samplerId, first - start});
     if (first + count < end) r.running.put(first + count, new int[] {samplerId, end - first - count});
     return true;

@@ -381,6 +381,7 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
   private boolean tickScheduled;
   private boolean versionChanged;
   private int ticksSinceReport;
+  private long lastCheckpointNanos = System.nanoTime();
   private String failure;
 
   private Sampler(ActorContext<Command> ctx, SamplerSettings settings, int samplerId, SamplerDevice device,
@@ -637,6 +638,7 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
     trackSteps();
     if (previews) emitPreviews();
     retire();
+    if (checkpointDue()) checkpoint();
     scheduleTick();
     if (++ticksSinceReport >= settings.loadReportEveryTicks() || batch.size() == 0) reportLoad();
   }
@@ -748,6 +750,47 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
     ownersDirty = true;
     getContext().getLog().debug("sampler {}: set aside {} slices for a slice of priority {}", label, slices.size(),
         forPriority);
+  }
+
+  private boolean checkpointDue() {
+    long every = settings.checkpointEvery().toNanos();
+    return durable.key != null && every > 0 && System.nanoTime() - lastCheckpointNanos >= every;
+  }
+
+  /**
+   * Sends each coordinator the progress of the slices it routed here, running ones saved at this step boundary and
+   * set-aside ones as they wait (cluster mode): if this member is lost, they resume from it elsewhere. A slice whose
+   * progress holds more than max-message-values numbers is left out (it would restart from its seeds).
+   */
+  private void checkpoint() {
+    lastCheckpointNanos = System.nanoTime();
+    Map<Long, ChainBatch.ChainState> states = batch.save(tag -> true);
+    Map<ActorRef<Coordinator.Command>, List<ChainSlice>> out = new LinkedHashMap<>();
+    for (Running r : byTag.values()) {
+      if (r.live > 0 && r.failure == null) {
+        out.computeIfAbsent(r.origin, k -> new ArrayList<>()).add(r.slice.withProgress(progressOf(r, states)));
+      }
+    }
+    for (Queued q : pending) {
+      if (q.slice().progress() != null) out.computeIfAbsent(q.origin(), k -> new ArrayList<>()).add(q.slice());
+    }
+    long limit = settings.maxMessageValues();
+    out.forEach((c, slices) -> {
+      List<ChainSlice> message = new ArrayList<>();
+      long size = 0;
+      for (ChainSlice s : slices) {
+        long v = s.progress().values();
+        if (v > limit) continue;
+        if (!message.isEmpty() && size + v > limit) {
+          c.tell(new Coordinator.SliceCheckpoints(slotAt(c), message));
+          message = new ArrayList<>();
+          size = 0;
+        }
+        message.add(s);
+        size += v;
+      }
+      if (!message.isEmpty()) c.tell(new Coordinator.SliceCheckpoints(slotAt(c), message));
+    });
   }
 
   /** The rows a slice takes in the batch: its running chains. */

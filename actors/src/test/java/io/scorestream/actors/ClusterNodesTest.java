@@ -87,7 +87,11 @@ class ClusterNodesTest {
   private static final String ONE_SAMPLER_ = "scorestream.samplers = [\"cpu:0\"]\n";
 
   private TestNode node(ActorTestKit kit, InitialModel model) throws Exception {
-    TestNode n = TestNode.start(kit, ONE_SAMPLER_, model);
+    return node(kit, model, "");
+  }
+
+  private TestNode node(ActorTestKit kit, InitialModel model, String extra) throws Exception {
+    TestNode n = TestNode.start(kit, ONE_SAMPLER_ + extra, model);
     nodes.add(n);
     return n;
   }
@@ -160,7 +164,7 @@ class ClusterNodesTest {
   }
 
   @Test
-  void chainsOfALostSamplerNodeRestartElsewhereWithTheSameSamples() throws Exception {
+  void chainsOfALostSamplerNodeResumeElsewhereFromTheirCheckpointsWithTheSameSamples() throws Exception {
     // The test downs the lost node itself, as the split-brain resolver would once it stopped answering (a process
     // killed outright, with the resolver on, is the multi-process test's case). Without the resolver here: the downed
     // node is still running in this JVM, quarantines the others, and the resolver would have them down themselves.
@@ -169,10 +173,11 @@ class ClusterNodesTest {
     ActorTestKit b = member("sampler", noResolver);
     ActorTestKit c = member("sampler", noResolver + "\nakka.cluster.run-coordinated-shutdown-when-down = off");
     form(List.of(gatewayKit, b, c));
-    // The lost node's sampler blocks inside its 5th network call: its chains are mid-run when it is lost.
-    TestModels.Gate gate = new TestModels.Gate(5);
-    node(b, TestModels.analytic("vp"));
-    node(c, TestModels.hooked(TestModels.analytic("vp"), gate));
+    // The lost node's sampler checkpoints its slices at every step boundary and blocks inside its 100th network
+    // call: its chains are mid-run, with checkpoints at the gateway's coordinator, when it is lost.
+    TestModels.Gate gate = new TestModels.Gate(100);
+    TestNode nb = node(b, TestModels.analytic("vp"));
+    node(c, TestModels.hooked(TestModels.analytic("vp"), gate), "scorestream.sampler.checkpoint-every = 1ns\n");
     TestNode gateway = node(gatewayKit, TestModels.analytic("vp"));
     awaitSamplers(gateway, 2);
 
@@ -182,7 +187,7 @@ class ClusterNodesTest {
     for (GenerateRequest r : requests) runs.add(gateway.events(r));
     gate.awaitReached();
 
-    // Downed: its sampler is seen terminated, and its chains are routed to B from their seeds.
+    // Downed: its sampler is seen terminated, and its chains are routed to B from their latest checkpoints.
     Cluster.get(gatewayKit.system()).manager().tell(new Down(address(c)));
     for (int i = 0; gateway.status().samplers().stream().filter(Coordinator.SamplerView::alive).count() > 1; i++) {
       if (i > 60_000) throw new AssertionError("the lost sampler was never seen terminated");
@@ -190,7 +195,10 @@ class ClusterNodesTest {
     }
     gate.open();
 
-    for (int i = 0; i < requests.size(); i++) assertOffline(gateway, requests.get(i), runs.get(i), "restarted chains");
+    for (int i = 0; i < requests.size(); i++) assertOffline(gateway, requests.get(i), runs.get(i), "resumed chains");
+    // B ran its own chains whole and the lost node's from their checkpoints: less than every program in full.
+    long full = 6L * 20 * gateway.program(SamplerSpec.pc(200)).nominalCalls();
+    assertTrue(nb.samplerStatus(0).chainSteps() < full, "B ran " + nb.samplerStatus(0).chainSteps() + " of " + full);
     Coordinator.NodeStatus status = gateway.status();
     assertEquals(1, status.samplers().stream().filter(Coordinator.SamplerView::alive).count());
     assertFalse(status.samplers().stream().filter(s -> !s.alive()).findFirst().orElseThrow().device()

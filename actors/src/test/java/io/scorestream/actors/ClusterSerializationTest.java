@@ -96,6 +96,7 @@ class ClusterSerializationTest {
         Conditioning.NONE, 4, progress);
     out.add(new Sampler.Enqueue(moved, coordinator.getRef()));
     aborted.add(new Coordinator.AbortedSlice(moved, false));
+    out.add(new Coordinator.SliceCheckpoints(7, List.of(moved, moved.part(1, 2))));
     out.add(new Sampler.Cancel("req-0", coordinator.getRef()));
     out.add(new Sampler.Attach(coordinator.getRef(), 7));
     out.add(new Coordinator.RegisterSampler(7, "cpu:0@127.0.0.1:2552", sampler.getRef(), 4096));
@@ -196,6 +197,14 @@ class ClusterSerializationTest {
       for (int i = 0; i < a.names().size(); i++) {
         assertArrayEquals(a.shapes().get(i), b.shapes().get(i));
         assertArrayEquals(a.values().get(i), b.values().get(i));
+      }
+    } else if (sent instanceof Coordinator.SliceCheckpoints a) {
+      Coordinator.SliceCheckpoints b = (Coordinator.SliceCheckpoints) got;
+      assertEquals(a.samplerId(), b.samplerId());
+      for (int i = 0; i < a.slices().size(); i++) {
+        assertEquals(List.of(a.slices().get(i).firstChain(), a.slices().get(i).count()),
+            List.of(b.slices().get(i).firstChain(), b.slices().get(i).count()));
+        assertSameProgress(a.slices().get(i).progress(), b.slices().get(i).progress());
       }
     } else if (sent instanceof Coordinator.SlicesAborted a) {
       Coordinator.SlicesAborted b = (Coordinator.SlicesAborted) got;

@@ -354,6 +354,10 @@ class SamplerTest {
         coordinator.ref(), new ModelRegistry.ModelVersion(1, "m", -1, model.factory())));
     SamplerProgram slow = Programs.build(SamplerSpec.pc(200), model.sde(), settings.coordinator());
     sampler.tell(new Sampler.Enqueue(new Sampler.ChainSlice("low", 0, 10, 3, slow, 0, session.ref())));
+    TestProbe<Sampler.Status> status = KIT.createTestProbe();
+    do {
+      sampler.tell(new Sampler.GetStatus(status.ref()));
+    } while (status.receiveMessage().ticks() < 5);
     sampler.tell(new Sampler.Enqueue(new Sampler.ChainSlice("high", 0, 5, 5,
         Programs.build(SamplerSpec.pc(20), model.sde(), settings.coordinator()), 0, session.ref(), Conditioning.NONE,
         5)));
@@ -365,6 +369,8 @@ class SamplerTest {
       }
     }
     assertEquals(List.of("low", "high"), order);
+    sampler.tell(new Sampler.GetStatus(status.ref()));
+    assertEquals(0, status.receiveMessage().preemptions());
     KIT.stop(sampler);
   }
 

@@ -235,16 +235,21 @@ public final class ChainBatch {
    * by tag (failed and finished rows stay, for {@link #retire}).
    */
   public java.util.Map<Long, ChainState> export(java.util.function.LongPredicate tagPredicate) {
+    java.util.Map<Long, ChainState> out = save(tagPredicate);
+    if (!out.isEmpty()) remove(out::containsKey);
+    return out;
+  }
+
+  /**
+   * The states of the running rows whose tags satisfy the predicate, by tag, left in the batch (a checkpoint: each
+   * would continue from its state exactly as the row does). Call it at a step boundary.
+   */
+  public java.util.Map<Long, ChainState> save(java.util.function.LongPredicate tagPredicate) {
     java.util.Map<Long, ChainState> out = new java.util.LinkedHashMap<>();
     int rows = cursors.size();
-    int[] keep = new int[rows];
-    int kept = 0;
     for (int i = 0; i < rows; i++) {
       ChainCursor c = cursors.get(i);
-      if (!tagPredicate.test(tags[i]) || failures[i] != null || c.done()) {
-        keep[kept++] = i;
-        continue;
-      }
+      if (!tagPredicate.test(tags[i]) || failures[i] != null || c.done()) continue;
       double[] k = null;
       if (registers != null) {
         // Up to the last register this chain has written: a chain whose program stores none (its batch-mates' do)
@@ -265,7 +270,6 @@ public final class ChainBatch {
       }
       out.put(tags[i], new ChainState(Arrays.copyOfRange(x, i * dim, (i + 1) * dim), k, c.save()));
     }
-    if (kept < rows) keepRows(Arrays.copyOf(keep, kept));
     return out;
   }
 
