@@ -52,7 +52,8 @@ import org.junit.jupiter.api.TestMethodOrder;
  * and Aeron IPC complete with samples bit-identical to an offline run of the same seeds, whichever nodes ran their
  * chains; a request posted to one gateway is followed, read and cancelled through the other; then
  * node 3 is killed with SIGKILL in the middle of 50 running requests: every one of them completes with the same
- * samples (its lost chains restarted from their seeds once the split-brain resolver downed node 3) or fails with a
+ * samples (its lost chains resumed from their checkpoints, or restarted from their seeds, once the split-brain
+ * resolver downed node 3) or fails with a
  * clear error, none hangs, and the cluster goes on serving; then node 2 is drained through its gateway's
  * {@code POST /v1/admin/drain} in the middle of 20 running requests: its chains continue, with their states, on
  * node 1, and every request completes with the same samples. Time limits here are hang guards only.
@@ -323,7 +324,7 @@ class ClusterProcessesTest {
       List<String> live = liveSamplers(g);
       assertEquals(2, live.size(), live::toString);
       assertFalse(live.contains(victimDevice), live::toString);
-      assertTrue(Files.readString(g.log()).contains("restarting"), g.name() + " restarted no chains");
+      assertTrue(Files.readString(g.log()).contains("from checkpoints"), g.name() + " routed no lost chains again");
     }
     // The cluster goes on serving through both gateways.
     for (Node g : NODES.subList(0, 2)) {
