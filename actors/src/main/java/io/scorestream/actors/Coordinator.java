@@ -43,7 +43,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
       permits Submit, Cancel, RegisterSampler, SamplerLoad, SliceEnded, SlicesAborted, SliceCheckpoints, SamplerLeaving,
           RequestEnded,
           GetStatus,
-          DeadlineExpired, SamplerTerminated, SamplersListed, Rediscover {}
+          DeadlineExpired, SamplerTerminated, SamplersListed, Rediscover, Rebalance {}
 
   /** A new request; the answer (Admitted or Terminate with a rejection) goes to its session. */
   public record Submit(GenerateRequest request, ActorRef<RequestSession.Command> session) implements Command {}
@@ -100,9 +100,10 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
    *
    * @param queuedRequests requests waiting for rows
    * @param activeRequests accepted requests not yet ended
+   * @param chainsRebalanced chains this coordinator moved from a loaded sampler to a less loaded one
    */
   public record NodeStatus(int queuedRequests, int activeRequests, long accepted, long rejected, long ended,
-                           List<SamplerView> samplers) {
+                           List<SamplerView> samplers, long chainsRebalanced) {
     public NodeStatus {
       samplers = List.copyOf(samplers);
     }
@@ -138,6 +139,9 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
 
   /** Asks the receptionist again (cluster mode): attaches samplers seen terminated that are still listed. */
   private enum Rediscover implements Command { INSTANCE }
+
+  /** Looks for a sampler to move chains from (every {@code rebalance-every}). */
+  private enum Rebalance implements Command { INSTANCE }
 
   /** How often a cluster coordinator asks the receptionist for its samplers besides its subscription. */
   static final Duration REDISCOVER_EVERY = Duration.ofSeconds(5);
@@ -185,16 +189,21 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     }
   }
 
-  /** Chains of a request to route again, with their saved progress (null: from their seeds). */
+  /**
+   * Chains of a request to route again, with their saved progress (null: from their seeds), and the slot they were
+   * moved away from for rebalancing (-1: none), which they avoid while others have room.
+   */
   private static final class Retry {
     int first;
     int count;
     Sampler.SliceProgress progress;
+    final int avoid;
 
-    Retry(int first, int count, Sampler.SliceProgress progress) {
+    Retry(int first, int count, Sampler.SliceProgress progress, int avoid) {
       this.first = first;
       this.count = count;
       this.progress = progress;
+      this.avoid = avoid;
     }
   }
 
@@ -262,6 +271,9 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
             ctx.messageAdapter(Receptionist.Listing.class, SamplersListed::new)));
         timers.startTimerWithFixedDelay(Rediscover.INSTANCE, REDISCOVER_EVERY);
       }
+      if (!settings.rebalanceEvery().isZero()) {
+        timers.startTimerWithFixedDelay(Rebalance.INSTANCE, settings.rebalanceEvery());
+      }
       return new Coordinator(ctx, timers, settings, limits, sde, dim, classes, key);
     }));
   }
@@ -291,6 +303,12 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   private long accepted;
   private long rejected;
   private long ended;
+  private long rebalanced;
+  /**
+   * Ranges asked back for rebalancing ("request#first"): {the slot they leave, rounds before the entry is dropped}
+   * (a sampler may decline: the slice ended, or is nearly done).
+   */
+  private final Map<String, int[]> moving = new HashMap<>();
 
   private Coordinator(ActorContext<Command> ctx, TimerScheduler<Command> timers, CoordinatorSettings settings,
                       SamplerPrograms.Limits limits, Sde sde, int dim, int classes,
@@ -322,6 +340,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
         .onMessage(SamplerTerminated.class, this::onSamplerTerminated)
         .onMessage(SamplersListed.class, this::onSamplersListed)
         .onMessageEquals(Rediscover.INSTANCE, this::onRediscover)
+        .onMessageEquals(Rebalance.INSTANCE, this::onRebalance)
         .build();
   }
 
@@ -417,7 +436,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   private boolean route(Req r) {
     while (!r.retry.isEmpty()) {
       Retry range = r.retry.peekFirst();
-      int done = routeRange(r, range.first, range.count, range.progress);
+      int done = routeRange(r, range.first, range.count, range.progress, range.avoid);
       if (done < range.count) {
         if (range.progress != null) range.progress = range.progress.part(done, range.count - done);
         range.first += done;
@@ -428,7 +447,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     }
     int left = r.request.count() - r.nextChain;
     if (left > 0) {
-      int done = routeRange(r, r.nextChain, left, null);
+      int done = routeRange(r, r.nextChain, left, null, -1);
       r.nextChain += done;
       if (done < left) return false;
     }
@@ -440,7 +459,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
    * how many were routed. A request counts as room its free rows and the rows of lower-priority chains of this
    * coordinator's, which the sampler preempts for it.
    */
-  private int routeRange(Req r, int first, int count, Sampler.SliceProgress progress) {
+  private int routeRange(Req r, int first, int count, Sampler.SliceProgress progress, int avoid) {
     int routed = 0;
     Map<Integer, Integer> room = new HashMap<>();
     while (routed < count) {
@@ -452,6 +471,8 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
         room.put(s.id, k);
         if (k > 0) free.add(s);
       }
+      // Chains moved away for rebalancing go elsewhere if they can.
+      if (free.size() > 1) free.removeIf(s -> s.id == avoid);
       if (free.isEmpty()) break;
       free.sort(Comparator.comparingInt((Slot s) -> s.assigned).thenComparingInt(s -> s.id));
       if (remaining >= settings.splitMinChains() && free.size() > 1) {
@@ -632,6 +653,49 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     return this;
   }
 
+  /**
+   * If no request waits, and the live sampler holding most of this coordinator's chains holds at least
+   * rebalance-min-chains more than the least loaded one with free rows, asks it to hand back about half the
+   * difference, from the end of its largest slice; the chains come back with their states (SlicesAborted) and are
+   * routed away from it, where they continue bit-identically.
+   */
+  private Behavior<Command> onRebalance() {
+    // One move at a time: wait for the last one's chains to come back (or for a few rounds, if it was declined).
+    moving.values().removeIf(m -> --m[1] < 0);
+    if (!waiting.isEmpty() || !moving.isEmpty()) return this;
+    Slot from = null;
+    Slot to = null;
+    for (Slot s : slots.values()) {
+      if (!s.alive) continue;
+      if (from == null || s.assigned > from.assigned) from = s;
+      if (s.free() > 0 && (to == null || s.assigned < to.assigned)) to = s;
+    }
+    if (from == null || to == null || from == to) return this;
+    int move = Math.min((from.assigned - to.assigned) / 2, to.free());
+    if (from.assigned - to.assigned < settings.rebalanceMinChains() || move < 1) return this;
+    Req biggest = null;
+    int first = -1;
+    int count = 0;
+    for (Req r : active.values()) {
+      for (Map.Entry<Integer, int[]> e : r.running.entrySet()) {
+        if (e.getValue()[0] == from.id && e.getValue()[1] > count) {
+          biggest = r;
+          first = e.getKey();
+          count = e.getValue()[1];
+        }
+      }
+    }
+    if (biggest == null) return this;
+    int k = Math.min(move, count);
+    int at = first + count - k;
+    moving.put(biggest.id() + "#" + at, new int[] {from.id, 3});
+    getContext().getLog().info("rebalancing: moving chains [{}, {}) of request {} from sampler {} ({} chains) to "
+        + "less loaded ones (sampler {}: {})", at, at + k, biggest.id(), from.id, from.assigned, to.id,
+        to.assigned);
+    from.ref.tell(new Sampler.Release(biggest.id(), at, k, getContext().getSelf()));
+    return this;
+  }
+
   private Behavior<Command> onRediscover() {
     getContext().getSystem().receptionist().tell(Receptionist.find(samplerKey,
         getContext().messageAdapter(Receptionist.Listing.class, SamplersListed::new)));
@@ -773,7 +837,10 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
           + "checkpoints after: {}", r.id(), aborted.size() - resumed, resumed, reason);
     }
     for (AbortedSlice a : aborted) {
-      r.retry.addLast(new Retry(a.slice().firstChain(), a.slice().count(), a.slice().progress()));
+      int[] from = moving.remove(r.id() + "#" + a.slice().firstChain());
+      if (from != null) rebalanced += a.slice().count();
+      r.retry.addLast(new Retry(a.slice().firstChain(), a.slice().count(), a.slice().progress(),
+          from == null ? -1 : from[0]));
     }
     if (!r.queued) {
       // Already admitted: it goes ahead of requests that have not started.
@@ -809,7 +876,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
       views.add(new SamplerView(s.id, s.device, s.alive, s.maxRows, s.assigned, s.rows, s.pendingChains, s.ticks,
           s.chainSteps, s.tickNanos, s.maxDistinct));
     }
-    g.replyTo().tell(new NodeStatus(waiting.size(), active.size(), accepted, rejected, ended, views));
+    g.replyTo().tell(new NodeStatus(waiting.size(), active.size(), accepted, rejected, ended, views, rebalanced));
     return this;
   }
 }

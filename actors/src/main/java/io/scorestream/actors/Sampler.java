@@ -56,7 +56,7 @@ import org.nd4j.linalg.factory.Nd4j;
 public final class Sampler extends AbstractBehavior<Sampler.Command> {
 
   public sealed interface Command
-      permits Enqueue, Cancel, Attach, Drain, SwapWeights, GetStatus, Tick, CoordinatorGone {}
+      permits Enqueue, Cancel, Attach, Drain, Release, SwapWeights, GetStatus, Tick, CoordinatorGone {}
 
   /**
    * Chains [firstChain, firstChain + count) of a request. Chain i draws its prior and noise from the key (seed, i),
@@ -206,6 +206,15 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
    */
   public record Drain(ActorRef<akka.Done> replyTo) implements Command {}
 
+  /**
+   * Rebalancing: chains [firstChain, firstChain + count) of a slice that coordinator routed here go back to it with
+   * their states at the next step boundary (SlicesAborted, not a retry), for another sampler to continue; the rest of
+   * that slice stays here and resumes at once. Ignored if no such slice is here any more, or if it is nearly done
+   * (fewer than 20 steps, or a tenth of its steps, left).
+   */
+  public record Release(String requestId, int firstChain, int count, ActorRef<Coordinator.Command> coordinator)
+      implements Command, ClusterMessage {}
+
   /** Serves this model version from the next tick on (ignored if not newer than the current one). */
   public record SwapWeights(ModelRegistry.ModelVersion version) implements Command {}
 
@@ -225,10 +234,12 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
    * @param restarts          supervision restarts
    * @param busyNanos         time spent in ticks (network call and batch update), summed
    * @param preemptions       running slices set aside (with their state) for a slice of higher priority
+   * @param released          chains handed back with their states for rebalancing
    */
   public record Status(int samplerId, String device, long modelVersion, Batching batching, int rows,
                        int runningSlices, int pendingChains, long ticks, long chainSteps, int lastDistinctLevels,
-                       int maxDistinctLevels, long previews, int restarts, long busyNanos, long preemptions) {}
+                       int maxDistinctLevels, long previews, int restarts, long busyNanos, long preemptions,
+                       long released) {}
 
   /** The self-sent step; only the sampler sends it. */
   private enum Tick implements Command { INSTANCE }
@@ -258,6 +269,7 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
     long tickNanos;
     long busyNanos;
     long preemptions;
+    long released;
   }
 
   /** A slice in the batch: where its rows' tags start, its gathered samples and preview state. */
@@ -414,6 +426,7 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
         .onMessage(Cancel.class, this::onCancel)
         .onMessage(Attach.class, this::onAttach)
         .onMessage(Drain.class, this::onDrain)
+        .onMessage(Release.class, this::onRelease)
         .onMessage(CoordinatorGone.class, this::onCoordinatorGone)
         .onMessage(SwapWeights.class, this::onSwapWeights)
         .onMessage(GetStatus.class, this::onGetStatus)
@@ -488,6 +501,59 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
     }
     d.replyTo().tell(akka.Done.done());
     return this;
+  }
+
+  private Behavior<Command> onRelease(Release m) {
+    ActorRef<Coordinator.Command> origin = m.coordinator();
+    ChainSlice saved = null;
+    for (Running r : byRequest.getOrDefault(m.requestId(), List.of())) {
+      if (r.origin.equals(origin) && contains(r.slice, m) && r.failure == null && r.live > 0) {
+        // Nearly done: moving it would save less than it costs.
+        if (r.totalSteps > 0 && r.totalSteps - r.minStep < Math.max(MIN_STEPS_TO_MOVE, r.totalSteps / 10)) {
+          return this;
+        }
+        saved = r.slice.withProgress(progressOf(r, batch.export(r::owns)));
+        forget(r);
+        break;
+      }
+    }
+    if (saved == null) {
+      for (Iterator<Queued> it = pending.iterator(); it.hasNext() && saved == null; ) {
+        Queued q = it.next();
+        if (q.origin().equals(origin) && contains(q.slice(), m)) {
+          it.remove();
+          pendingChains -= q.slice().count();
+          saved = q.slice();
+        }
+      }
+    }
+    if (saved == null) return this;
+    int offset = m.firstChain() - saved.firstChain();
+    int after = saved.count() - offset - m.count();
+    // The rest of the slice stays, in parts that match the coordinator's record of what runs here.
+    if (offset > 0) requeue(saved.part(0, offset), origin);
+    if (after > 0) requeue(saved.part(offset + m.count(), after), origin);
+    List<Coordinator.AbortedSlice> out = List.of(new Coordinator.AbortedSlice(saved.part(offset, m.count()), false));
+    for (List<Coordinator.AbortedSlice> part : inMessages(out)) {
+      origin.tell(new Coordinator.SlicesAborted(slotAt(origin), part, "rebalancing from sampler " + label));
+    }
+    durable.released += m.count();
+    scheduleTick();
+    reportLoad();
+    return this;
+  }
+
+  /** A running slice with fewer steps left than this (or a tenth of its steps) is not released. */
+  static final int MIN_STEPS_TO_MOVE = 20;
+
+  private static boolean contains(ChainSlice s, Release m) {
+    return s.requestId().equals(m.requestId()) && m.firstChain() >= s.firstChain()
+        && m.firstChain() + m.count() <= s.firstChain() + s.count();
+  }
+
+  private void requeue(ChainSlice s, ActorRef<Coordinator.Command> origin) {
+    enqueue(new Queued(s, origin));
+    pendingChains += s.count();
   }
 
   /** Drops the chains of a coordinator that is gone: their sessions went with it, no one waits for them. */
@@ -572,7 +638,7 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
     g.replyTo().tell(new Status(samplerId, device.toString(), model == null ? 0 : model.version(),
         settings.batching(), batch == null ? 0 : batch.size(), byTag.size(), pendingChains, durable.ticks,
         durable.chainSteps, durable.lastDistinct, durable.maxDistinct, durable.previews, durable.restarts,
-        durable.busyNanos, durable.preemptions));
+        durable.busyNanos, durable.preemptions, durable.released));
     return this;
   }
 

@@ -98,6 +98,7 @@ class ClusterSerializationTest {
     aborted.add(new Coordinator.AbortedSlice(moved, false));
     out.add(new Coordinator.SliceCheckpoints(7, List.of(moved, moved.part(1, 2))));
     out.add(new Sampler.Cancel("req-0", coordinator.getRef()));
+    out.add(new Sampler.Release("req-0", 3, 2, coordinator.getRef()));
     out.add(new Sampler.Attach(coordinator.getRef(), 7));
     out.add(new Coordinator.RegisterSampler(7, "cpu:0@127.0.0.1:2552", sampler.getRef(), 4096));
     out.add(new Coordinator.SamplerLoad(7, 12, 3, 1000L, 12_000L, 250_000L, 4));

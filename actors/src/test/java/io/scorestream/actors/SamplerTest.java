@@ -260,8 +260,7 @@ class SamplerTest {
     ScoreStreamSettings settings = TestNode.settings(ONE_SAMPLER + "scorestream.sampler.max-message-values = 10\n");
     TestProbe<Coordinator.Command> coordinator = KIT.createTestProbe();
     TestProbe<RequestSession.Command> session = KIT.createTestProbe();
-    ActorRef<Sampler.Command> sampler = KIT.spawn(Sampler.create(settings.sampler(), 0, settings.samplers().get(0),
-        coordinator.ref(), new ModelRegistry.ModelVersion(1, "m", -1, model.factory())));
+    ActorRef<Sampler.Command> sampler = spawnSampler(settings, 0, coordinator, model);
     SamplerProgram program = Programs.build(SamplerSpec.pc(30), model.sde(), settings.coordinator());
     sampler.tell(new Sampler.Enqueue(new Sampler.ChainSlice("big", 0, 23, 7, program, 10, session.ref())));
     // 10 values of dimension 2: at most 5 chains a message, so 23 chains come as 5 + 5 + 5 + 5 + 3.
@@ -308,20 +307,19 @@ class SamplerTest {
         + "scorestream.sampler.preemption = " + mode + "\n");
     TestProbe<Coordinator.Command> coordinator = KIT.createTestProbe();
     TestProbe<RequestSession.Command> session = KIT.createTestProbe();
-    ActorRef<Sampler.Command> sampler = KIT.spawn(Sampler.create(settings.sampler(), 0, settings.samplers().get(0),
-        coordinator.ref(), new ModelRegistry.ModelVersion(1, "m", -1, model.factory())));
+    ActorRef<Sampler.Command> sampler = spawnSampler(settings, 0, coordinator, model);
     SamplerProgram slow = Programs.build(SamplerSpec.pc(400), model.sde(), settings.coordinator());
     SamplerProgram fast = Programs.build(SamplerSpec.fewStep("dpmpp-2m", 30), model.sde(), settings.coordinator());
     sampler.tell(new Sampler.Enqueue(new Sampler.ChainSlice("low", 0, 8, 3, slow, 0, session.ref(),
         Conditioning.NONE, 0)));
+    awaitTicks(sampler, 5);
+    // "mid" (priority 1) fits beside "low"; exclusive sets "low" aside for it all the same.
     sampler.tell(new Sampler.Enqueue(new Sampler.ChainSlice("mid", 0, 2, 4, slow, 0, session.ref(),
         Conditioning.NONE, 1)));
     TestProbe<Sampler.Status> status = KIT.createTestProbe();
-    do {
-      sampler.tell(new Sampler.GetStatus(status.ref()));
-    } while (status.receiveMessage().ticks() < 20);
-    // The batch is full. A priority-5 slice of 5 chains: room sets "low" (8 rows, the lowest priority) aside, not
-    // "mid"; exclusive sets both aside, and resumes "low" only once "mid" has ended.
+    awaitTicks(sampler, 25);
+    // A priority-5 slice of 5 chains: room sets "low" (8 rows, the lowest priority) aside, not "mid"; exclusive
+    // sets "mid" aside too, and resumes "low" only once "mid" has ended.
     sampler.tell(new Sampler.Enqueue(new Sampler.ChainSlice("high", 0, 5, 5, fast, 0, session.ref(),
         Conditioning.NONE, 5)));
     List<String> order = new ArrayList<>();
@@ -350,14 +348,11 @@ class SamplerTest {
         + "scorestream.sampler.preemption = off\n");
     TestProbe<Coordinator.Command> coordinator = KIT.createTestProbe();
     TestProbe<RequestSession.Command> session = KIT.createTestProbe();
-    ActorRef<Sampler.Command> sampler = KIT.spawn(Sampler.create(settings.sampler(), 0, settings.samplers().get(0),
-        coordinator.ref(), new ModelRegistry.ModelVersion(1, "m", -1, model.factory())));
+    ActorRef<Sampler.Command> sampler = spawnSampler(settings, 0, coordinator, model);
     SamplerProgram slow = Programs.build(SamplerSpec.pc(200), model.sde(), settings.coordinator());
     sampler.tell(new Sampler.Enqueue(new Sampler.ChainSlice("low", 0, 10, 3, slow, 0, session.ref())));
     TestProbe<Sampler.Status> status = KIT.createTestProbe();
-    do {
-      sampler.tell(new Sampler.GetStatus(status.ref()));
-    } while (status.receiveMessage().ticks() < 5);
+    awaitTicks(sampler, 5);
     sampler.tell(new Sampler.Enqueue(new Sampler.ChainSlice("high", 0, 5, 5,
         Programs.build(SamplerSpec.pc(20), model.sde(), settings.coordinator()), 0, session.ref(), Conditioning.NONE,
         5)));
@@ -381,15 +376,11 @@ class SamplerTest {
     ScoreStreamSettings settings = TestNode.settings(ONE_SAMPLER + "scorestream.sampler.max-message-values = 40\n");
     TestProbe<Coordinator.Command> coordinator = KIT.createTestProbe();
     TestProbe<RequestSession.Command> session = KIT.createTestProbe();
-    ModelRegistry.ModelVersion v1 = new ModelRegistry.ModelVersion(1, "m", -1, model.factory());
-    ActorRef<Sampler.Command> first = KIT.spawn(Sampler.create(settings.sampler(), 0, settings.samplers().get(0),
-        coordinator.ref(), v1));
+    ActorRef<Sampler.Command> first = spawnSampler(settings, 0, coordinator, model);
     SamplerProgram program = Programs.build(SamplerSpec.pc(300), model.sde(), settings.coordinator());
     first.tell(new Sampler.Enqueue(new Sampler.ChainSlice("moving", 0, 12, 8, program, 0, session.ref())));
     TestProbe<Sampler.Status> status = KIT.createTestProbe();
-    do {
-      first.tell(new Sampler.GetStatus(status.ref()));
-    } while (status.receiveMessage().ticks() < 50);
+    awaitTicks(first, 50);
     TestProbe<akka.Done> drained = KIT.createTestProbe();
     first.tell(new Sampler.Drain(drained.ref()));
     drained.expectMessage(akka.Done.done());
@@ -410,8 +401,7 @@ class SamplerTest {
     }
     assertTrue(back.size() > 1, "12 chains come back in parts");
     // Another sampler takes the parts up where they stopped.
-    ActorRef<Sampler.Command> second = KIT.spawn(Sampler.create(settings.sampler(), 1, settings.samplers().get(0),
-        coordinator.ref(), v1));
+    ActorRef<Sampler.Command> second = spawnSampler(settings, 1, coordinator, model);
     for (Coordinator.AbortedSlice a : back) second.tell(new Sampler.Enqueue(a.slice()));
     double[] samples = new double[12 * 2];
     long calls = 0;
@@ -430,5 +420,21 @@ class SamplerTest {
         "the second sampler ran only what was left");
     KIT.stop(first);
     KIT.stop(second);
+  }
+
+  /** A sampler serving model as version 1 under the given id, reporting to coordinator. */
+  private static ActorRef<Sampler.Command> spawnSampler(ScoreStreamSettings settings, int id,
+                                                        TestProbe<Coordinator.Command> coordinator,
+                                                        InitialModel model) {
+    return KIT.spawn(Sampler.create(settings.sampler(), id, settings.samplers().get(0), coordinator.ref(),
+        new ModelRegistry.ModelVersion(1, "m", -1, model.factory())));
+  }
+
+  /** Returns once the sampler has made at least n ticks (its chains are mid-run). */
+  private static void awaitTicks(ActorRef<Sampler.Command> sampler, long n) {
+    TestProbe<Sampler.Status> status = KIT.createTestProbe();
+    do {
+      sampler.tell(new Sampler.GetStatus(status.ref()));
+    } while (status.receiveMessage().ticks() < n);
   }
 }

@@ -600,6 +600,32 @@ class ScoreStreamTest {
     }
   }
 
+  @Test
+  void chainsMoveFromALoadedSamplerToAFreeOneAndEndWithTheirOfflineSamples() throws Exception {
+    InitialModel model = TestModels.analytic("vp");
+    // Requests are not split at admission here: a request of 100 chains goes whole to sampler 0, and rebalancing
+    // moves half of it, with the chains' states, to sampler 1.
+    try (TestNode node = TestNode.start(KIT, "scorestream.samplers = [\"cpu:0\", \"cpu:1\"]\n"
+        + "scorestream.coordinator.split-min-chains = 1000\n"
+        + "scorestream.coordinator.rebalance-every = 20ms\n"
+        + "scorestream.coordinator.rebalance-min-chains = 16\n", model)) {
+      SamplerSpec spec = SamplerSpec.pc(5000);
+      Result r = await(node.api.generate(TestNode.request("whole", 100, 31, spec)));
+      assertArrayEquals(TestNode.offline(model.factory(), node.program(spec), 100, 31), r.samples(),
+          "moved mid-run, the same samples");
+      long steps0 = node.samplerStatus(0).chainSteps();
+      long steps1 = node.samplerStatus(1).chainSteps();
+      // The first move takes half (sampler 0 held 100, sampler 1 none); later ones, if a half ends early, less.
+      assertTrue(node.samplerStatus(0).released() >= 50, node.samplerStatus(0).toString());
+      assertEquals(node.samplerStatus(0).released() + node.samplerStatus(1).released(),
+          node.status().chainsRebalanced(), "every chain released was routed on");
+      assertTrue(steps0 > 0 && steps1 > 0, steps0 + " and " + steps1);
+      // Nothing was redone: the two samplers' rows advanced add up to the request's chains times its calls.
+      assertEquals(100L * node.program(spec).nominalCalls(), steps0 + steps1);
+      assertEquals(100L * node.program(spec).nominalCalls(), r.networkCalls());
+    }
+  }
+
   private static void awaitActive(TestNode node, int n) throws Exception {
     for (int i = 0; node.status().activeRequests() < n; i++) {
       if (i > 60_000) throw new AssertionError("request " + n + " was never admitted");

@@ -18,11 +18,14 @@ import java.time.Duration;
  * @param retryAfterMin       lower bound of OVERLOADED's retry-after hint, >= 0
  * @param retryAfterMax       upper bound of the hint, >= retryAfterMin
  * @param initialTickEstimate tick time assumed for ETAs before samplers report one, > 0
+ * @param rebalanceEvery      how often the coordinator looks for a sampler holding many more of its chains than
+ *                            another with free rows, and moves some (with their states); zero for never
+ * @param rebalanceMinChains  the difference in chains that makes a move, >= 1
  */
 public record CoordinatorSettings(int queueBound, int maxChainsPerRequest, int maxSteps, int defaultSteps,
                                   int defaultPreviewEvery, Duration defaultDeadline, Duration maxDeadline,
                                   int splitMinChains, int maxRetries, Duration retryAfterMin, Duration retryAfterMax,
-                                  Duration initialTickEstimate) {
+                                  Duration initialTickEstimate, Duration rebalanceEvery, int rebalanceMinChains) {
 
   public CoordinatorSettings {
     if (queueBound < 0) throw new IllegalArgumentException("coordinator.queue-bound must be >= 0, got " + queueBound);
@@ -54,6 +57,12 @@ public record CoordinatorSettings(int queueBound, int maxChainsPerRequest, int m
       throw new IllegalArgumentException("coordinator.retry-after-max must be >= retry-after-min, got " + retryAfterMax);
     }
     requirePositive(initialTickEstimate, "coordinator.initial-tick-estimate");
+    if (rebalanceEvery == null || rebalanceEvery.isNegative()) {
+      throw new IllegalArgumentException("coordinator.rebalance-every must be >= 0, got " + rebalanceEvery);
+    }
+    if (rebalanceMinChains < 1) {
+      throw new IllegalArgumentException("coordinator.rebalance-min-chains must be > 0, got " + rebalanceMinChains);
+    }
   }
 
   private static void requirePositive(Duration d, String key) {
@@ -65,18 +74,21 @@ public record CoordinatorSettings(int queueBound, int maxChainsPerRequest, int m
     return new CoordinatorSettings(c.getInt("queue-bound"), c.getInt("max-chains-per-request"), c.getInt("max-steps"),
         c.getInt("default-steps"), c.getInt("default-preview-every"), c.getDuration("default-deadline"),
         c.getDuration("max-deadline"), c.getInt("split-min-chains"), c.getInt("max-retries"),
-        c.getDuration("retry-after-min"), c.getDuration("retry-after-max"), c.getDuration("initial-tick-estimate"));
+        c.getDuration("retry-after-min"), c.getDuration("retry-after-max"), c.getDuration("initial-tick-estimate"),
+        c.getDuration("rebalance-every"), c.getInt("rebalance-min-chains"));
   }
 
   /** A copy with another queue bound. */
   public CoordinatorSettings withQueueBound(int bound) {
     return new CoordinatorSettings(bound, maxChainsPerRequest, maxSteps, defaultSteps, defaultPreviewEvery,
-        defaultDeadline, maxDeadline, splitMinChains, maxRetries, retryAfterMin, retryAfterMax, initialTickEstimate);
+        defaultDeadline, maxDeadline, splitMinChains, maxRetries, retryAfterMin, retryAfterMax, initialTickEstimate,
+        rebalanceEvery, rebalanceMinChains);
   }
 
   /** A copy with another retry budget. */
   public CoordinatorSettings withMaxRetries(int retries) {
     return new CoordinatorSettings(queueBound, maxChainsPerRequest, maxSteps, defaultSteps, defaultPreviewEvery,
-        defaultDeadline, maxDeadline, splitMinChains, retries, retryAfterMin, retryAfterMax, initialTickEstimate);
+        defaultDeadline, maxDeadline, splitMinChains, retries, retryAfterMin, retryAfterMax, initialTickEstimate,
+        rebalanceEvery, rebalanceMinChains);
   }
 }

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static io.scorestream.it.ClusterMember.awaitCondition;
+import static io.scorestream.it.ClusterMember.freePort;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -60,91 +62,36 @@ import org.junit.jupiter.api.TestMethodOrder;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ClusterProcessesTest {
-  private static final long HANG_GUARD_S = 180;
+  private static final long HANG_GUARD_S = ClusterMember.HANG_GUARD_S;
   private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(30)).build();
   private static final ObjectMapper MAPPER = new ObjectMapper();
   private static final Sde VP = Sde.named("vp");
   private static final InitialModel GMM8 = InitialModel.analytic(GaussianMixture.named("gmm8"), VP);
   private static final Path LOGS = Path.of("target", "cluster-logs");
 
-  private static final List<Node> NODES = new ArrayList<>();
-
-  /** One serve process: its cluster port, HTTP port (0: no gateway) and log. */
-  private record Node(String name, Process process, int clusterPort, int httpPort, Path log) {
-    String url(String path) {
-      return "http://127.0.0.1:" + httpPort + path;
-    }
-  }
+  private static final List<ClusterMember> NODES = new ArrayList<>();
 
   @BeforeAll
   static void start() throws Exception {
-    Files.createDirectories(LOGS);
     int seedPort = freePort();
-    NODES.add(launch("node1", seedPort, seedPort, freePort(), "gateway,sampler"));
-    NODES.add(launch("node2", freePort(), seedPort, freePort(), "gateway,sampler"));
-    NODES.add(launch("node3", freePort(), seedPort, 0, "sampler"));
-    for (Node n : NODES) awaitLog(n, "scorestream serve is up:");
+    List<String> model = List.of("--model", "analytic:gmm8", "--status-every", "0");
+    NODES.add(ClusterMember.launch(LOGS, "node1", seedPort, seedPort, freePort(), "gateway,sampler", model));
+    NODES.add(ClusterMember.launch(LOGS, "node2", freePort(), seedPort, freePort(), "gateway,sampler", model));
+    NODES.add(ClusterMember.launch(LOGS, "node3", freePort(), seedPort, 0, "sampler", model));
+    for (ClusterMember n : NODES) n.awaitLog("scorestream serve is up:");
     // Both gateways' coordinators found all three samplers.
-    for (Node g : NODES.subList(0, 2)) {
+    for (ClusterMember g : NODES.subList(0, 2)) {
       awaitCondition(g.name() + " sees 3 samplers", () -> liveSamplers(g).size() == 3);
     }
   }
 
   @AfterAll
   static void stop() throws Exception {
-    for (Node n : NODES) n.process().destroy();
-    for (Node n : NODES) {
-      if (!n.process().waitFor(60, TimeUnit.SECONDS)) n.process().destroyForcibly();
-    }
-  }
-
-  private static Node launch(String name, int clusterPort, int seedPort, int httpPort, String roles)
-      throws IOException {
-    String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xms256m", "-Xmx256m", "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
-        "--add-modules", "jdk.incubator.vector",
-        // A crashed member is downed 3 s after the cluster is stable again (7 s by default).
-        "-Dakka.cluster.split-brain-resolver.stable-after=3s",
-        "-cp", cp, "io.scorestream.app.ScoreStreamCli", "serve", "--cluster",
-        "--cluster-port", Integer.toString(clusterPort), "--seed-node", "127.0.0.1:" + seedPort,
-        "--roles", roles, "--model", "analytic:gmm8", "--status-every", "0", "--aeron-udp", "none",
-        "--http-port", Integer.toString(httpPort == 0 ? freePort() : httpPort)));
-    Path log = LOGS.resolve(name + ".log");
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
-    pb.environment().put("OMP_NUM_THREADS", "1");
-    pb.environment().put("OMP_WAIT_POLICY", "PASSIVE");
-    pb.environment().put("MALLOC_MMAP_THRESHOLD_", "131072");
-    return new Node(name, pb.start(), clusterPort, httpPort, log);
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
-
-  private static void awaitLog(Node n, String line) throws Exception {
-    awaitCondition(n.name() + " prints '" + line + "'", () -> {
-      if (!n.process().isAlive()) throw new AssertionError(n.name() + " exited: " + Files.readString(n.log()));
-      return Files.readString(n.log()).contains(line);
-    });
-  }
-
-  interface Check {
-    boolean holds() throws Exception;
-  }
-
-  private static void awaitCondition(String what, Check check) throws Exception {
-    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(HANG_GUARD_S);
-    while (!check.holds()) {
-      if (System.nanoTime() > end) throw new AssertionError("hang guard: never saw " + what);
-      Thread.sleep(100);
-    }
+    ClusterMember.stopAll(NODES);
   }
 
   /** The devices of the live samplers the node's coordinator routes to. */
-  private static List<String> liveSamplers(Node gateway) throws Exception {
+  private static List<String> liveSamplers(ClusterMember gateway) throws Exception {
     JsonNode status = MAPPER.readTree(HTTP.send(HttpRequest.newBuilder(URI.create(gateway.url("/v1/status")))
         .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString()).body());
     List<String> live = new ArrayList<>();
@@ -152,7 +99,7 @@ class ClusterProcessesTest {
     return live;
   }
 
-  private static int assignedTo(Node gateway, String device) throws Exception {
+  private static int assignedTo(ClusterMember gateway, String device) throws Exception {
     JsonNode status = MAPPER.readTree(HTTP.send(HttpRequest.newBuilder(URI.create(gateway.url("/v1/status")))
         .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString()).body());
     int rows = 0;
@@ -179,7 +126,7 @@ class ClusterProcessesTest {
   }
 
   /** POSTs the request to the node's gateway; the request id once accepted (202). */
-  private static String post(Node gateway, Ask ask) throws Exception {
+  private static String post(ClusterMember gateway, Ask ask) throws Exception {
     HttpResponse<String> resp = HTTP.send(HttpRequest.newBuilder(URI.create(gateway.url("/v1/samples")))
         .timeout(Duration.ofSeconds(HANG_GUARD_S)).header("Content-Type", "application/json")
         .POST(HttpRequest.BodyPublishers.ofString(ask.json())).build(), HttpResponse.BodyHandlers.ofString());
@@ -188,7 +135,7 @@ class ClusterProcessesTest {
   }
 
   /** The request's terminal event, read from its SSE stream (which ends after it). */
-  private static CompletableFuture<EventJson> terminal(Node gateway, String id) {
+  private static CompletableFuture<EventJson> terminal(ClusterMember gateway, String id) {
     HttpRequest r = HttpRequest.newBuilder(URI.create(gateway.url("/v1/samples/" + id + "/events")))
         .timeout(Duration.ofSeconds(HANG_GUARD_S)).header("Accept", "text/event-stream").GET().build();
     return HTTP.sendAsync(r, HttpResponse.BodyHandlers.ofString()).thenApply(resp -> {
@@ -209,7 +156,7 @@ class ClusterProcessesTest {
   }
 
   /** An Aeron IPC client of the gateway member (its media driver directory is in its log). */
-  private static ScoreStreamClient aeronClient(Node gateway) throws Exception {
+  private static ScoreStreamClient aeronClient(ClusterMember gateway) throws Exception {
     String dir = null;
     for (String line : Files.readAllLines(gateway.log())) {
       if (line.strip().startsWith("media driver")) dir = line.strip().substring("media driver".length()).strip();
@@ -224,7 +171,7 @@ class ClusterProcessesTest {
   @Order(1)
   void requestsThroughEveryGatewayEqualOfflineSamples() throws Exception {
     // Aeron: one request through each gateway member's IPC ingress, split over the members' samplers.
-    for (Node g : NODES.subList(0, 2)) {
+    for (ClusterMember g : NODES.subList(0, 2)) {
       Ask ask = new Ask(120, g.httpPort(), 60);
       try (ScoreStreamClient client = aeronClient(g)) {
         Terminal t = client.submit(io.scorestream.protocol.GenerateRequest.of(ask.count(), ask.seed(),
@@ -238,7 +185,7 @@ class ClusterProcessesTest {
         new Ask(100, 5, 80), new Ask(3, 6, 500));
     List<CompletableFuture<EventJson>> runs = new ArrayList<>();
     for (int i = 0; i < asks.size(); i++) {
-      Node gateway = NODES.get(i % 2);
+      ClusterMember gateway = NODES.get(i % 2);
       runs.add(terminal(gateway, post(gateway, asks.get(i))));
     }
     for (int i = 0; i < asks.size(); i++) {
@@ -251,8 +198,8 @@ class ClusterProcessesTest {
   @Test
   @Order(2)
   void aRequestPostedToOneGatewayIsFollowedReadAndCancelledThroughTheOther() throws Exception {
-    Node a = NODES.get(0);
-    Node b = NODES.get(1);
+    ClusterMember a = NODES.get(0);
+    ClusterMember b = NODES.get(1);
     // Posted at node 1; its events followed, and its status read, at node 2.
     Ask ask = new Ask(40, 4242, 400);
     String id = post(a, ask);
@@ -271,10 +218,10 @@ class ClusterProcessesTest {
     assertEquals(202, del.statusCode(), del.body());
     assertTrue(cancelled.get(HANG_GUARD_S, TimeUnit.SECONDS) instanceof EventJson.Cancelled, "ended cancelled");
     // An id no gateway started is unknown at both.
-    for (Node g : List.of(a, b)) assertEquals(404, get(g, "/v1/samples/no-such-request").statusCode());
+    for (ClusterMember g : List.of(a, b)) assertEquals(404, get(g, "/v1/samples/no-such-request").statusCode());
   }
 
-  private static HttpResponse<String> get(Node gateway, String path) throws Exception {
+  private static HttpResponse<String> get(ClusterMember gateway, String path) throws Exception {
     return HTTP.send(HttpRequest.newBuilder(URI.create(gateway.url(path))).timeout(Duration.ofSeconds(HANG_GUARD_S))
         .build(), HttpResponse.BodyHandlers.ofString());
   }
@@ -282,19 +229,19 @@ class ClusterProcessesTest {
   @Test
   @Order(3)
   void aSamplerNodeKilledMidRunLosesNoRequest() throws Exception {
-    Node victim = NODES.get(2);
+    ClusterMember victim = NODES.get(2);
     String victimDevice = "cpu:0@127.0.0.1:" + victim.clusterPort();
     List<Ask> asks = new ArrayList<>();
     for (int i = 0; i < 50; i++) asks.add(new Ask(20, 1000 + i, 1500));
     List<String> ids = new ArrayList<>();
     List<CompletableFuture<EventJson>> runs = new ArrayList<>();
     for (int i = 0; i < asks.size(); i++) {
-      Node gateway = NODES.get(i % 2);
+      ClusterMember gateway = NODES.get(i % 2);
       String id = post(gateway, asks.get(i));
       ids.add(id);
       runs.add(terminal(gateway, id));
     }
-    // Node 3 holds chains of both gateways' requests when it dies.
+    // ClusterMember 3 holds chains of both gateways' requests when it dies.
     awaitCondition("chains on node 3", () -> assignedTo(NODES.get(0), victimDevice) > 0
         && assignedTo(NODES.get(1), victimDevice) > 0);
     long killed = System.nanoTime();
@@ -320,14 +267,14 @@ class ClusterProcessesTest {
     // Recorded in BENCHMARKS.md ("Cluster"); never asserted.
     System.out.printf(Locale.ROOT, "cluster recovery: node 3 seen terminated %.1f s after SIGKILL, all 50 requests "
         + "completed %.1f s after it%n", (detected - killed) / 1e9, (System.nanoTime() - killed) / 1e9);
-    for (Node g : NODES.subList(0, 2)) {
+    for (ClusterMember g : NODES.subList(0, 2)) {
       List<String> live = liveSamplers(g);
       assertEquals(2, live.size(), live::toString);
       assertFalse(live.contains(victimDevice), live::toString);
       assertTrue(Files.readString(g.log()).contains("from checkpoints"), g.name() + " routed no lost chains again");
     }
     // The cluster goes on serving through both gateways.
-    for (Node g : NODES.subList(0, 2)) {
+    for (ClusterMember g : NODES.subList(0, 2)) {
       Ask after = new Ask(30, 77, 100);
       assertArrayEquals(after.offline(), samplesOf(terminal(g, post(g, after)).get(HANG_GUARD_S, TimeUnit.SECONDS),
           "after the loss"));
@@ -337,13 +284,13 @@ class ClusterProcessesTest {
   @Test
   @Order(4)
   void aNodeDrainedOverHttpHandsItsRunningChainsOnWithTheSameSamples() throws Exception {
-    Node leaving = NODES.get(1);
+    ClusterMember leaving = NODES.get(1);
     String device = "cpu:0@127.0.0.1:" + leaving.clusterPort();
     List<Ask> asks = new ArrayList<>();
     for (int i = 0; i < 20; i++) asks.add(new Ask(20, 2000 + i, 1500));
     List<CompletableFuture<EventJson>> runs = new ArrayList<>();
     for (int i = 0; i < asks.size(); i++) {
-      Node gateway = NODES.get(i % 2);
+      ClusterMember gateway = NODES.get(i % 2);
       runs.add(terminal(gateway, post(gateway, asks.get(i))));
     }
     awaitCondition("chains on node 2", () -> assignedTo(NODES.get(0), device) > 0
@@ -361,10 +308,10 @@ class ClusterProcessesTest {
     }
     assertTrue(Files.readString(leaving.log()).contains("with their chains' states"),
         "node 2 handed its chains on with their states");
-    for (Node g : NODES.subList(0, 2)) {
+    for (ClusterMember g : NODES.subList(0, 2)) {
       awaitCondition(g.name() + " routes no more to node 2", () -> !liveSamplers(g).contains(device));
     }
-    // Node 2 still takes requests at its gateway: node 1's sampler runs them.
+    // ClusterMember 2 still takes requests at its gateway: node 1's sampler runs them.
     Ask after = new Ask(30, 78, 100);
     assertArrayEquals(after.offline(), samplesOf(terminal(leaving, post(leaving, after))
         .get(HANG_GUARD_S, TimeUnit.SECONDS), "through the drained node"));
