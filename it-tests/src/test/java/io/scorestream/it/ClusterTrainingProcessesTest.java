@@ -27,7 +27,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * A cluster that trains online, as three {@code serve --cluster} processes without {@code --model}: node 1 (gateway
+ * A cluster that trains online, as three {@code serve --cluster --cluster-transport aeron-udp} processes without
+ * {@code --model}: node 1 (gateway
  * and sampler, the seed), node 2 (the trainer alone) and node 3 (sampler only). The trainer's versions reach both
  * sampler members, whose registries publish them and whose samplers swap to them (their status lines show versions
  * of the trainer's steps), and a request through node 1's gateway, split over both members' samplers, names the
@@ -45,7 +46,8 @@ class ClusterTrainingProcessesTest {
   static void start() throws Exception {
     int seedPort = freePort();
     // Versions every 20 train steps; status lines every second (the sampler member has no gateway to ask).
-    List<String> common = List.of("--status-every", "1s", "--seed", "3");
+    // Over Artery's Aeron UDP transport (the other process tests use its default, TCP).
+    List<String> common = List.of("--status-every", "1s", "--seed", "3", "--cluster-transport", "aeron-udp");
     List<String> trainer = new ArrayList<>(common);
     trainer.addAll(List.of("--out", LOGS.resolve("trainer-out").toString()));
     NODES.add(ClusterMember.launch(LOGS, "node1", seedPort, seedPort, freePort(), "gateway,sampler", common));
