@@ -58,7 +58,9 @@ import org.junit.jupiter.api.TestMethodOrder;
  * resolver downed node 3) or fails with a
  * clear error, none hangs, and the cluster goes on serving; then node 2 is drained through its gateway's
  * {@code POST /v1/admin/drain} in the middle of 20 running requests: its chains continue, with their states, on
- * node 1, and every request completes with the same samples. Time limits here are hang guards only.
+ * node 1, and every request completes with the same samples; last, node 2 is killed while requests posted there are
+ * followed at node 1: each ends completed (its view was on node 1) or failed UNAVAILABLE (its view died with node 2),
+ * none hangs. Time limits here are hang guards only.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ClusterProcessesTest {
@@ -73,11 +75,15 @@ class ClusterProcessesTest {
 
   @BeforeAll
   static void start() throws Exception {
-    int seedPort = freePort();
+    // Node 1 has the lowest cluster port: when the last test leaves it alone with node 2 and kills node 2, the
+    // split-brain resolver (keep-majority: an even split keeps the side with the lowest address) keeps node 1.
+    int[] ports = {freePort(), freePort(), freePort()};
+    Arrays.sort(ports);
+    int seedPort = ports[0];
     List<String> model = List.of("--model", "analytic:gmm8", "--status-every", "0");
     NODES.add(ClusterMember.launch(LOGS, "node1", seedPort, seedPort, freePort(), "gateway,sampler", model));
-    NODES.add(ClusterMember.launch(LOGS, "node2", freePort(), seedPort, freePort(), "gateway,sampler", model));
-    NODES.add(ClusterMember.launch(LOGS, "node3", freePort(), seedPort, 0, "sampler", model));
+    NODES.add(ClusterMember.launch(LOGS, "node2", ports[1], seedPort, freePort(), "gateway,sampler", model));
+    NODES.add(ClusterMember.launch(LOGS, "node3", ports[2], seedPort, 0, "sampler", model));
     for (ClusterMember n : NODES) n.awaitLog("scorestream serve is up:");
     // Both gateways' coordinators found all three samplers.
     for (ClusterMember g : NODES.subList(0, 2)) {
@@ -140,14 +146,19 @@ class ClusterProcessesTest {
         .timeout(Duration.ofSeconds(HANG_GUARD_S)).header("Accept", "text/event-stream").GET().build();
     return HTTP.sendAsync(r, HttpResponse.BodyHandlers.ofString()).thenApply(resp -> {
       assertEquals(200, resp.statusCode(), resp.body());
-      EventJson last = null;
-      for (String block : resp.body().split("\n\n")) {
-        StringBuilder data = new StringBuilder();
-        for (String line : block.split("\n")) if (line.startsWith("data:")) data.append(line.substring(5).strip());
-        if (data.length() > 0) last = Json.read(data.toString(), EventJson.class);
-      }
-      return last;
+      return lastEvent(resp.body());
     });
+  }
+
+  /** The last event of an SSE body. */
+  private static EventJson lastEvent(String body) {
+    EventJson last = null;
+    for (String block : body.split("\n\n")) {
+      StringBuilder data = new StringBuilder();
+      for (String line : block.split("\n")) if (line.startsWith("data:")) data.append(line.substring(5).strip());
+      if (data.length() > 0) last = Json.read(data.toString(), EventJson.class);
+    }
+    return last;
   }
 
   private static double[] samplesOf(EventJson e, String what) {
@@ -315,5 +326,56 @@ class ClusterProcessesTest {
     Ask after = new Ask(30, 78, 100);
     assertArrayEquals(after.offline(), samplesOf(terminal(leaving, post(leaving, after))
         .get(HANG_GUARD_S, TimeUnit.SECONDS), "through the drained node"));
+  }
+
+  @Test
+  @Order(5)
+  void requestsFollowedAtOneGatewayWhoseViewsDieWithAnotherEndLoudly() throws Exception {
+    ClusterMember survivor = NODES.get(0);
+    ClusterMember victim = NODES.get(1);
+    // Posted at node 2, followed at node 1. Sharding put each request's view on node 1 or node 2, and its request
+    // runs on that view's member (on node 1's sampler: node 2's was drained, node 3 is gone).
+    List<Ask> asks = new ArrayList<>();
+    List<CompletableFuture<HttpResponse<String>>> runs = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      Ask ask = new Ask(10, 3000 + i, 10_000);
+      asks.add(ask);
+      String id = post(victim, ask);
+      runs.add(HTTP.sendAsync(HttpRequest.newBuilder(URI.create(survivor.url("/v1/samples/" + id + "/events")))
+          .timeout(Duration.ofSeconds(HANG_GUARD_S)).header("Accept", "text/event-stream").GET().build(),
+          HttpResponse.BodyHandlers.ofString()));
+    }
+    // The subscriptions reach their views (about a second of the requests' several); then node 2 dies.
+    Thread.sleep(500);
+    victim.process().destroyForcibly();
+    assertTrue(victim.process().waitFor(30, TimeUnit.SECONDS));
+    int completed = 0;
+    int unavailable = 0;
+    for (int i = 0; i < asks.size(); i++) {
+      HttpResponse<String> resp = runs.get(i).get(HANG_GUARD_S, TimeUnit.SECONDS);
+      if (resp.statusCode() == 503) {
+        // Followed just as its view's member died: the view never answered, and the gateway says so.
+        assertEquals("UNAVAILABLE", MAPPER.readTree(resp.body()).get("error").asText(), resp.body());
+        unavailable++;
+        continue;
+      }
+      assertEquals(200, resp.statusCode(), resp.body());
+      EventJson last = lastEvent(resp.body());
+      if (last instanceof EventJson.Completed) {
+        assertArrayEquals(asks.get(i).offline(), samplesOf(last, "request " + i), "request " + i + " != offline");
+        completed++;
+      } else {
+        assertTrue(last instanceof EventJson.Failed f && f.error().equals("UNAVAILABLE") && !f.message().isBlank(),
+            "request " + i + " ended " + last);
+        unavailable++;
+      }
+    }
+    System.out.printf(Locale.ROOT, "gateway loss: %d requests with views on node 1 completed, %d with views on the "
+        + "killed node 2 ended UNAVAILABLE (in the stream, or 503) at node 1%n", completed, unavailable);
+    assertTrue(completed > 0 && unavailable > 0, completed + " completed, " + unavailable + " unavailable");
+    // Node 1 goes on serving alone.
+    Ask after = new Ask(30, 79, 100);
+    assertArrayEquals(after.offline(), samplesOf(terminal(survivor, post(survivor, after))
+        .get(HANG_GUARD_S, TimeUnit.SECONDS), "after the gateway loss"));
   }
 }
