@@ -51,9 +51,16 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   /** Cancels a request: it ends with Cancelled and its rows are freed at each sampler's next step boundary. */
   public record Cancel(String requestId, String reason) implements Command {}
 
-  /** A sampler (re)starting: it may be routed up to maxRows chains. */
-  public record RegisterSampler(int samplerId, String device, ActorRef<Sampler.Command> sampler, int maxRows)
-      implements Command, ClusterMessage {}
+  /**
+   * A sampler (re)starting: it may be routed up to maxRows chains; preempts: whether it sets lower-priority chains
+   * aside for higher ones (then the coordinator counts those rows as room for a higher-priority request).
+   */
+  public record RegisterSampler(int samplerId, String device, ActorRef<Sampler.Command> sampler, int maxRows,
+                                boolean preempts) implements Command, ClusterMessage {
+    public RegisterSampler(int samplerId, String device, ActorRef<Sampler.Command> sampler, int maxRows) {
+      this(samplerId, device, sampler, maxRows, true);
+    }
+  }
 
   /** A sampler's load report: rows, queued chains, and its counters (ticks, rows advanced, mean tick time). */
   public record SamplerLoad(int samplerId, int rows, int pendingChains, long ticks, long chainSteps, long tickNanos,
@@ -154,6 +161,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     String device;
     ActorRef<Sampler.Command> ref;
     int maxRows;
+    boolean preempts = true;
     int assigned;
     boolean alive = true;
     /** Said it is leaving: slices lost on it are restarted without counting as a retry. */
@@ -185,7 +193,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
       if (!alive) return 0;
       // Other coordinators' chains: what the sampler held at its last report beyond this coordinator's own then.
       int others = shared ? Math.max(0, rows + pendingChains - assignedAtReport) : 0;
-      return Math.max(0, maxRows - (assigned - preemptible) - others);
+      return Math.max(0, maxRows - (assigned - (preempts ? preemptible : 0)) - others);
     }
   }
 
@@ -305,10 +313,31 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   private long ended;
   private long rebalanced;
   /**
-   * Ranges asked back for rebalancing ("request#first"): {the slot they leave, rounds before the entry is dropped}
-   * (a sampler may decline: the slice ended, or is nearly done).
+   * The chains asked back for rebalancing, one range at a time: they may come back in several parts, and a sampler
+   * may decline (the slice ended, or is nearly done); dropped after a few rounds.
    */
-  private final Map<String, int[]> moving = new HashMap<>();
+  private Move moving;
+
+  private static final class Move {
+    final String requestId;
+    final int first;
+    final int count;
+    final int from;
+    int left;
+    int rounds = 3;
+
+    Move(String requestId, int first, int count, int from) {
+      this.requestId = requestId;
+      this.first = first;
+      this.count = count;
+      this.from = from;
+      this.left = count;
+    }
+
+    boolean covers(String id, int chain) {
+      return requestId.equals(id) && chain >= first && chain < first + count;
+    }
+  }
 
   private Coordinator(ActorContext<Command> ctx, TimerScheduler<Command> timers, CoordinatorSettings settings,
                       SamplerPrograms.Limits limits, Sde sde, int dim, int classes,
@@ -661,8 +690,8 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
    */
   private Behavior<Command> onRebalance() {
     // One move at a time: wait for the last one's chains to come back (or for a few rounds, if it was declined).
-    moving.values().removeIf(m -> --m[1] < 0);
-    if (!waiting.isEmpty() || !moving.isEmpty()) return this;
+    if (moving != null && --moving.rounds < 0) moving = null;
+    if (!waiting.isEmpty() || moving != null) return this;
     Slot from = null;
     Slot to = null;
     for (Slot s : slots.values()) {
@@ -688,7 +717,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     if (biggest == null) return this;
     int k = Math.min(move, count);
     int at = first + count - k;
-    moving.put(biggest.id() + "#" + at, new int[] {from.id, 3});
+    moving = new Move(biggest.id(), at, k, from.id);
     getContext().getLog().info("rebalancing: moving chains [{}, {}) of request {} from sampler {} ({} chains) to "
         + "less loaded ones (sampler {}: {})", at, at + k, biggest.id(), from.id, from.assigned, to.id,
         to.assigned);
@@ -716,6 +745,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     s.device = m.device();
     s.ref = m.sampler();
     s.maxRows = m.maxRows();
+    s.preempts = m.preempts();
     s.alive = true;
     s.leaving = false;
     dispatch();
@@ -837,10 +867,14 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
           + "checkpoints after: {}", r.id(), aborted.size() - resumed, resumed, reason);
     }
     for (AbortedSlice a : aborted) {
-      int[] from = moving.remove(r.id() + "#" + a.slice().firstChain());
-      if (from != null) rebalanced += a.slice().count();
-      r.retry.addLast(new Retry(a.slice().firstChain(), a.slice().count(), a.slice().progress(),
-          from == null ? -1 : from[0]));
+      int avoid = -1;
+      if (moving != null && moving.covers(r.id(), a.slice().firstChain())) {
+        avoid = moving.from;
+        rebalanced += a.slice().count();
+        moving.left -= a.slice().count();
+        if (moving.left <= 0) moving = null;
+      }
+      r.retry.addLast(new Retry(a.slice().firstChain(), a.slice().count(), a.slice().progress(), avoid));
     }
     if (!r.queued) {
       // Already admitted: it goes ahead of requests that have not started.

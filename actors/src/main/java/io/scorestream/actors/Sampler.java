@@ -415,7 +415,7 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
     }
     if (!durable.draining) {
       durable.coordinators.forEach((c, slot) -> c.tell(new Coordinator.RegisterSampler(slot, label, ctx.getSelf(),
-          settings.maxBatchRows())));
+          settings.maxBatchRows(), preempts(settings))));
     }
   }
 
@@ -481,7 +481,7 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
       }
     }
     a.coordinator().tell(new Coordinator.RegisterSampler(durable.coordinators.get(a.coordinator()), label,
-        getContext().getSelf(), settings.maxBatchRows()));
+        getContext().getSelf(), settings.maxBatchRows(), preempts(settings)));
     reportLoad();
     return this;
   }
@@ -503,7 +503,14 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
     return this;
   }
 
+  /** Whether this sampler sets lower-priority chains aside for higher ones (what the coordinator may count on). */
+  private static boolean preempts(SamplerSettings settings) {
+    return settings.batching() == Batching.CONTINUOUS && settings.preemption() != Preemption.OFF;
+  }
+
   private Behavior<Command> onRelease(Release m) {
+    // With static batching the rest of the slice could only resume once the whole batch has finished.
+    if (settings.batching() == Batching.STATIC) return this;
     ActorRef<Coordinator.Command> origin = m.coordinator();
     ChainSlice saved = null;
     for (Running r : byRequest.getOrDefault(m.requestId(), List.of())) {
@@ -769,7 +776,7 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
       }
       try {
         if (n > 0) batch.resume(new RowKeys(seeds, chains), s.program(), tags, s.conditioning(), states);
-      } catch (IllegalArgumentException e) {
+      } catch (RuntimeException e) {
         // A state this model cannot continue (another shape or program): the slice fails loudly, nothing else.
         s.session().tell(new RequestSession.SliceFailed(s.requestId(), s.firstChain(), s.count(), ErrorCode.INTERNAL,
             "sampler " + label + " cannot resume this slice's chains: " + e.getMessage()));

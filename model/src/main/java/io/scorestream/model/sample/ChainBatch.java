@@ -257,7 +257,8 @@ public final class ChainBatch {
         int used = 0;
         for (int j = 0; j < ChainCursor.REGISTERS; j++) {
           for (int e = i * dim; e < (i + 1) * dim; e++) {
-            if (registers[j][e] != 0) {
+            // Raw bits: a register written as -0.0 moves as it is.
+            if (Double.doubleToRawLongBits(registers[j][e]) != 0) {
               used = j + 1;
               break;
             }

@@ -99,6 +99,7 @@ final class RequestBoard extends AbstractBehavior<RequestBoard.Command> {
             entity -> RequestView.entity(entity, api, settings.retentionTtl()))
         .withRole(NodeRoles.GATEWAY)
         .withStopMessage(RequestView.HandOff.INSTANCE)
+        .withAllocationStrategy(new StickyShardAllocation())
         // A view lives until its request has ended and its retention TTL passed: never passivated for idleness (a
         // queued or long request can be silent for minutes).
         .withSettings(ClusterShardingSettings.create(api.system()).withNoPassivationStrategy()));
@@ -162,7 +163,8 @@ final class RequestBoard extends AbstractBehavior<RequestBoard.Command> {
   private Behavior<Command> onSubmit(Submit s) {
     String id = s.request().requestId();
     submitted++;
-    RequestView.Start start = new RequestView.Start(s.request(), s.sampler(), s.replyTo(), finishedAdapter);
+    RequestView.Start start = new RequestView.Start(s.request(), s.sampler(), s.replyTo(), finishedAdapter,
+        region != null ? hostedAdapter : null);
     if (region != null) {
       views.put(id, null);
       toView(id, start);
@@ -210,9 +212,13 @@ final class RequestBoard extends AbstractBehavior<RequestBoard.Command> {
     return this;
   }
 
-  /** A view this board's subscribers follow (cluster mode): watched, so that its loss ends their streams. */
+  /**
+   * A view of a request posted here, or one this board's subscribers follow (cluster mode): watched, so that its loss
+   * ends their streams and the request counts as ended here.
+   */
   private Behavior<Command> onViewHosted(ViewHosted h) {
-    if (following.containsKey(h.hosted().id()) && watched.add(h.hosted().view())) {
+    String id = h.hosted().id();
+    if ((following.containsKey(id) || views.containsKey(id)) && watched.add(h.hosted().view())) {
       getContext().watchWith(h.hosted().view(), new ViewLost(h.hosted().id(), h.hosted().view()));
     }
     return this;
@@ -224,6 +230,8 @@ final class RequestBoard extends AbstractBehavior<RequestBoard.Command> {
    */
   private Behavior<Command> onViewLost(ViewLost l) {
     watched.remove(l.view());
+    // A request posted here whose view stopped before it told us it ended (lost with its member): ended here.
+    if (views.containsKey(l.id()) && !finished.contains(l.id())) onViewFinished(new ViewFinished(l.id()));
     Set<ActorRef<RequestView.Outbound>> subs = following.remove(l.id());
     if (subs == null) return this;
     RequestView.Deliver failed = new RequestView.Deliver(new SampleEvent.Failed(l.id(), ErrorCode.UNAVAILABLE,

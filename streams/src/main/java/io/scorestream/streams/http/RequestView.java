@@ -9,6 +9,7 @@ import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.javadsl.TimerScheduler;
 import akka.cluster.sharding.typed.javadsl.ClusterSharding;
 import akka.cluster.sharding.typed.javadsl.EntityContext;
+import akka.cluster.sharding.typed.javadsl.EntityRef;
 import akka.cluster.sharding.typed.javadsl.EntityTypeKey;
 import akka.stream.typed.javadsl.ActorSink;
 import io.scorestream.actors.ClusterMessage;
@@ -51,12 +52,13 @@ final class RequestView extends AbstractBehavior<RequestView.Command> {
 
   /**
    * Runs the request (its id and seed set) on this view's node; admission gets the verdict, finished the request's
-   * id once it ends. Sent once, by the board of the gateway that took the POST.
+   * id once it ends (refused included). Sent once, by the board of the gateway that took the POST.
    *
    * @param sampler the sampler kind it asked for, for status
+   * @param watcher in a cluster, the board, told which actor hosts the view (null on a lone node)
    */
-  record Start(GenerateRequest request, String sampler, ActorRef<Admission> admission, ActorRef<Finished> finished)
-      implements Command, ClusterMessage {}
+  record Start(GenerateRequest request, String sampler, ActorRef<Admission> admission, ActorRef<Finished> finished,
+               ActorRef<Hosted> watcher) implements Command, ClusterMessage {}
 
   /** Reads the request's status (empty for an id no gateway started, or one forgotten). */
   record Get(ActorRef<Status> replyTo) implements Command, ClusterMessage {}
@@ -154,24 +156,41 @@ final class RequestView extends AbstractBehavior<RequestView.Command> {
    */
   static Behavior<Command> entity(EntityContext<Command> entity, ScoreStream api, Duration retentionTtl) {
     ActorRef<ClusterSharding.ShardCommand> shard = entity.getShard();
+    EntityRef<Command> again = ClusterSharding.get(api.system()).entityRefFor(TYPE_KEY, entity.getEntityId());
     return Behaviors.setup(ctx -> Behaviors.receive(Command.class)
         .onMessage(Start.class, start -> Behaviors.withTimers(timers ->
             new RequestView(ctx, timers, api, start, retentionTtl, shard)))
         .onMessage(Get.class, g -> {
           g.replyTo().tell(new Status(null));
-          return passivate(ctx, shard);
+          return stopping(ctx, shard, again);
         })
         .onMessage(Subscribe.class, sub -> {
           sub.subscriber().tell(Gone.INSTANCE);
-          return passivate(ctx, shard);
+          return stopping(ctx, shard, again);
         })
         .onMessage(Cancel.class, c -> {
           c.replyTo().tell(NotFound.INSTANCE);
-          return passivate(ctx, shard);
+          return stopping(ctx, shard, again);
         })
         .onMessageEquals(HandOff.INSTANCE, Behaviors::stopped)
-        .onAnyMessage(m -> passivate(ctx, shard))
+        .onAnyMessage(m -> stopping(ctx, shard, again))
         .build());
+  }
+
+  /**
+   * Asks the shard to stop this unstarted entity, then sends what still reaches it back through sharding (the shard
+   * keeps it for a fresh entity), so that a Start racing an unknown-id read is not lost.
+   */
+  private static Behavior<Command> stopping(ActorContext<Command> ctx, ActorRef<ClusterSharding.ShardCommand> shard,
+                                            EntityRef<Command> again) {
+    shard.tell(new ClusterSharding.Passivate<>(ctx.getSelf()));
+    return Behaviors.receive(Command.class)
+        .onMessageEquals(HandOff.INSTANCE, Behaviors::stopped)
+        .onAnyMessage(m -> {
+          again.tell(m);
+          return Behaviors.same();
+        })
+        .build();
   }
 
   /** Asks the shard to stop this entity (messages meanwhile are kept for a new one); stops at once if not sharded. */
@@ -208,6 +227,7 @@ final class RequestView extends AbstractBehavior<RequestView.Command> {
     this.admission = start.admission();
     this.finished = start.finished();
     this.shard = shard;
+    if (start.watcher() != null) start.watcher().tell(new Hosted(request.requestId(), ctx.getSelf()));
     ActorRef<Command> self = ctx.getSelf();
     api.submit(request).runWith(ActorSink.<SampleEvent, Command, Ack>actorRefWithBackpressure(self,
         (ackTo, e) -> new Event(e, ackTo), StreamStarted::new, Ack.INSTANCE, StreamCompleted.INSTANCE,
@@ -312,6 +332,8 @@ final class RequestView extends AbstractBehavior<RequestView.Command> {
     if (admission != null) {
       admission.tell(a);
       admission = null;
+      // A refused request has ended: the board that started it forgets it in time (retention.max-finished).
+      if (a instanceof Refused) finished.tell(new Finished(request.requestId()));
     }
   }
 

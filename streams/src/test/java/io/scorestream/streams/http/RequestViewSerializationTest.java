@@ -65,7 +65,7 @@ class RequestViewSerializationTest {
     double[] values = {0.5, -1, Double.NaN, 3e-300, 7, -0.0};
     Samples image = Samples.copyOf(new long[] {1, 1, 3}, 2, values);
     List<ClusterMessage> out = new ArrayList<>();
-    out.add(new RequestView.Start(request, "ddim", admission.getRef(), finished.getRef()));
+    out.add(new RequestView.Start(request, "ddim", admission.getRef(), finished.getRef(), watcher.getRef()));
     out.add(new RequestView.Get(status.getRef()));
     out.add(new RequestView.Subscribe(subscriber.getRef(), RequestView.Transport.SSE, watcher.getRef()));
     out.add(new RequestView.Subscribe(subscriber.getRef(), RequestView.Transport.WEBSOCKET, null));
