@@ -241,7 +241,7 @@ class ClusterProcessesTest {
   @Order(3)
   void aSamplerNodeKilledMidRunLosesNoRequest() throws Exception {
     ClusterMember victim = NODES.get(2);
-    String victimDevice = "cpu:0@127.0.0.1:" + victim.clusterPort();
+    String victimDevice = victim.samplerDevice();
     List<Ask> asks = new ArrayList<>();
     for (int i = 0; i < 50; i++) asks.add(new Ask(20, 1000 + i, 1500));
     List<String> ids = new ArrayList<>();
@@ -296,7 +296,7 @@ class ClusterProcessesTest {
   @Order(4)
   void aNodeDrainedOverHttpHandsItsRunningChainsOnWithTheSameSamples() throws Exception {
     ClusterMember leaving = NODES.get(1);
-    String device = "cpu:0@127.0.0.1:" + leaving.clusterPort();
+    String device = leaving.samplerDevice();
     List<Ask> asks = new ArrayList<>();
     for (int i = 0; i < 20; i++) asks.add(new Ask(20, 2000 + i, 1500));
     List<CompletableFuture<EventJson>> runs = new ArrayList<>();
