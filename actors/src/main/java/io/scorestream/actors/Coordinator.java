@@ -193,7 +193,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
       if (!alive) return 0;
       // Other coordinators' chains: what the sampler held at its last report beyond this coordinator's own then.
       int others = shared ? Math.max(0, rows + pendingChains - assignedAtReport) : 0;
-      return Math.max(0, maxRows - (assigned - (preempts ? preemptible : 0)) - others);
+      return Math.max(0, maxRows - (assigned - preemptible) - others);
     }
   }
 
@@ -240,6 +240,12 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
 
     String id() {
       return request.requestId();
+    }
+
+    /** Its chains [first, first + count) as a slice, resuming from progress (null: from their seeds). */
+    Sampler.ChainSlice slice(int first, int count, Sampler.SliceProgress progress) {
+      return new Sampler.ChainSlice(id(), first, count, request.seed(), program, previewEvery, session,
+          request.conditioning(), request.priority(), progress);
     }
 
     int unrouted() {
@@ -491,12 +497,15 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   private int routeRange(Req r, int first, int count, Sampler.SliceProgress progress, int avoid) {
     int routed = 0;
     Map<Integer, Integer> room = new HashMap<>();
+    // Routing r itself does not change what is preemptible for it: counted once.
+    Map<Integer, Integer> preemptible = new HashMap<>();
+    for (Slot s : slots.values()) preemptible.put(s.id, preemptible(s, r.request.priority()));
     while (routed < count) {
       int remaining = count - routed;
       room.clear();
       List<Slot> free = new ArrayList<>();
       for (Slot s : slots.values()) {
-        int k = s.room(preemptible(s, r.request.priority()));
+        int k = s.room(preemptible.get(s.id));
         room.put(s.id, k);
         if (k > 0) free.add(s);
       }
@@ -532,6 +541,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
 
   /** The chains on s of this coordinator's requests of priority below the given one (0 when there are none). */
   private int preemptible(Slot s, int priority) {
+    if (!s.preempts) return 0;
     int n = 0;
     for (Req q : active.values()) {
       if (q.request.priority() >= priority) continue;
@@ -543,8 +553,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   private void send(Req r, Slot s, int first, int count, Sampler.SliceProgress progress) {
     s.assigned += count;
     r.running.put(first, new int[] {s.id, count});
-    s.ref.tell(new Sampler.Enqueue(new Sampler.ChainSlice(r.id(), first, count, r.request.seed(), r.program,
-        r.previewEvery, r.session, r.request.conditioning(), r.request.priority(), progress), getContext().getSelf()));
+    s.ref.tell(new Sampler.Enqueue(r.slice(first, count, progress), getContext().getSelf()));
   }
 
   /** Puts a new request behind every waiting request of its priority or higher (and every restarted one). */
@@ -834,9 +843,8 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
         Map.Entry<Integer, int[]> e = it.next();
         if (e.getValue()[0] != s.id) continue;
         // From its latest checkpoint if it has one (the same samples as from its seeds, less work redone).
-        lost.add(new AbortedSlice(new Sampler.ChainSlice(r.id(), e.getKey(), e.getValue()[1], r.request.seed(),
-            r.program, r.previewEvery, r.session, r.request.conditioning(), r.request.priority(),
-            r.checkpoints.remove(e.getKey())), !s.leaving));
+        lost.add(new AbortedSlice(r.slice(e.getKey(), e.getValue()[1], r.checkpoints.remove(e.getKey())),
+            !s.leaving));
         it.remove();
       }
       if (!lost.isEmpty()) reroute(r, lost, "sampler " + s.id + " (" + s.device + ") stopped");

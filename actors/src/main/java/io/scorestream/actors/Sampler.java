@@ -463,7 +463,6 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
       return this;
     }
     enqueue(new Queued(s, origin));
-    pendingChains += s.count();
     scheduleTick();
     return this;
   }
@@ -538,8 +537,8 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
     int offset = m.firstChain() - saved.firstChain();
     int after = saved.count() - offset - m.count();
     // The rest of the slice stays, in parts that match the coordinator's record of what runs here.
-    if (offset > 0) requeue(saved.part(0, offset), origin);
-    if (after > 0) requeue(saved.part(offset + m.count(), after), origin);
+    if (offset > 0) enqueue(new Queued(saved.part(0, offset), origin));
+    if (after > 0) enqueue(new Queued(saved.part(offset + m.count(), after), origin));
     List<Coordinator.AbortedSlice> out = List.of(new Coordinator.AbortedSlice(saved.part(offset, m.count()), false));
     for (List<Coordinator.AbortedSlice> part : inMessages(out)) {
       origin.tell(new Coordinator.SlicesAborted(slotAt(origin), part, "rebalancing from sampler " + label));
@@ -556,11 +555,6 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
   private static boolean contains(ChainSlice s, Release m) {
     return s.requestId().equals(m.requestId()) && m.firstChain() >= s.firstChain()
         && m.firstChain() + m.count() <= s.firstChain() + s.count();
-  }
-
-  private void requeue(ChainSlice s, ActorRef<Coordinator.Command> origin) {
-    enqueue(new Queued(s, origin));
-    pendingChains += s.count();
   }
 
   /** Drops the chains of a coordinator that is gone: their sessions went with it, no one waits for them. */
@@ -817,7 +811,6 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
     for (Running r : slices) {
       forget(r);
       enqueue(new Queued(r.slice.withProgress(progressOf(r, states)), r.origin));
-      pendingChains += r.slice.count();
       durable.preemptions++;
     }
     ownersDirty = true;
@@ -847,22 +840,11 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
     for (Queued q : pending) {
       if (q.slice().progress() != null) out.computeIfAbsent(q.origin(), k -> new ArrayList<>()).add(q.slice());
     }
-    long limit = settings.maxMessageValues();
     out.forEach((c, slices) -> {
-      List<ChainSlice> message = new ArrayList<>();
-      long size = 0;
-      for (ChainSlice s : slices) {
-        long v = s.progress().values();
-        if (v > limit) continue;
-        if (!message.isEmpty() && size + v > limit) {
-          c.tell(new Coordinator.SliceCheckpoints(slotAt(c), message));
-          message = new ArrayList<>();
-          size = 0;
-        }
-        message.add(s);
-        size += v;
+      List<ChainSlice> fitting = slices.stream().filter(s -> savedValues(s) <= settings.maxMessageValues()).toList();
+      for (List<ChainSlice> message : grouped(fitting, Sampler::savedValues)) {
+        c.tell(new Coordinator.SliceCheckpoints(slotAt(c), message));
       }
-      if (!message.isEmpty()) c.tell(new Coordinator.SliceCheckpoints(slotAt(c), message));
     });
   }
 
@@ -1004,7 +986,8 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
 
   /**
    * Puts q behind every waiting slice of higher priority, and of its own priority unless q has started and that one
-   * has not (a set-aside slice goes before fresh ones of its priority); ahead of the rest.
+   * has not (a set-aside slice goes before fresh ones of its priority); ahead of the rest. Counts its chains as
+   * pending.
    */
   private void enqueue(Queued q) {
     int priority = q.slice().priority();
@@ -1018,6 +1001,7 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
       }
     }
     it.add(q);
+    pendingChains += q.slice().count();
   }
 
   /**
@@ -1120,24 +1104,38 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
 
   /** Aborted slices grouped into messages of at most max-message-values saved numbers, big slices split by chains. */
   private List<List<Coordinator.AbortedSlice>> inMessages(List<Coordinator.AbortedSlice> slices) {
-    long limit = settings.maxMessageValues();
-    List<List<Coordinator.AbortedSlice>> out = new ArrayList<>();
-    List<Coordinator.AbortedSlice> current = new ArrayList<>();
-    long size = 0;
+    List<Coordinator.AbortedSlice> parts = new ArrayList<>();
     for (Coordinator.AbortedSlice a : slices) {
-      for (ChainSlice piece : pieces(a.slice(), limit)) {
-        long v = piece.progress() == null ? 0 : piece.progress().values();
-        if (!current.isEmpty() && size + v > limit) {
-          out.add(current);
-          current = new ArrayList<>();
-          size = 0;
-        }
-        current.add(new Coordinator.AbortedSlice(piece, a.started()));
-        size += v;
+      for (ChainSlice piece : pieces(a.slice(), settings.maxMessageValues())) {
+        parts.add(new Coordinator.AbortedSlice(piece, a.started()));
       }
+    }
+    return grouped(parts, a -> savedValues(a.slice()));
+  }
+
+  /** The items in order, grouped into messages whose sizes add up to at most max-message-values (one item at least). */
+  private <T> List<List<T>> grouped(List<T> items, java.util.function.ToLongFunction<T> size) {
+    long limit = settings.maxMessageValues();
+    List<List<T>> out = new ArrayList<>();
+    List<T> current = new ArrayList<>();
+    long total = 0;
+    for (T item : items) {
+      long v = size.applyAsLong(item);
+      if (!current.isEmpty() && total + v > limit) {
+        out.add(current);
+        current = new ArrayList<>();
+        total = 0;
+      }
+      current.add(item);
+      total += v;
     }
     if (!current.isEmpty()) out.add(current);
     return out;
+  }
+
+  /** The numbers of saved state a slice carries (0 from its seeds). */
+  private static long savedValues(ChainSlice s) {
+    return s.progress() == null ? 0 : s.progress().values();
   }
 
   /** The slice in parts of whole chains whose saved state holds at most limit numbers each (one chain at least). */
