@@ -16,9 +16,11 @@ final class ModelLoader {
 
   /**
    * A model ready to sample, with the normalisation its outputs live in and, when known, the exact mixture that
-   * generated its data (for the analytic oracle, or a checkpoint trained on a mixture toy).
+   * generated its data (for the analytic oracle, or a checkpoint trained on a mixture toy), and the smallest time the
+   * network was trained at (where its likelihoods start by default).
    */
-  record Loaded(ScoreModel model, Normalization normalization, Optional<GaussianMixture> mixture, String dataSpec) {
+  record Loaded(ScoreModel model, Normalization normalization, Optional<GaussianMixture> mixture, String dataSpec,
+                double minTime) {
     /** The model's own ALD ladder: an analytic mixture's paper ladder, as the node's, or null for the SDE's. */
     double[] aldSigmaRange() {
       return model instanceof AnalyticScoreModel a ? a.mixture().paperLadder().orElse(null) : null;
@@ -30,7 +32,7 @@ final class ModelLoader {
       GaussianMixture mixture = GaussianMixture.named(spec.substring("analytic:".length()));
       Sde sde = sdeFor(sdeName == null ? "vp" : sdeName, mixture);
       return new Loaded(new AnalyticScoreModel(mixture, sde), Normalization.none(mixture.dim()), Optional.of(mixture),
-          "toy:" + mixture.name());
+          "toy:" + mixture.name(), sde.tEps());
     }
     Checkpoint c = Checkpoint.read(Path.of(spec));
     if (sdeName != null && Sde.named(sdeName).kind() != c.sde().kind()) {
@@ -41,7 +43,7 @@ final class ModelLoader {
     if (c.dataSpec().startsWith("toy:") && GaussianMixture.NAMES.contains(c.dataSpec().substring(4))) {
       mixture = Optional.of(GaussianMixture.named(c.dataSpec().substring(4)));
     }
-    return new Loaded(c.ema().model(c.sde()), c.normalization(), mixture, c.dataSpec());
+    return new Loaded(c.ema().model(c.sde()), c.normalization(), mixture, c.dataSpec(), c.train().minTime(c.sde()));
   }
 
   /**

@@ -54,6 +54,15 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--likelihood-weighting", description = "dsm weighted by g(t)^2 instead of std(t)^2")
   boolean likelihoodWeighting;
 
+  @Option(names = "--importance-sampling", description = "with --likelihood-weighting: draw times with density g^2 / std^2 and weight by std^2 (Song et al. 2021)")
+  boolean importanceSampling;
+
+  @Option(names = "--min-time", description = "dsm: draw training times from [T, 1] (default: the SDE's t_eps, 1e-3 for VP)")
+  Double minTime;
+
+  @Option(names = "--from", description = "fine-tune: start from this checkpoint's weights, EMA, Adam state and step, with this command's --lr, --likelihood-weighting, --importance-sampling and --min-time; writes to --out")
+  Path from;
+
   @Option(names = "--steps", defaultValue = "3000", description = "optimizer steps (default: ${DEFAULT-VALUE})")
   int steps;
 
@@ -119,7 +128,23 @@ final class TrainCommand implements Callable<Integer> {
     ScoreTrainer trainer;
     Optional<Path> latest = resume ? Checkpoint.latest(out) : Optional.empty();
     if (resume && latest.isEmpty()) throw new IllegalArgumentException("--resume: no checkpoint in " + out);
-    if (latest.isPresent()) {
+    if (from != null && resume) throw new IllegalArgumentException("--from and --resume: give one");
+    if (importanceSampling && !likelihoodWeighting) {
+      throw new IllegalArgumentException("--importance-sampling needs --likelihood-weighting");
+    }
+    if (minTime != null && !(minTime > 0 && minTime < 1)) {
+      throw new IllegalArgumentException("--min-time must be in (0, 1), got " + minTime);
+    }
+    if (from != null) {
+      Checkpoint c = Checkpoint.read(from);
+      if (!c.dataSpec().equals(data)) {
+        throw new IllegalArgumentException("--from: the checkpoint was trained on " + c.dataSpec() + ", not " + data);
+      }
+      TrainConfig tc = c.train().withLearningRate(lr)
+          .withTimeSampling(likelihoodWeighting, importanceSampling, minTime != null ? minTime : c.train().minTime());
+      trainer = new ScoreTrainer(c.weights(), c.sde(), tc, source, c.state(), c.step());
+      System.err.println("fine-tuning " + from + " from step " + c.step());
+    } else if (latest.isPresent()) {
       Checkpoint c = Checkpoint.read(latest.get());
       if (!c.dataSpec().equals(data)) {
         throw new IllegalArgumentException("--resume: the checkpoint was trained on " + c.dataSpec() + ", not " + data);
@@ -132,13 +157,16 @@ final class TrainCommand implements Callable<Integer> {
       NetworkConfig nc = networkFor(source);
       int b = batch != null ? batch : nc instanceof UNetConfig ? 64 : 512;
       TrainConfig tc = new TrainConfig(objective, likelihoodWeighting, b, lr, warmup, gradClip, ema, seed, 100,
-          rademacher(), true, nc.classes() > 0 ? labelDropout : 0.0);
+          rademacher(), true, nc.classes() > 0 ? labelDropout : 0.0, importanceSampling, minTime != null ? minTime : 0.0);
       trainer = new ScoreTrainer(NetworkWeights.initialize(nc, seed), s, tc, source);
     }
     Files.createDirectories(out);
-    System.err.printf(Locale.ROOT, "training %s on %s with %s, %s loss, batch %d, %d steps -> %s%n",
-        trainer.config().describe(), source.describe(),
-        trainer.sde().describe(), trainer.trainConfig().objective().label(), trainer.trainConfig().batchSize(), steps, out);
+    TrainConfig recipe = trainer.trainConfig();
+    String weighting = !recipe.likelihoodWeight() ? "" : recipe.importanceSampling()
+        ? " (likelihood-weighted, importance-sampled times)" : " (likelihood-weighted)";
+    System.err.printf(Locale.ROOT, "training %s on %s with %s, %s loss%s, t in [%.0e, 1], batch %d, %d steps -> %s%n",
+        trainer.config().describe(), source.describe(), trainer.sde().describe(), recipe.objective().label(),
+        weighting, recipe.minTime(trainer.sde()), recipe.batchSize(), steps, out);
     Path lossCsv = out.resolve("loss.csv");
     List<double[]> history = readLoss(lossCsv, trainer.step());
     long start = trainer.step();

@@ -152,6 +152,20 @@ class CliTest {
     assertEquals(41, Files.readAllLines(out.resolve("loss.csv")).size());
     assertEquals(0, run("sample", "--model", out.toString(), "--steps", "10", "--n", "8",
         "--out", dir.resolve("s.csv").toString())[0]);
+
+    // Fine-tuning towards likelihood: another run starts from that checkpoint's step with the new time sampling,
+    // recorded in its checkpoints.
+    Path tuned = dir.resolve("tuned");
+    assertEquals(0, run("train", "--data", "toy:moons", "--from", out.resolve("ckpt-00000040").toString(),
+        "--likelihood-weighting", "--importance-sampling", "--min-time", "1e-5", "--lr", "5e-4", "--steps", "5",
+        "--out", tuned.toString())[0]);
+    String recipe = Files.readString(tuned.resolve("ckpt-00000045/checkpoint.json"));
+    assertTrue(recipe.contains("\"importanceSampling\" : true") && recipe.contains("\"minTime\" : 1.0E-5")
+        && recipe.contains("\"learningRate\" : 5.0E-4"), recipe);
+    assertBadInput("--importance-sampling needs --likelihood-weighting", "train", "--data", "toy:moons",
+        "--importance-sampling", "--steps", "1", "--out", dir.resolve("bad").toString());
+    assertBadInput("--from and --resume", "train", "--data", "toy:moons", "--from", out.toString(), "--resume",
+        "--steps", "1", "--out", out.toString());
   }
 
   /** eval --nll with the default tolerances (a null --rtol once threw) matches the exact mixture NLL. */

@@ -61,9 +61,20 @@ public final class Likelihood {
     }
   }
 
-  /** The NLL of the rows of x under the model, integrated with tolerances rtol and atol. */
+  /** The NLL of the rows of x under the model, integrated with tolerances rtol and atol from the SDE's t_eps. */
   public static Result evaluate(ScoreModel model, INDArray x, Divergence divergence, double rtol, double atol,
                                 long seed) {
+    return evaluate(model, x, divergence, rtol, atol, seed, model.sde().tEps());
+  }
+
+  /**
+   * The NLL of the rows of x as log p_eps(x) with the ODE started at {@code eps} (0 < eps < 1). score_sde starts its
+   * likelihoods at 1e-5 for every SDE; below the times a network was trained on, the flow runs on the network's
+   * extrapolated score, and the result is still the exact density of that flow.
+   */
+  public static Result evaluate(ScoreModel model, INDArray x, Divergence divergence, double rtol, double atol,
+                                long seed, double eps) {
+    if (!(eps > 0 && eps < 1)) throw new IllegalArgumentException("eps must be in (0, 1), got " + eps);
     int d = model.dim();
     if (x.size(1) != d) throw new IllegalArgumentException("expected width " + d + ", got " + x.size(1));
     if (divergence == Divergence.EXACT && d > EXACT_MAX_DIM) {
@@ -82,8 +93,8 @@ public final class Likelihood {
     INDArray y = Nd4j.hstack(x.castTo(type), Nd4j.zeros(type, b, 1));
     double[] t = new double[b];
     double[] h = new double[b];
-    java.util.Arrays.fill(t, sde.tEps());
-    java.util.Arrays.fill(h, 0.01);
+    java.util.Arrays.fill(t, eps);
+    java.util.Arrays.fill(h, eps < 1e-3 ? 10 * eps : 0.01);
     boolean[] done = new boolean[b];
     long calls = 0;
     INDArray[] k = new INDArray[DormandPrinceTableau.STAGES];

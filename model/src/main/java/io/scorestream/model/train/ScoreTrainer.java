@@ -38,6 +38,8 @@ public final class ScoreTrainer {
   private final Map<String, INDArray> frozen = new LinkedHashMap<>();
   private final Map<Thread, StepArena> arenas = new HashMap<>();
   private final double[] smldSigmas;
+  /** Times for the importance-sampled likelihood weighting, or null. */
+  private final ImportanceTimes importanceTimes;
   private long step;
   private boolean closed;
 
@@ -73,6 +75,7 @@ public final class ScoreTrainer {
     this.step = step;
     double sigMin = sde.kind() == Sde.Kind.VE ? sde.std(0) : 0.01;
     this.smldSigmas = NoiseLadders.geometricSigmas(sde.priorStd(), sigMin, train.smldLevels());
+    this.importanceTimes = train.importanceSampling() ? new ImportanceTimes(sde, train.minTime(sde)) : null;
   }
 
   /** Refuses objective and SDE pairs that do not make sense, with a message saying what would. */
@@ -182,16 +185,18 @@ public final class ScoreTrainer {
     INDArray z = CounterNoise.normal(keys, n, CounterNoise.TRAIN + 1, d, DataType.FLOAT);
     double[] t = new double[bsz];
     double[] weight = new double[bsz];
-    double eps = sde.tEps();
+    double eps = train.minTime(sde);
     for (int i = 0; i < bsz; i++) {
       switch (train.objective()) {
         case SMLD -> t[i] = sde.timeForStd(smldSigmas[Math.min((int) (u[i] * smldSigmas.length), smldSigmas.length - 1)]);
         case DDPM -> t[i] = Math.max(1, Math.ceil(u[i] * 1000)) / 1000.0;
-        default -> t[i] = eps + (1 - eps) * u[i];
+        default -> t[i] = importanceTimes != null ? importanceTimes.time(u[i]) : eps + (1 - eps) * u[i];
       }
       double std = sde.std(t[i]);
       double g = sde.diffusion(t[i]);
-      weight[i] = train.objective() == Objective.DSM && train.likelihoodWeight() ? g * g : std * std;
+      // Importance-sampled likelihood weighting: g^2 / p(t) = Z std^2, the constant Z dropped.
+      boolean gSquared = train.objective() == Objective.DSM && train.likelihoodWeight() && importanceTimes == null;
+      weight[i] = gSquared ? g * g : std * std;
     }
     INDArray xt = sde.perturb(x0, t, z);
     x0.close();

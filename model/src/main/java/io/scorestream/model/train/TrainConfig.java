@@ -17,10 +17,15 @@ package io.scorestream.model.train;
  * @param labelDropout      for class-conditional networks, the probability that a row's label is replaced by the
  *                          null label, so one network learns both scores classifier-free guidance mixes (Ho and
  *                          Salimans 2021 use 0.1-0.2)
+ * @param importanceSampling with {@code likelihoodWeight}: draw DSM times with density g^2 / std^2 and weight them
+ *                          by std^2 (Song et al. 2021's importance-sampled likelihood weighting; {@link ImportanceTimes})
+ * @param minTime           DSM times are drawn from [minTime, 1]; 0 means the SDE's t_eps (checkpoints written
+ *                          before this field read as 0)
  */
 public record TrainConfig(Objective objective, boolean likelihoodWeight, int batchSize, double learningRate,
                           int warmupSteps, double gradClip, double emaDecay, long seed, int smldLevels,
-                          boolean rademacher, boolean varianceReduced, double labelDropout) {
+                          boolean rademacher, boolean varianceReduced, double labelDropout,
+                          boolean importanceSampling, double minTime) {
 
   public TrainConfig {
     if (batchSize < 1) throw new IllegalArgumentException("batch must be > 0, got " + batchSize);
@@ -34,6 +39,18 @@ public record TrainConfig(Objective objective, boolean likelihoodWeight, int bat
     if (!(labelDropout >= 0 && labelDropout < 1)) {
       throw new IllegalArgumentException("label dropout must be in [0, 1), got " + labelDropout);
     }
+    if (importanceSampling && !(likelihoodWeight && objective == Objective.DSM)) {
+      throw new IllegalArgumentException("importance sampling of times is for the likelihood-weighted DSM loss");
+    }
+    if (!(minTime >= 0 && minTime < 1)) throw new IllegalArgumentException("min time must be in [0, 1), got " + minTime);
+  }
+
+  /** Times drawn uniformly from the SDE's [t_eps, 1]. */
+  public TrainConfig(Objective objective, boolean likelihoodWeight, int batchSize, double learningRate,
+                     int warmupSteps, double gradClip, double emaDecay, long seed, int smldLevels,
+                     boolean rademacher, boolean varianceReduced, double labelDropout) {
+    this(objective, likelihoodWeight, batchSize, learningRate, warmupSteps, gradClip, emaDecay, seed, smldLevels,
+        rademacher, varianceReduced, labelDropout, false, 0.0);
   }
 
   /** Without label dropout (unconditional networks). */
@@ -51,17 +68,31 @@ public record TrainConfig(Objective objective, boolean likelihoodWeight, int bat
 
   public TrainConfig withBatchSize(int b) {
     return new TrainConfig(objective, likelihoodWeight, b, learningRate, warmupSteps, gradClip, emaDecay, seed,
-        smldLevels, rademacher, varianceReduced, labelDropout);
+        smldLevels, rademacher, varianceReduced, labelDropout, importanceSampling, minTime);
   }
 
   public TrainConfig withLearningRate(double lr) {
     return new TrainConfig(objective, likelihoodWeight, batchSize, lr, warmupSteps, gradClip, emaDecay, seed,
-        smldLevels, rademacher, varianceReduced, labelDropout);
+        smldLevels, rademacher, varianceReduced, labelDropout, importanceSampling, minTime);
   }
 
   public TrainConfig withLabelDropout(double p) {
     return new TrainConfig(objective, likelihoodWeight, batchSize, learningRate, warmupSteps, gradClip, emaDecay, seed,
-        smldLevels, rademacher, varianceReduced, p);
+        smldLevels, rademacher, varianceReduced, p, importanceSampling, minTime);
+  }
+
+  /**
+   * The same recipe with another DSM weighting and time range (for fine-tuning a trained network towards
+   * likelihood, Song et al. 2021).
+   */
+  public TrainConfig withTimeSampling(boolean likelihood, boolean importance, double tMin) {
+    return new TrainConfig(objective, likelihood, batchSize, learningRate, warmupSteps, gradClip, emaDecay, seed,
+        smldLevels, rademacher, varianceReduced, labelDropout, importance, tMin);
+  }
+
+  /** The smallest training time under the SDE: minTime, or the SDE's t_eps when it is 0. */
+  public double minTime(io.scorestream.model.sde.Sde sde) {
+    return minTime > 0 ? minTime : sde.tEps();
   }
 
   /** The learning rate at step n (0-based): linear warm-up, then constant. */

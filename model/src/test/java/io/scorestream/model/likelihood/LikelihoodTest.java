@@ -48,6 +48,22 @@ class LikelihoodTest {
   }
 
   @Test
+  void startingLaterGivesTheDensityOfTheDataPerturbedToThatTime() {
+    // log p_eps under the exact score is the mixture convolved with the SDE kernel at eps: N(m mu, m^2 var + s^2).
+    Sde vp = Sde.named("vp");
+    double[][] x = GMM8.sample(300, 34);
+    for (double eps : new double[] {0.05, 0.2}) {
+      Likelihood.Result r = Likelihood.evaluate(new AnalyticScoreModel(GMM8, vp), Nd4j.createFromArray(x),
+          Likelihood.Divergence.EXACT, 1e-5, 1e-5, 6, eps);
+      double sum = 0;
+      for (double[] row : x) sum += GMM8.logDensity(row, vp.meanCoeff(eps), vp.std(eps));
+      assertEquals(-sum / x.length / 2, r.natsPerDim(), 0.01, "eps " + eps);
+    }
+    assertThrows(IllegalArgumentException.class, () -> Likelihood.evaluate(new AnalyticScoreModel(GMM8, vp),
+        Nd4j.createFromArray(x), Likelihood.Divergence.EXACT, 1e-5, 1e-5, 6, 0.0));
+  }
+
+  @Test
   void exactDivergenceIsRefusedAboveSixteenDimensions() {
     var model = new io.scorestream.model.score.MlpScoreModel(io.scorestream.model.score.NetworkWeights.initialize(
         io.scorestream.model.score.MlpConfig.reference(17), 1), Sde.named("vp"));
