@@ -7,7 +7,7 @@ import java.time.Duration;
  * then any number of {@link Preview}s (conflated: a slow consumer sees the latest), then exactly one of
  * {@link Completed}, {@link Failed} or {@link Cancelled}. The terminal event is never dropped. Immutable.
  */
-public sealed interface SampleEvent
+public sealed interface SampleEvent extends ClusterMessage
     permits SampleEvent.Accepted, SampleEvent.Preview, SampleEvent.Completed, SampleEvent.Failed,
         SampleEvent.Cancelled, SampleEvent.Rejected {
 

@@ -5,6 +5,10 @@ import akka.actor.typed.ActorRef;
 import akka.actor.typed.ActorSystem;
 import akka.actor.typed.Props;
 import akka.actor.typed.javadsl.AskPattern;
+import akka.cluster.sharding.typed.ClusterShardingSettings;
+import akka.cluster.sharding.typed.ShardingEnvelope;
+import akka.cluster.sharding.typed.javadsl.ClusterSharding;
+import akka.cluster.sharding.typed.javadsl.Entity;
 import akka.stream.javadsl.Sink;
 import akka.stream.javadsl.Source;
 import akka.stream.typed.javadsl.ActorSource;
@@ -23,15 +27,18 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The in-process API of a node: submit a request and watch its events, or wait for its result; cancel; status.
- * A request goes to the coordinator of the model it names ({@link GenerateRequest#model()}; none: the primary
- * model). Thread-safe: it only sends messages and builds streams.
+ * The in-process API of a node: submit a request and watch its events, or wait for its result; start a request and
+ * follow, read or cancel it by id; status. A request goes to the coordinator of the model it names
+ * ({@link GenerateRequest#model()}; none: the primary model). Thread-safe: it only sends messages and builds streams.
  *
- * <p>{@link #submit} returns a cold {@link Source}: each materialisation submits the request once, through its own
- * {@link RequestSession}. The session hands events to the stream one at a time as the stream takes them
- * ({@code ActorSource.actorRefWithBackpressure}) and conflates previews meanwhile, so a consumer that reads slowly,
- * or not at all, sees the latest preview when it reads and never slows a sampler or another request; Accepted and
- * the terminal event are never dropped.
+ * <p>Each request is one {@link RequestSession}, the one model of its state, found by id through this member's
+ * {@link SessionDirectory}; in a cluster the sessions are sharded entities on the gateway members, so a request
+ * started at any member (by any gateway) is followed, read and cancelled at any other. {@link #submit} returns a cold
+ * {@link Source}: each materialisation starts the request once and owns it (the request is cancelled if the stream
+ * is). A session hands each subscriber's stream events one at a time as it takes them
+ * ({@code ActorSource.actorRefWithBackpressure}) and conflates its previews meanwhile, so a consumer that reads
+ * slowly, or not at all, sees the latest preview when it reads and never slows a sampler, another subscriber or
+ * another request; Accepted and the terminal event are never dropped.
  */
 public final class ScoreStream implements AutoCloseable {
   private final ActorSystem<?> system;
@@ -47,8 +54,9 @@ public final class ScoreStream implements AutoCloseable {
   private final Duration askTimeout;
   private final boolean ownsSystem;
   private final RequestLatencies latencies = new RequestLatencies();
-  /** Session actors are named session-N; N is unique in the JVM, so several facades may share a system. */
-  private static final AtomicLong SESSIONS = new AtomicLong();
+  private final ActorRef<SessionDirectory.Command> directory;
+  /** Directories are named sessions-N; N is unique in the JVM, so several facades may share a system. */
+  private static final AtomicLong DIRECTORIES = new AtomicLong();
 
   /** A facade over a node's running actors in system (which it does not own). */
   public ScoreStream(ActorSystem<?> system, ScoreStreamNode.Refs refs, SessionSettings sessionSettings,
@@ -69,6 +77,27 @@ public final class ScoreStream implements AutoCloseable {
     this.sessionSettings = sessionSettings;
     this.askTimeout = askTimeout;
     this.ownsSystem = ownsSystem;
+    ActorRef<ShardingEnvelope<RequestSession.Command>> region = null;
+    if (NodeRoles.clustered(system)) {
+      // Initialised once per actor system: the first facade's coordinators run the member's sessions.
+      region = ClusterSharding.get(system).init(Entity.of(RequestSession.TYPE_KEY,
+              entity -> RequestSession.entity(entity, this::coordinatorFor, sessionSettings.linger(), system))
+          .withRole(NodeRoles.GATEWAY)
+          .withStopMessage(RequestSession.HandOff.INSTANCE)
+          .withAllocationStrategy(new StickyShardAllocation())
+          // A session lives until its request has ended and its retention passed: never passivated for idleness
+          // (a queued or long request can be silent for minutes).
+          .withSettings(ClusterShardingSettings.create(system).withNoPassivationStrategy()));
+    }
+    this.directory = system.systemActorOf(SessionDirectory.create(region, this::coordinatorFor,
+        sessionSettings.linger(), latencies), "sessions-" + DIRECTORIES.incrementAndGet(), Props.empty());
+  }
+
+  /** The coordinator of the model request names on this member, or null when it serves no such model. */
+  private ActorRef<Coordinator.Command> coordinatorFor(GenerateRequest request) {
+    if (request.model() == null) return coordinator;
+    ScoreStreamNode.ServedModel m = models.get(request.model());
+    return m == null ? null : m.coordinator();
   }
 
   /** Starts a node in a new actor system configured by config (reference.conf supplies the defaults). */
@@ -101,42 +130,91 @@ public final class ScoreStream implements AutoCloseable {
    * one (read it from the first event).
    */
   public Source<SampleEvent, NotUsed> submit(GenerateRequest request) {
-    ScoreStreamNode.ServedModel target = request.model() == null ? null : models.get(request.model());
-    if (request.model() != null && target == null) {
-      return Source.lazySource(() -> Source.single((SampleEvent) new SampleEvent.Rejected(
-              request.requestId() != null ? request.requestId() : UUID.randomUUID().toString(),
-              ErrorCode.INVALID_ARGUMENT, "model: this node serves no model '" + request.model() + "' (it serves "
-                  + String.join(", ", models.keySet()) + ")", null)))
+    if (request.model() != null && !models.containsKey(request.model())) {
+      return Source.lazySource(() -> Source.single((SampleEvent) unknownModel(request)))
           .mapMaterializedValue(m -> NotUsed.notUsed());
     }
-    ActorRef<Coordinator.Command> coordinator = target == null ? this.coordinator : target.coordinator();
     return Source.<SampleEvent, NotUsed>fromMaterializer((mat, attributes) -> {
           GenerateRequest r = request.requestId() != null ? request
               : request.withRequestId(UUID.randomUUID().toString());
-          long submitted = System.nanoTime();
-          boolean[] previewed = new boolean[1];
-          ActorRef<RequestSession.Command> session = system.systemActorOf(
-              RequestSession.create(r, coordinator, sessionSettings), "session-" + SESSIONS.incrementAndGet(),
-              Props.empty());
-          return ActorSource.<SampleEvent, RequestSession.Command>actorRefWithBackpressure(session,
-                  RequestSession.Ack.INSTANCE, e -> Optional.empty(), e -> Optional.empty())
-              .mapMaterializedValue(ref -> {
-                session.tell(new RequestSession.Attach(ref));
-                return NotUsed.notUsed();
-              })
-              .map(e -> {
-                // Each materialisation is one request, and a stream stage runs one element at a time.
-                if (e instanceof SampleEvent.Preview && !previewed[0]) {
-                  previewed[0] = true;
-                  latencies.recordFirstPreview(System.nanoTime() - submitted);
-                } else if (e instanceof SampleEvent.Completed) {
-                  latencies.recordResult(System.nanoTime() - submitted);
-                }
-                return e;
-              });
+          return subscription(r.requestId(), "api", r);
         })
-        .takeWhile(e -> !e.terminal(), true)
         .mapMaterializedValue(m -> NotUsed.notUsed());
+  }
+
+  /**
+   * Starts the request (its id and seed set) without a subscriber: it runs until its end, stays readable for
+   * retention after it (at most maxFinished of the finished requests started through this member stay), and is
+   * followed, read and cancelled by id. Completes with its admission.
+   */
+  public CompletionStage<RequestSession.Admission> start(GenerateRequest request, String label, Duration retention,
+                                                         int maxFinished) {
+    if (request.model() != null && !models.containsKey(request.model())) {
+      return java.util.concurrent.CompletableFuture.completedFuture(
+          new RequestSession.Admission.Refused(unknownModel(request)));
+    }
+    return AskPattern.ask(directory, replyTo -> new SessionDirectory.Start(request, label, retention, maxFinished,
+        replyTo, null), askTimeout, system.scheduler());
+  }
+
+  /**
+   * The events of request id from now: Accepted, the latest preview, then its events up to the terminal one; empty
+   * when no session holds the id. channel names the subscriber's transport in status reads' delivery counts.
+   * Cancelling the stream does not cancel the request.
+   */
+  public Source<SampleEvent, NotUsed> follow(String requestId, String channel) {
+    return Source.<SampleEvent, NotUsed>fromMaterializer((mat, attributes) -> subscription(requestId, channel, null))
+        .mapMaterializedValue(m -> NotUsed.notUsed());
+  }
+
+  /** The state of request id, empty when no session holds it (never started, or forgotten). */
+  public CompletionStage<Optional<RequestSession.Snapshot>> lookup(String requestId) {
+    return AskPattern.<SessionDirectory.Command, RequestSession.Status>ask(directory,
+        replyTo -> new SessionDirectory.Get(requestId, replyTo), askTimeout, system.scheduler())
+        .thenApply(RequestSession.Status::optional);
+  }
+
+  /** Cancels request id wherever its session is; says whether it was running, had ended, or is unknown. */
+  public CompletionStage<RequestSession.CancelReply> cancelRequest(String requestId) {
+    return AskPattern.ask(directory, replyTo -> new SessionDirectory.Cancel(requestId, replyTo), askTimeout,
+        system.scheduler());
+  }
+
+  /** What this member's session directory holds: requests started here, open subscriptions. */
+  public CompletionStage<SessionDirectory.Counts> sessions() {
+    return AskPattern.ask(directory, SessionDirectory.GetCounts::new, askTimeout, system.scheduler());
+  }
+
+  /**
+   * One subscriber's stream of request id (started first when start is not null, owned by it), ending after the
+   * terminal event, or with Failed if the session is lost before its end.
+   */
+  private Source<SampleEvent, NotUsed> subscription(String id, String channel, GenerateRequest start) {
+    String key = UUID.randomUUID().toString();
+    java.util.concurrent.CompletableFuture<Optional<SampleEvent>> end = new java.util.concurrent.CompletableFuture<>();
+    Source<SampleEvent, NotUsed> events = ActorSource.<SampleEvent, SessionDirectory.Command>actorRefWithBackpressure(
+            directory, new SessionDirectory.Acked(id, key), e -> Optional.empty(), e -> Optional.empty())
+        .mapMaterializedValue(ref -> {
+          SessionDirectory.Subscribe subscribe = new SessionDirectory.Subscribe(id, ref, key, channel, start != null,
+              end);
+          directory.tell(start != null ? new SessionDirectory.Start(start, "api", Duration.ZERO, 0, null, subscribe)
+              : subscribe);
+          return NotUsed.notUsed();
+        });
+    Source<SampleEvent, NotUsed> lost = Source.completionStage(end)
+        .mapConcat(o -> o.<List<SampleEvent>>map(List::of).orElse(List.of()));
+    return events.merge(lost, true)
+        .takeWhile(e -> !e.terminal(), true)
+        .watchTermination((m, done) -> {
+          done.whenComplete((d, e) -> directory.tell(new SessionDirectory.Unsubscribe(id, key)));
+          return NotUsed.notUsed();
+        });
+  }
+
+  private SampleEvent.Rejected unknownModel(GenerateRequest request) {
+    return new SampleEvent.Rejected(request.requestId() != null ? request.requestId() : UUID.randomUUID().toString(),
+        ErrorCode.INVALID_ARGUMENT, "model: this node serves no model '" + request.model() + "' (it serves "
+            + String.join(", ", models.keySet()) + ")", null);
   }
 
   /** The result of the request, or a {@link ScoreStreamException} with the typed code of its terminal event. */
@@ -147,14 +225,9 @@ public final class ScoreStream implements AutoCloseable {
     });
   }
 
-  /**
-   * Cancels a running or queued request; its stream ends with Cancelled. Unknown ids are ignored. Every model's
-   * coordinator is told: request ids are unique on the node, so at most one of them holds it.
-   */
+  /** Cancels a running or queued request wherever its session is; its streams end with Cancelled. Unknown ids are ignored. */
   public void cancel(String requestId) {
-    for (ScoreStreamNode.ServedModel m : models.values()) {
-      m.coordinator().tell(new Coordinator.Cancel(requestId, "cancelled by the client"));
-    }
+    directory.tell(new SessionDirectory.Cancel(requestId, system.ignoreRef()));
   }
 
   /** Whether this node is an Akka cluster member (its samplers' chains can move to other members). */
@@ -253,5 +326,6 @@ public final class ScoreStream implements AutoCloseable {
   @Override
   public void close() {
     if (ownsSystem) system.terminate();
+    else directory.tell(SessionDirectory.Stop.INSTANCE);
   }
 }

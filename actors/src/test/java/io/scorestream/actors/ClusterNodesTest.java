@@ -332,4 +332,61 @@ class ClusterNodesTest {
     assertOffline(na, first, firstRun, "the first gateway's request");
     assertOffline(nb, second, secondRun, "the second gateway's request, routed as rows freed");
   }
+
+  @Test
+  void aRequestStartedAtOneMemberIsFollowedReadAndCancelledThroughAnother() throws Exception {
+    ActorTestKit a = member("gateway");
+    ActorTestKit b = member("gateway");
+    ActorTestKit sampler = member("sampler");
+    form(List.of(a, b, sampler));
+    // The sampler blocks inside its 120th network call (the long request's previews at steps 1, 51 and 101 are out),
+    // so the request still runs when B cancels it.
+    TestModels.Gate gate = new TestModels.Gate(120);
+    TestNode ns = node(sampler, TestModels.hooked(TestModels.analytic("vp"), gate));
+    TestNode na = node(a, TestModels.analytic("vp"));
+    TestNode nb = node(b, TestModels.analytic("vp"));
+    awaitSamplers(na, 1);
+    awaitSamplers(nb, 1);
+
+    // Started detached at A; B follows it, reads it and cancels it: one session, wherever sharding put it.
+    GenerateRequest longOne = new GenerateRequest("long", 4, 21, SamplerSpec.pc(10_000), 50, null);
+    RequestSession.Admission admitted = await(na.api.start(longOne, "pc", java.time.Duration.ofMinutes(1), 10));
+    assertTrue(admitted instanceof RequestSession.Admission.Admitted, admitted::toString);
+    CompletionStage<List<SampleEvent>> followed = nb.api.follow("long", "test")
+        .runWith(akka.stream.javadsl.Sink.seq(), b.system());
+    gate.awaitReached();
+    for (int i = 0; await(nb.api.lookup("long")).orElseThrow().latest() == null; i++) {
+      if (i > 60_000) throw new AssertionError("no preview of the long request read through B");
+      Thread.sleep(2);
+    }
+    RequestSession.Snapshot running = await(nb.api.lookup("long")).orElseThrow();
+    assertEquals("running", running.state());
+    assertEquals(List.of("long", 4), List.of(running.request().requestId(), running.accepted().chains()));
+    assertTrue(await(nb.api.cancelRequest("long")) instanceof RequestSession.CancelReply.Cancelling);
+    gate.open();
+    List<SampleEvent> events = await(followed);
+    assertTrue(events.get(0) instanceof SampleEvent.Accepted, events::toString);
+    assertTrue(events.get(events.size() - 1) instanceof SampleEvent.Cancelled, events::toString);
+    assertEquals("cancelled", await(na.api.lookup("long")).orElseThrow().state());
+    assertTrue(await(na.api.cancelRequest("long")) instanceof RequestSession.CancelReply.AlreadyFinished);
+
+    // Submitted at A (owned by A's stream) and followed at B: both see the same offline samples.
+    GenerateRequest shortOne = new GenerateRequest("short", 6, 22, SamplerSpec.pc(400), 20, null);
+    CompletionStage<List<SampleEvent>> owned = na.events(shortOne);
+    for (int i = 0; await(nb.api.lookup("short")).isEmpty(); i++) {
+      if (i > 60_000) throw new AssertionError("B never found the request submitted at A");
+      Thread.sleep(2);
+    }
+    List<SampleEvent> seenAtB = await(nb.api.follow("short", "test").runWith(akka.stream.javadsl.Sink.seq(),
+        b.system()));
+    List<SampleEvent> seenAtA = assertOffline(na, shortOne, owned, "owned at A");
+    SampleEvent lastAtB = seenAtB.get(seenAtB.size() - 1);
+    assertTrue(lastAtB instanceof SampleEvent.Completed, seenAtB::toString);
+    assertArrayEquals(((SampleEvent.Completed) seenAtA.get(seenAtA.size() - 1)).result().samples(),
+        ((SampleEvent.Completed) lastAtB).result().samples());
+    // An id nobody started is unknown everywhere.
+    assertTrue(await(nb.api.lookup("nobody")).isEmpty());
+    assertTrue(await(nb.api.follow("nobody", "test").runWith(akka.stream.javadsl.Sink.seq(), b.system())).isEmpty());
+    assertTrue(ns.refs.samplers().size() == 1);
+  }
 }

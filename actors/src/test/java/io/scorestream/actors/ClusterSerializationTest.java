@@ -2,6 +2,7 @@ package io.scorestream.actors;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -22,6 +23,7 @@ import io.scorestream.model.sample.SamplerPrograms;
 import io.scorestream.model.sample.SamplerSpec;
 import io.scorestream.model.sde.Sde;
 import io.scorestream.model.sde.VpSde;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -113,10 +115,81 @@ class ClusterSerializationTest {
     out.add(new RequestSession.SliceCompleted("req-0", 3, 2, Samples.copyOf(new long[] {4}, 2, image),
         List.of(1L, 2L), 82L));
     out.add(new RequestSession.SliceFailed("req-0", 3, 2, ErrorCode.NON_FINITE, "chain 4: NaN at step 9"));
+    sessionMessages(out, session);
     out.add(new ModelRegistry.WeightsOffer("default", "127.0.0.1:2552", 400, "trainer step 400 (ema)", "0123abcd4567ef89",
         "{\"kind\":\"mlp\",\"dim\":2}", List.of("w0", "b0"), List.of(new long[] {2, 3}, new long[] {3}),
         List.of(new float[] {1f, -2.5f, Float.MIN_VALUE, 3e-8f, 7f, -0f}, new float[] {0.1f, 0.2f, 0.3f})));
     return out;
+  }
+
+  /** The request sessions' messages: a session is a sharded entity; directories, subscribers and askers are anywhere. */
+  private void sessionMessages(List<ClusterMessage> out, TestProbe<RequestSession.Command> session) {
+    TestProbe<RequestSession.Admission> admission = kit.createTestProbe();
+    TestProbe<RequestSession.Watch> watcher = kit.createTestProbe();
+    TestProbe<RequestSession.Status> status = kit.createTestProbe();
+    TestProbe<RequestSession.CancelReply> cancel = kit.createTestProbe();
+    TestProbe<SampleEvent> subscriber = kit.createTestProbe();
+    GenerateRequest request = new GenerateRequest("r-1", 16, -7L, SamplerSpec.fewStep("ddim", 25).withFewStep(0.5,
+        "karras", null), 5, Duration.ofSeconds(90), Conditioning.labels(3.0, 1, 2, -1), "digits", 4);
+    Samples image = Samples.copyOf(new long[] {1, 1, 3}, 2, new double[] {0.5, -1, Double.NaN, 3e-300, 7, -0.0});
+    RequestSession.Subscribe subscribe = new RequestSession.Subscribe(subscriber.getRef(), "k-1", "sse", true,
+        watcher.getRef());
+    out.add(new RequestSession.Start(request, "ddim", Duration.ofMinutes(5), admission.getRef(), watcher.getRef(),
+        subscribe));
+    out.add(new RequestSession.Start(request, "ddim", Duration.ZERO, null, null, null));
+    out.add(subscribe);
+    out.add(new RequestSession.Ack("k-1"));
+    out.add(new RequestSession.Unsubscribe("k-1"));
+    out.add(new RequestSession.Get(status.getRef()));
+    out.add(new RequestSession.Cancel(cancel.getRef()));
+    out.add(RequestSession.Evict.INSTANCE);
+    SampleEvent.Accepted accepted = new SampleEvent.Accepted("r-1", 16, 3, Duration.ofMillis(1234));
+    SampleEvent.Preview preview = new SampleEvent.Preview("r-1", 12, 25, image);
+    SampleEvent.Completed completed = new SampleEvent.Completed(new Result("r-1", image, List.of(1L, 3L), 52,
+        Duration.ofNanos(123_456_789)));
+    out.add(new RequestSession.Status(null));
+    out.add(new RequestSession.Status(new RequestSession.Snapshot(request, "ddim", accepted, preview, completed, 4,
+        java.util.Map.of("sse", 3L, "websocket", 1L))));
+    out.add(new RequestSession.Hosted("r-1", "k-1", session.getRef()));
+    out.add(new RequestSession.Hosted("r-1", null, null));
+    out.add(new RequestSession.Finished("r-1", 1_000_000L, -1L));
+    out.add(new RequestSession.Admission.Admitted(accepted));
+    out.add(new RequestSession.Admission.Refused(new SampleEvent.Rejected("r-1", ErrorCode.OVERLOADED, "queue full",
+        Duration.ofSeconds(2))));
+    out.add(new RequestSession.CancelReply.Cancelling("r-1"));
+    out.add(new RequestSession.CancelReply.AlreadyFinished("r-1", "completed"));
+    out.add(RequestSession.CancelReply.NotFound.INSTANCE);
+    out.add(accepted);
+    out.add(preview);
+    out.add(completed);
+    out.add(new SampleEvent.Failed("r-1", ErrorCode.UNAVAILABLE, "member lost"));
+    out.add(new SampleEvent.Cancelled("r-1", "by the client"));
+    out.add(new SampleEvent.Rejected("r-1", ErrorCode.INVALID_ARGUMENT, "count: must be > 0", null));
+  }
+
+  private static void assertSameRequest(GenerateRequest a, GenerateRequest b) {
+    assertEquals(List.of(a.requestId(), a.count(), a.seed(), a.sampler(), a.previewEvery(), a.deadline(), a.model(),
+        a.priority()), List.of(b.requestId(), b.count(), b.seed(), b.sampler(), b.previewEvery(), b.deadline(),
+        b.model(), b.priority()));
+    assertArrayEquals(a.conditioning().labels(), b.conditioning().labels());
+    assertEquals(a.conditioning().guidance(), b.conditioning().guidance());
+  }
+
+  private static void assertSameEvent(SampleEvent a, SampleEvent b) {
+    if (a instanceof SampleEvent.Preview p) {
+      SampleEvent.Preview q = (SampleEvent.Preview) b;
+      assertEquals(List.of(p.requestId(), p.step(), p.totalSteps()), List.of(q.requestId(), q.step(), q.totalSteps()));
+      assertEquals(p.estimates(), q.estimates());
+      assertArrayEquals(p.estimates().shape(), q.estimates().shape());
+    } else if (a instanceof SampleEvent.Completed c) {
+      Result x = c.result();
+      Result y = ((SampleEvent.Completed) b).result();
+      assertEquals(x.values(), y.values());
+      assertEquals(List.of(x.requestId(), x.modelVersions(), x.networkCalls(), x.latency()),
+          List.of(y.requestId(), y.modelVersions(), y.networkCalls(), y.latency()));
+    } else {
+      assertEquals(a, b);
+    }
   }
 
   private static Object roundTrip(Serialization serialization, Object message, byte[][] bytesOut) {
@@ -191,6 +264,22 @@ class ClusterSerializationTest {
       RequestSession.SliceCompleted d = (RequestSession.SliceCompleted) got;
       assertArrayEquals(c.samples().toArray(), d.samples().toArray());
       assertEquals(c.versions(), d.versions());
+    } else if (sent instanceof RequestSession.Start a) {
+      RequestSession.Start b = (RequestSession.Start) got;
+      assertSameRequest(a.request(), b.request());
+      assertEquals(List.of(a.label(), a.retention()), List.of(b.label(), b.retention()));
+      assertEquals(java.util.Arrays.asList(a.admission(), a.watcher(), a.owner()),
+          java.util.Arrays.asList(b.admission(), b.watcher(), b.owner()));
+    } else if (sent instanceof RequestSession.Status a && a.snapshot() != null) {
+      RequestSession.Snapshot x = a.snapshot();
+      RequestSession.Snapshot y = ((RequestSession.Status) got).snapshot();
+      assertSameRequest(x.request(), y.request());
+      assertEquals(List.of(x.label(), x.accepted(), x.previews(), x.delivered()),
+          List.of(y.label(), y.accepted(), y.previews(), y.delivered()));
+      assertSameEvent(x.latest(), y.latest());
+      assertSameEvent(x.terminal(), y.terminal());
+    } else if (sent instanceof SampleEvent e) {
+      assertSameEvent(e, (SampleEvent) got);
     } else if (sent instanceof ModelRegistry.WeightsOffer a) {
       ModelRegistry.WeightsOffer b = (ModelRegistry.WeightsOffer) got;
       assertEquals(List.of(a.model(), a.origin(), a.trainStep(), a.description(), a.digest(), a.network(), a.names()),
@@ -224,11 +313,15 @@ class ClusterSerializationTest {
   void theListCoversEveryClusterMessage() {
     Set<String> declared = new TreeSet<>();
     for (Class<?> protocol : List.of(Sampler.Command.class, Coordinator.Command.class,
-        RequestSession.Command.class, ModelRegistry.Command.class)) {
+        RequestSession.Command.class, ModelRegistry.Command.class, RequestSession.Watch.class,
+        RequestSession.Admission.class, RequestSession.CancelReply.class, SampleEvent.class)) {
       for (Class<?> c : protocol.getPermittedSubclasses()) {
         if (ClusterMessage.class.isAssignableFrom(c)) declared.add(c.getName());
       }
     }
+    declared.add(RequestSession.Status.class.getName());
+    // Only the shard sends the stop message, on the session's own member.
+    assertFalse(ClusterMessage.class.isAssignableFrom(RequestSession.HandOff.class));
     Set<String> tested = new TreeSet<>();
     for (ClusterMessage m : messages()) tested.add(m.getClass().getName());
     assertEquals(declared, tested);

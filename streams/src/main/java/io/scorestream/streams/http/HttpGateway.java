@@ -41,8 +41,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * <ul>
  *   <li>{@code POST /v1/samples} ({@code SampleRequest}) -> 202 {@code SampleAccepted} with a Location header;
  *       400 naming the field; 413 past max-body-bytes; 415 unless application/json; 429 OVERLOADED with
- *       Retry-After (seconds); 503 when no sampler runs. The gateway runs the request itself and keeps its state,
- *       so its events and result can be read after the POST.</li>
+ *       Retry-After (seconds); 503 when no sampler runs. The request runs in its session ({@code RequestSession}),
+ *       which keeps its state for {@code retention.ttl} after its end, so its events and result can be read after
+ *       the POST, through this member or (in a cluster) any other.</li>
  *   <li>{@code GET /v1/samples/{id}/events}: WebSocket (upgrade) or server-sent events (Accept:
  *       text/event-stream), one {@code EventJson} per message: the state so far, then previews (conflated per
  *       subscriber: a slow one gets the latest and never slows the sampler), then the terminal event; then the
@@ -84,16 +85,14 @@ public final class HttpGateway implements AutoCloseable {
   private final ScoreStream api;
   private final HttpSettings settings;
   private final Tcp.ServerBinding binding;
-  private final ActorRef<RequestBoard.Command> board;
   private final SharedKillSwitch connections;
   private final ConnectionStats stats;
 
   private HttpGateway(ScoreStream api, HttpSettings settings, Tcp.ServerBinding binding,
-                      ActorRef<RequestBoard.Command> board, SharedKillSwitch connections, ConnectionStats stats) {
+                      SharedKillSwitch connections, ConnectionStats stats) {
     this.api = api;
     this.settings = settings;
     this.binding = binding;
-    this.board = board;
     this.connections = connections;
     this.stats = stats;
   }
@@ -114,11 +113,8 @@ public final class HttpGateway implements AutoCloseable {
     String nodeSde = api.sde().kind().name().toLowerCase(Locale.ROOT);
     ActorSystem<?> system = api.system();
     long id = GATEWAYS.incrementAndGet();
-    ActorRef<RequestBoard.Command> board = system.systemActorOf(RequestBoard.create(api, settings,
-            RequestBoard.region(api, settings)),
-        "http-requests-" + id, Props.empty());
     ConnectionStats stats = new ConnectionStats();
-    HttpRoutes routes = new HttpRoutes(api, settings, board, nodeSde, stats);
+    HttpRoutes routes = new HttpRoutes(api, settings, nodeSde, stats);
     // WebSocket pings on idle event streams (a queued request may be silent for long), so neither the server's
     // idle timeout nor a proxy closes them.
     ServerSettings server = ServerSettings.create(Adapter.toClassic(system));
@@ -152,10 +148,7 @@ public final class HttpGateway implements AutoCloseable {
               }), mat);
         }))
         .run(mat)
-        .whenComplete((b, e) -> {
-          if (e != null) board.tell(RequestBoard.Stop.INSTANCE);
-        })
-        .thenApply(b -> new HttpGateway(api, settings, b, board, kill, stats));
+        .thenApply(b -> new HttpGateway(api, settings, b, kill, stats));
   }
 
   private static scala.concurrent.duration.FiniteDuration scala(Duration d) {
@@ -191,20 +184,17 @@ public final class HttpGateway implements AutoCloseable {
 
   /** What the gateway knows of request id (the body of {@code GET /v1/samples/{id}}); empty when unknown. */
   public CompletionStage<Optional<SampleStatus>> sampleStatus(String id) {
-    return AskPattern.<RequestBoard.Command, RequestView.Status>ask(board, replyTo -> new RequestBoard.Get(id, replyTo),
-        settings.askTimeout(), api.system().scheduler()).thenApply(RequestView.Status::optional);
+    return api.lookup(id).thenApply(s -> s.map(StatusViews::sample));
   }
 
   /**
-   * Unbinds, gives open connections a short grace, cuts the rest, and stops the gateway's actors; requests still
-   * running that were submitted through this gateway are then cancelled at the node (their sessions lose their
-   * subscriber).
+   * Unbinds, gives open connections a short grace and cuts the rest (their event streams end); requests started
+   * through this gateway run on in their sessions, which belong to the node.
    */
   public CompletionStage<Done> stop() {
     return binding.unbind().thenCompose(u -> awaitDrained(System.nanoTime() + CLOSE_GRACE.toNanos()))
         .thenApply(d -> {
           connections.shutdown();
-          board.tell(RequestBoard.Stop.INSTANCE);
           return Done.getInstance();
         });
   }

@@ -40,6 +40,8 @@ import io.scorestream.actors.Coordinator;
 import io.scorestream.actors.ErrorCode;
 import io.scorestream.actors.GenerateRequest;
 import io.scorestream.actors.ModelRegistry;
+import io.scorestream.actors.RequestSession;
+import io.scorestream.actors.SessionDirectory;
 import io.scorestream.actors.SampleEvent;
 import io.scorestream.actors.ScoreStream;
 import io.scorestream.actors.ScoreStreamNode;
@@ -71,8 +73,8 @@ import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
 /**
- * The routes of the HTTP gateway (see {@link HttpGateway} for the list). Request state lives in the
- * {@link RequestBoard}'s actors; the routes parse, validate, ask, and stream. Every error answer is an
+ * The routes of the HTTP gateway (see {@link HttpGateway} for the list). Request state lives in each request's
+ * {@link RequestSession}, reached by id through {@link ScoreStream}; the routes parse, validate, ask, and stream. Every error answer is an
  * {@link ErrorBody} JSON document; 4xx answers for a request's content are counted for /metrics. Built once per
  * gateway; the route it returns is safe for concurrent requests.
  */
@@ -81,7 +83,6 @@ final class HttpRoutes extends AllDirectives {
 
   private final ScoreStream api;
   private final HttpSettings settings;
-  private final ActorRef<RequestBoard.Command> board;
   private final String nodeSde;
   private final ActorSystem<?> system;
   private final Materializer materializer;
@@ -91,12 +92,10 @@ final class HttpRoutes extends AllDirectives {
 
   private final ConnectionStats connections;
 
-  HttpRoutes(ScoreStream api, HttpSettings settings, ActorRef<RequestBoard.Command> board, String nodeSde,
-             ConnectionStats connections) {
+  HttpRoutes(ScoreStream api, HttpSettings settings, String nodeSde, ConnectionStats connections) {
     this.connections = connections;
     this.api = api;
     this.settings = settings;
-    this.board = board;
     this.nodeSde = nodeSde;
     this.system = api.system();
     this.materializer = Materializer.matFromSystem(system);
@@ -141,27 +140,26 @@ final class HttpRoutes extends AllDirectives {
         } catch (JsonShapeException e) {
           return error(StatusCodes.BAD_REQUEST, e.toBody());
         }
-        CompletionStage<RequestView.Admission> admission = AskPattern.<RequestBoard.Command, RequestView.Admission>ask(
-                board, replyTo -> new RequestBoard.Submit(r, sampler, replyTo), settings.askTimeout(),
-                system.scheduler())
+        CompletionStage<RequestSession.Admission> admission = api.start(r, sampler, settings.retentionTtl(),
+                settings.retentionMaxFinished())
             .whenComplete((a, e) -> {
               // The client gets 503 and no id: a request admitted after all must not run unseen.
-              if (e != null) board.tell(new RequestBoard.Cancel(r.requestId(), system.ignoreRef()));
+              if (e != null) api.cancel(r.requestId());
             });
         return onSuccess(admission, a -> admitted(r, a));
       });
     }));
   }
 
-  private Route admitted(GenerateRequest r, RequestView.Admission admission) {
-    if (admission instanceof RequestView.Admitted a) {
+  private Route admitted(GenerateRequest r, RequestSession.Admission admission) {
+    if (admission instanceof RequestSession.Admission.Admitted a) {
       String id = r.requestId();
       String status = "/v1/samples/" + id;
       SampleAccepted body = new SampleAccepted(id, r.seed(), a.accepted().chains(), a.accepted().queuePosition(),
           JsonEvents.millis(a.accepted().eta()), status, status + "/events");
       return respondWithHeader(Location.create(status), () -> json(StatusCodes.ACCEPTED, body));
     }
-    SampleEvent.Rejected rejected = ((RequestView.Refused) admission).rejected();
+    SampleEvent.Rejected rejected = ((RequestSession.Admission.Refused) admission).rejected();
     String field = rejected.code() == ErrorCode.INVALID_ARGUMENT ? SampleRequests.fieldOf(rejected.message()) : null;
     // The node speaks of its own names (a deadline, not deadlineMs): lead with the JSON field's.
     String message = field == null || rejected.message().startsWith(field + " ") ? rejected.message()
@@ -183,20 +181,17 @@ final class HttpRoutes extends AllDirectives {
   // ---- GET and DELETE /v1/samples/{id} ----
 
   private Route sample(String id) {
-    CompletionStage<Optional<SampleStatus>> status = AskPattern.<RequestBoard.Command, RequestView.Status>ask(board,
-        replyTo -> new RequestBoard.Get(id, replyTo), settings.askTimeout(), system.scheduler())
-        .thenApply(RequestView.Status::optional);
+    CompletionStage<Optional<SampleStatus>> status = api.lookup(id).thenApply(s -> s.map(StatusViews::sample));
     return onSuccess(status, s -> s.isPresent() ? json(StatusCodes.OK, s.get()) : notFound(id));
   }
 
   private Route cancel(String id) {
-    CompletionStage<RequestView.CancelReply> reply = AskPattern.ask(board,
-        replyTo -> new RequestBoard.Cancel(id, replyTo), settings.askTimeout(), system.scheduler());
+    CompletionStage<RequestSession.CancelReply> reply = api.cancelRequest(id);
     return onSuccess(reply, r -> {
-      if (r instanceof RequestView.Cancelling c) {
+      if (r instanceof RequestSession.CancelReply.Cancelling c) {
         return json(StatusCodes.ACCEPTED, new CancelAccepted(c.id(), "cancelling"));
       }
-      if (r instanceof RequestView.AlreadyFinished f) {
+      if (r instanceof RequestSession.CancelReply.AlreadyFinished f) {
         return error(StatusCodes.CONFLICT, "ALREADY_FINISHED", null,
             "request " + f.id() + " already ended: " + f.state());
       }
@@ -214,9 +209,7 @@ final class HttpRoutes extends AllDirectives {
             "preview must be float or " + EIGHT_BIT + ", got " + form);
       }
       boolean eightBit = form.equals(EIGHT_BIT);
-      CompletionStage<Optional<SampleStatus>> known = AskPattern.<RequestBoard.Command, RequestView.Status>ask(board,
-          replyTo -> new RequestBoard.Get(id, replyTo), settings.askTimeout(), system.scheduler())
-          .thenApply(RequestView.Status::optional);
+      CompletionStage<Optional<RequestSession.Snapshot>> known = api.lookup(id);
       return onSuccess(known, s -> s.isEmpty() ? notFound(id) : sameOrigin(() -> concat(
           extractWebSocketUpgrade(upgrade -> complete(upgrade.handleMessagesWith(webSocket(id, eightBit)))),
           extractRequest(request -> acceptsEventStream(request)
@@ -231,24 +224,13 @@ final class HttpRoutes extends AllDirectives {
   static final String EIGHT_BIT = "8bit";
 
   /**
-   * The events of request id for one subscriber: the request's state so far, then its events, ending after the
-   * terminal one. The subscriber's buffer drops its oldest entries when full, so a slow connection gets the latest
-   * preview and the terminal event; the view never waits for it.
+   * The events of request id for one subscriber: Accepted, the latest preview, then its events, ending after the
+   * terminal one. The request's session conflates this subscriber's previews while its connection is busy (beyond
+   * {@code subscriber-buffer} events in flight), so a slow connection gets the latest preview and the terminal
+   * event, and nothing waits for it.
    */
-  private Source<SampleEvent, NotUsed> subscription(String id, RequestView.Transport transport) {
-    return ActorSource.<RequestView.Outbound>actorRef(o -> o == RequestView.Gone.INSTANCE, o -> Optional.empty(),
-            settings.subscriberBuffer(), OverflowStrategy.dropHead())
-        .watchTermination((ref, done) -> {
-          board.tell(new RequestBoard.Subscribe(id, ref, transport));
-          done.whenComplete((d, e) -> board.tell(new RequestBoard.Unsubscribe(id, ref)));
-          return NotUsed.notUsed();
-        })
-        .map(o -> ((RequestView.Deliver) o).event())
-        .takeWhile(e -> !e.terminal(), true)
-        .map(e -> {
-          if (e instanceof SampleEvent.Preview) board.tell(new RequestBoard.Delivered(id, transport));
-          return e;
-        });
+  private Source<SampleEvent, NotUsed> subscription(String id, String channel) {
+    return api.follow(id, channel).buffer(settings.subscriberBuffer(), OverflowStrategy.backpressure());
   }
 
   private Flow<Message, Message, NotUsed> webSocket(String id, boolean eightBit) {
@@ -257,13 +239,13 @@ final class HttpRoutes extends AllDirectives {
       if (m.isText()) m.asTextMessage().getStreamedText().runWith(Sink.ignore(), materializer);
       else m.asBinaryMessage().getStreamedData().runWith(Sink.ignore(), materializer);
     });
-    Source<Message, NotUsed> out = subscription(id, RequestView.Transport.WEBSOCKET)
+    Source<Message, NotUsed> out = subscription(id, "websocket")
         .map(e -> TextMessage.create(Json.write(JsonEvents.of(e, eightBit))));
     return Flow.fromSinkAndSourceCoupled(in, out);
   }
 
   private Source<ServerSentEvent, NotUsed> serverSentEvents(String id, boolean eightBit) {
-    return subscription(id, RequestView.Transport.SSE)
+    return subscription(id, "sse")
         .map(e -> {
           EventJson j = JsonEvents.of(e, eightBit);
           return ServerSentEvent.create(Json.write(j), j.type());
@@ -335,13 +317,12 @@ final class HttpRoutes extends AllDirectives {
     });
   }
 
-  /** The node's status, its model versions and the board's counts, asked for together. */
+  /** The node's status, its model versions and its session directory's counts, asked for together. */
   private record NodeSnapshot(Coordinator.NodeStatus status, ModelRegistry.Versions versions,
-                              RequestBoard.Counts counts) {}
+                              SessionDirectory.Counts counts) {}
 
   private CompletionStage<NodeSnapshot> snapshot() {
-    CompletionStage<RequestBoard.Counts> counts =
-        AskPattern.ask(board, RequestBoard.GetCounts::new, settings.askTimeout(), system.scheduler());
+    CompletionStage<SessionDirectory.Counts> counts = api.sessions();
     CompletionStage<ModelRegistry.Versions> versions = api.versions();
     return api.status().thenCompose(s -> versions.thenCombine(counts, (v, c) -> new NodeSnapshot(s, v, c)));
   }

@@ -20,7 +20,8 @@ import java.util.List;
  * @param retentionTtl         how long a finished request stays readable (status, result, late subscribers)
  * @param retentionMaxFinished most finished requests kept; past it the oldest is forgotten first
  * @param askTimeout           how long a route waits for the node or the gateway's actors
- * @param subscriberBuffer     events buffered per subscriber; past it the oldest previews are dropped
+ * @param subscriberBuffer     events in flight per subscriber between its request's session and its connection;
+ *                             past it the session conflates that subscriber's previews
  * @param streamKeepAlive      an idle event stream gets a keep-alive this often (SSE comment, WebSocket ping)
  * @param maxConnections       open connections at most; one more is answered 503 and closed at once
  * @param headerTimeout        a new connection must complete its first request's header within this, or is closed

@@ -3,6 +3,7 @@ package io.scorestream.streams.http;
 import io.scorestream.actors.Coordinator;
 import io.scorestream.actors.ModelRegistry;
 import io.scorestream.actors.RequestLatencies;
+import io.scorestream.actors.SessionDirectory;
 import io.scorestream.model.memory.NativeMemory;
 import java.util.Locale;
 import java.util.Optional;
@@ -31,7 +32,7 @@ final class PrometheusMetrics {
    * @param memory      the process's memory (resident set, heap, libnd4j buffers)
    */
   record Inputs(Coordinator.NodeStatus status, Optional<ModelRegistry.ModelVersion> model,
-                RequestLatencies.Snapshot latencies, RequestBoard.Counts gateway, long badRequests,
+                RequestLatencies.Snapshot latencies, SessionDirectory.Counts gateway, long badRequests,
                 ConnectionStats.Snapshot connections, NativeMemory.Snapshot memory) {}
 
   private long lastNanos = Long.MIN_VALUE;
@@ -104,14 +105,14 @@ final class PrometheusMetrics {
     counter(b, "requests_rejected_total", "Requests refused at admission (invalid or overloaded).", s.rejected());
     counter(b, "requests_ended_total", "Admitted requests that reached a terminal event.", s.ended());
 
-    RequestBoard.Counts g = in.gateway();
-    counter(b, "http_submitted_total", "Requests the HTTP gateway submitted to the node.", g.submitted());
+    SessionDirectory.Counts g = in.gateway();
+    counter(b, "http_submitted_total", "Requests started through this member's gateways and API.", g.submitted());
     counter(b, "http_bad_requests_total", "HTTP requests refused for their content, size or credentials.",
         in.badRequests());
-    gauge(b, "http_retained_requests", "Requests the HTTP gateway keeps (running, and finished within retention).",
+    gauge(b, "http_retained_requests", "Requests started through this member that it keeps (running, and finished within retention).",
         g.retained());
     gauge(b, "http_running_requests", "Retained requests that have not finished.", g.running());
-    gauge(b, "http_subscribers", "Open WebSocket and server-sent-event streams.", g.subscribers());
+    gauge(b, "http_subscribers", "Open event streams through this member (WebSocket, server-sent events, the API).", g.subscribers());
 
     ConnectionStats.Snapshot c = in.connections();
     gauge(b, "http_connections_open", "Open HTTP connections.", c.open());

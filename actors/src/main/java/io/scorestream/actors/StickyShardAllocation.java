@@ -1,4 +1,4 @@
-package io.scorestream.streams.http;
+package io.scorestream.actors;
 
 import akka.actor.ActorRef;
 import akka.cluster.sharding.ShardCoordinator;
@@ -9,12 +9,12 @@ import scala.collection.immutable.IndexedSeq;
 import scala.concurrent.Future;
 
 /**
- * Where the request views' shards live: a new shard goes to the gateway member holding the fewest (the one that
- * asked, on a tie), and a shard never moves while its member is up. A moved shard's views would be stopped and
+ * Where the request sessions' shards live: a new shard goes to the gateway member holding the fewest (the one that
+ * asked, on a tie), and a shard never moves while its member is up. A moved shard's sessions would be stopped and
  * started empty elsewhere, ending their running requests; sharding's default strategy moves shards to every member
  * that joins. Shards move only when their member leaves or is lost.
  */
-final class StickyShardAllocation extends ShardCoordinator.AbstractShardAllocationStrategy {
+public final class StickyShardAllocation extends ShardCoordinator.AbstractShardAllocationStrategy {
 
   @Override
   public Future<ActorRef> allocateShard(ActorRef requester, String shardId,

@@ -1,0 +1,274 @@
+package io.scorestream.actors;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.Behavior;
+import akka.actor.typed.javadsl.AbstractBehavior;
+import akka.actor.typed.javadsl.ActorContext;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.actor.typed.javadsl.Receive;
+import akka.cluster.sharding.typed.ShardingEnvelope;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+
+/**
+ * A member's index of request sessions ({@link RequestSession}), behind {@link ScoreStream}: it holds no request's
+ * state, only where each session is. On a lone node the sessions are its children, found by request id. In a cluster
+ * they are sharded entities, and every start, read, subscription, acknowledgement and cancellation goes through the
+ * shard region, so any member reaches any request. It watches the sessions its subscribers follow: if one is lost with
+ * its member before it ended, their streams end with Failed UNAVAILABLE rather than wait forever.
+ *
+ * <p>It bounds what is retained of the requests started here: past a start's {@code maxFinished} finished ones, the
+ * oldest is evicted (each session also stops after its retention). Running requests are never evicted; the
+ * coordinators' admission queues bound them. It records the latencies of the requests started here. State is
+ * confined to the actor.
+ */
+public final class SessionDirectory extends AbstractBehavior<SessionDirectory.Command> {
+
+  public sealed interface Command
+      permits Start, Subscribe, Acked, Unsubscribe, Get, Cancel, GetCounts, Stop, Watched, SessionStopped {}
+
+  /**
+   * Starts request (its id and seed set) in a new session; admission (or null) is told Admitted or Refused.
+   *
+   * @param retention   how long the session stays readable after its end (zero: until its subscribers took it)
+   * @param maxFinished most finished requests started here that stay readable
+   * @param owner       the subscription that owns the request (subscribed before it is submitted), or null
+   */
+  public record Start(GenerateRequest request, String label, Duration retention, int maxFinished,
+                      ActorRef<RequestSession.Admission> admission, Subscribe owner) implements Command {}
+
+  /**
+   * Subscribes an actor source (whose ack message is {@link Acked}(id, key)) to request id; end completes with
+   * Failed when the session is lost, or empty when the id is unknown.
+   */
+  public record Subscribe(String id, ActorRef<SampleEvent> subscriber, String key, String channel, boolean owner,
+                          CompletableFuture<Optional<SampleEvent>> end) implements Command {}
+
+  /** A subscriber of request id took its last event (the ack message of its actor source). */
+  public record Acked(String id, String key) implements Command {}
+
+  /** A subscriber's stream ended. */
+  public record Unsubscribe(String id, String key) implements Command {}
+
+  /** Reads request id. */
+  public record Get(String id, ActorRef<RequestSession.Status> replyTo) implements Command {}
+
+  /** Cancels request id. */
+  public record Cancel(String id, ActorRef<RequestSession.CancelReply> replyTo) implements Command {}
+
+  public record GetCounts(ActorRef<Counts> replyTo) implements Command {}
+
+  /**
+   * What the directory holds.
+   *
+   * @param retained    requests started here with a session (running and finished)
+   * @param running     of those, not finished
+   * @param subscribers open event streams through this directory
+   * @param submitted   requests started here since it started (admitted or not)
+   */
+  public record Counts(int retained, int running, int subscribers, long submitted) {}
+
+  /** Stops the directory (the facade is closing; sessions run on). */
+  public enum Stop implements Command { INSTANCE }
+
+  private record Watched(RequestSession.Watch watch) implements Command {}
+
+  private record SessionStopped(String id, ActorRef<RequestSession.Command> session) implements Command {}
+
+  static Behavior<Command> create(ActorRef<ShardingEnvelope<RequestSession.Command>> region,
+                                  Function<GenerateRequest, ActorRef<Coordinator.Command>> coordinators,
+                                  Duration linger, RequestLatencies latencies) {
+    return Behaviors.setup(ctx -> new SessionDirectory(ctx, region, coordinators, linger, latencies));
+  }
+
+  private final ActorRef<ShardingEnvelope<RequestSession.Command>> region;
+  private final Function<GenerateRequest, ActorRef<Coordinator.Command>> coordinators;
+  private final Duration linger;
+  private final RequestLatencies latencies;
+  private final ActorRef<RequestSession.Watch> watchAdapter;
+  /** Lone node: every session by request id. */
+  private final Map<String, ActorRef<RequestSession.Command>> children = new HashMap<>();
+  /** Requests started here that still have a session, with their bound on finished ones. */
+  private final Map<String, Integer> retained = new LinkedHashMap<>();
+  /** Finished requests started here, oldest first: the eviction order. */
+  private final LinkedHashSet<String> finished = new LinkedHashSet<>();
+  /** Open subscriptions by request id, each with the future that ends it early. */
+  private final Map<String, Map<String, CompletableFuture<Optional<SampleEvent>>>> following = new HashMap<>();
+  /** Followed requests that have ended (their streams end by their terminal event). */
+  private final Set<String> ended = new HashSet<>();
+  private final Set<ActorRef<RequestSession.Command>> watched = new HashSet<>();
+  private long submitted;
+  private long sessions;
+
+  private SessionDirectory(ActorContext<Command> ctx, ActorRef<ShardingEnvelope<RequestSession.Command>> region,
+                           Function<GenerateRequest, ActorRef<Coordinator.Command>> coordinators, Duration linger,
+                           RequestLatencies latencies) {
+    super(ctx);
+    this.region = region;
+    this.coordinators = coordinators;
+    this.linger = linger;
+    this.latencies = latencies;
+    this.watchAdapter = ctx.messageAdapter(RequestSession.Watch.class, Watched::new);
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(Start.class, this::onStart)
+        .onMessage(Subscribe.class, this::onSubscribe)
+        .onMessage(Acked.class, a -> {
+          toSession(a.id(), new RequestSession.Ack(a.key()));
+          return this;
+        })
+        .onMessage(Unsubscribe.class, this::onUnsubscribe)
+        .onMessage(Get.class, g -> {
+          if (!toSession(g.id(), new RequestSession.Get(g.replyTo()))) g.replyTo().tell(new RequestSession.Status(null));
+          return this;
+        })
+        .onMessage(Cancel.class, c -> {
+          if (!toSession(c.id(), new RequestSession.Cancel(c.replyTo()))) {
+            c.replyTo().tell(RequestSession.CancelReply.NotFound.INSTANCE);
+          }
+          return this;
+        })
+        .onMessage(GetCounts.class, this::onGetCounts)
+        .onMessageEquals(Stop.INSTANCE, Behaviors::stopped)
+        .onMessage(Watched.class, this::onWatched)
+        .onMessage(SessionStopped.class, this::onSessionStopped)
+        .build();
+  }
+
+  /** Sends c to the session of request id: through sharding, or to the child; false if there is no such child. */
+  private boolean toSession(String id, RequestSession.Command c) {
+    if (region != null) {
+      region.tell(new ShardingEnvelope<>(id, c));
+      return true;
+    }
+    ActorRef<RequestSession.Command> session = children.get(id);
+    if (session == null) return false;
+    session.tell(c);
+    return true;
+  }
+
+  private Behavior<Command> onStart(Start s) {
+    String id = s.request().requestId();
+    submitted++;
+    RequestSession.Subscribe owner = null;
+    if (s.owner() != null) {
+      Subscribe o = s.owner();
+      following.computeIfAbsent(id, k -> new HashMap<>()).put(o.key(), o.end());
+      owner = new RequestSession.Subscribe(o.subscriber(), o.key(), o.channel(), true, watchAdapter);
+    }
+    RequestSession.Start start = new RequestSession.Start(s.request(), s.label(), s.retention(), s.admission(),
+        watchAdapter, owner);
+    if (region == null && !children.containsKey(id)) {
+      ActorRef<RequestSession.Command> session = getContext().spawn(RequestSession.create(start, coordinators, linger),
+          "session-" + ++sessions);
+      children.put(id, session);
+      watch(id, session);
+    } else {
+      toSession(id, start);
+    }
+    retained.putIfAbsent(id, s.maxFinished());
+    return this;
+  }
+
+  private Behavior<Command> onSubscribe(Subscribe s) {
+    boolean sent = toSession(s.id(), new RequestSession.Subscribe(s.subscriber(), s.key(), s.channel(), s.owner(),
+        watchAdapter));
+    if (!sent) {
+      s.end().complete(Optional.empty());
+      return this;
+    }
+    following.computeIfAbsent(s.id(), k -> new HashMap<>()).put(s.key(), s.end());
+    return this;
+  }
+
+  private Behavior<Command> onUnsubscribe(Unsubscribe u) {
+    Map<String, CompletableFuture<Optional<SampleEvent>>> subs = following.get(u.id());
+    if (subs != null && subs.remove(u.key()) != null && subs.isEmpty()) {
+      following.remove(u.id());
+      if (!retained.containsKey(u.id())) ended.remove(u.id());
+    }
+    toSession(u.id(), new RequestSession.Unsubscribe(u.key()));
+    return this;
+  }
+
+  private Behavior<Command> onWatched(Watched w) {
+    if (w.watch() instanceof RequestSession.Hosted h) {
+      if (h.session() == null) {
+        // An id no session holds: that subscription ends empty.
+        Map<String, CompletableFuture<Optional<SampleEvent>>> subs = following.get(h.id());
+        CompletableFuture<Optional<SampleEvent>> end = subs == null ? null : subs.remove(h.key());
+        if (end != null) end.complete(Optional.empty());
+        if (subs != null && subs.isEmpty()) following.remove(h.id());
+      } else if (following.containsKey(h.id()) || retained.containsKey(h.id())) {
+        watch(h.id(), h.session());
+      }
+    } else if (w.watch() instanceof RequestSession.Finished f) {
+      onFinished(f);
+    }
+    return this;
+  }
+
+  private void watch(String id, ActorRef<RequestSession.Command> session) {
+    if (watched.add(session)) getContext().watchWith(session, new SessionStopped(id, session));
+  }
+
+  private void onFinished(RequestSession.Finished f) {
+    String id = f.id();
+    if (following.containsKey(id)) ended.add(id);
+    Integer bound = retained.get(id);
+    if (bound == null || finished.contains(id)) return;
+    if (f.firstPreviewNanos() >= 0) latencies.recordFirstPreview(f.firstPreviewNanos());
+    if (f.resultNanos() >= 0) latencies.recordResult(f.resultNanos());
+    if (bound == 0) {
+      // Kept until its subscribers took its end: the session stops itself.
+      retained.remove(id);
+      return;
+    }
+    finished.add(id);
+    for (Iterator<String> it = finished.iterator(); finished.size() > bound; ) {
+      String oldest = it.next();
+      it.remove();
+      retained.remove(oldest);
+      toSession(oldest, RequestSession.Evict.INSTANCE);
+    }
+  }
+
+  /**
+   * A session stopped: after its end its subscribers have had their terminal event; if it had not ended, it was lost
+   * (with its member, or by a failure), and their streams end with Failed rather than wait forever.
+   */
+  private Behavior<Command> onSessionStopped(SessionStopped s) {
+    watched.remove(s.session());
+    String id = s.id();
+    if (children.get(id) == s.session()) children.remove(id);
+    boolean wasEnded = ended.remove(id) || finished.contains(id);
+    // Gone for good (a session lost before its end counts as ended here).
+    retained.remove(id);
+    finished.remove(id);
+    Map<String, CompletableFuture<Optional<SampleEvent>>> subs = following.remove(id);
+    if (subs == null || wasEnded) return this;
+    SampleEvent.Failed failed = new SampleEvent.Failed(id, region != null ? ErrorCode.UNAVAILABLE : ErrorCode.INTERNAL,
+        region != null ? "the member that held request " + id + " was lost; its outcome is unknown"
+            : "the session of request " + id + " stopped before its end");
+    for (CompletableFuture<Optional<SampleEvent>> end : subs.values()) end.complete(Optional.of(failed));
+    return this;
+  }
+
+  private Behavior<Command> onGetCounts(GetCounts g) {
+    int subscribers = following.values().stream().mapToInt(Map::size).sum();
+    g.replyTo().tell(new Counts(retained.size(), retained.size() - finished.size(), subscribers, submitted));
+    return this;
+  }
+}
