@@ -205,7 +205,7 @@ public final class RequestSession extends AbstractBehavior<RequestSession.Comman
   static Behavior<Command> create(Start start, Function<GenerateRequest, ActorRef<Coordinator.Command>> coordinators,
                                   Duration linger) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new RequestSession(ctx, timers, start, coordinators,
-        linger, null)));
+        linger, null, null)));
   }
 
   /**
@@ -220,7 +220,7 @@ public final class RequestSession extends AbstractBehavior<RequestSession.Comman
     EntityRef<Command> again = ClusterSharding.get(system).entityRefFor(TYPE_KEY, id);
     return Behaviors.setup(ctx -> Behaviors.receive(Command.class)
         .onMessage(Start.class, start -> Behaviors.withTimers(timers ->
-            new RequestSession(ctx, timers, start, coordinators, linger, shard)))
+            new RequestSession(ctx, timers, start, coordinators, linger, shard, again)))
         .onMessage(Get.class, g -> {
           g.replyTo().tell(new Status(null));
           return stopping(ctx, shard, again);
@@ -247,6 +247,9 @@ public final class RequestSession extends AbstractBehavior<RequestSession.Comman
     shard.tell(new ClusterSharding.Passivate<>(ctx.getSelf()));
     return Behaviors.receive(Command.class)
         .onMessageEquals(HandOff.INSTANCE, Behaviors::stopped)
+        // A subscriber's late acknowledgement or goodbye concerns this session only.
+        .onMessage(Ack.class, m -> Behaviors.same())
+        .onMessage(Unsubscribe.class, m -> Behaviors.same())
         .onAnyMessage(m -> {
           again.tell(m);
           return Behaviors.same();
@@ -280,6 +283,7 @@ public final class RequestSession extends AbstractBehavior<RequestSession.Comman
   private final Duration linger;
   private final ActorRef<Coordinator.Command> coordinator;
   private final ActorRef<ClusterSharding.ShardCommand> shard;
+  private final EntityRef<Command> again;
   private ActorRef<Admission> admission;
   private final Set<ActorRef<Watch>> watchers = new HashSet<>();
   private final Map<String, Subscriber> subscribers = new LinkedHashMap<>();
@@ -308,13 +312,13 @@ public final class RequestSession extends AbstractBehavior<RequestSession.Comman
   private long networkCalls;
   private SampleEvent.Accepted accepted;
   private SampleEvent terminal;
-  private boolean stopping;
   private boolean evicted;
 
   private RequestSession(ActorContext<Command> ctx, TimerScheduler<Command> timers, Start start,
                          Function<GenerateRequest, ActorRef<Coordinator.Command>> coordinators, Duration linger,
-                         ActorRef<ClusterSharding.ShardCommand> shard) {
+                         ActorRef<ClusterSharding.ShardCommand> shard, EntityRef<Command> again) {
     super(ctx);
+    this.again = again;
     this.timers = timers;
     this.request = start.request();
     this.label = start.label();
@@ -351,19 +355,20 @@ public final class RequestSession extends AbstractBehavior<RequestSession.Comman
         .onMessage(SlicePreview.class, this::onSlicePreview)
         .onMessage(SliceCompleted.class, this::onSliceCompleted)
         .onMessage(SliceFailed.class, this::onSliceFailed)
-        .onMessageEquals(Expire.INSTANCE, this::stop)
+        .onMessageEquals(Expire.INSTANCE, this::onExpire)
         .onMessageEquals(Evict.INSTANCE, this::onEvict)
         .onMessageEquals(HandOff.INSTANCE, this::onHandOff)
         .onSignal(PostStop.class, signal -> onPostStop())
         .build();
   }
 
-  /** Stops: asks the shard to passivate this entity (messages meanwhile go to a fresh one), or stops at once. */
+  /**
+   * Stops: asks the shard to passivate this entity and passes what still reaches it to a fresh one (a request id
+   * used again after its end starts anew), or stops at once.
+   */
   private Behavior<Command> stop() {
     if (shard == null) return Behaviors.stopped();
-    if (!stopping) shard.tell(new ClusterSharding.Passivate<>(getContext().getSelf()));
-    stopping = true;
-    return this;
+    return stopping(getContext(), shard, again);
   }
 
   /** Forgotten by its directory: stops once it has ended and no subscriber still waits for the end. */
@@ -431,25 +436,36 @@ public final class RequestSession extends AbstractBehavior<RequestSession.Comman
     return this;
   }
 
-  /** Another start with this id (only possible with a chosen id): refused; this request runs on. */
+  /**
+   * Another start with this id (only possible with a chosen id) while this request runs or is retained: refused,
+   * to its admission, its owner and its watcher; this request runs on.
+   */
   private Behavior<Command> onStartAgain(Start s) {
-    if (s.admission() != null) {
-      s.admission().tell(new Admission.Refused(new SampleEvent.Rejected(request.requestId(),
-          ErrorCode.INVALID_ARGUMENT, "a request with id '" + request.requestId() + "' already exists", null)));
-    }
+    SampleEvent.Rejected refused = new SampleEvent.Rejected(request.requestId(), ErrorCode.INVALID_ARGUMENT,
+        "a request with id '" + request.requestId() + "' already exists", null);
+    if (s.admission() != null) s.admission().tell(new Admission.Refused(refused));
+    // The owner's source has been sent nothing yet: it takes this event at once.
+    if (s.owner() != null) s.owner().subscriber().tell(refused);
+    if (s.watcher() != null) s.watcher().tell(new Hosted(request.requestId(), null, null));
     return this;
   }
 
+  /**
+   * The member is leaving: a running request is cancelled and ends UNAVAILABLE. Its watchers are not told it
+   * finished: they see the session stop before its end and fail what this session could not tell itself.
+   */
   private Behavior<Command> onHandOff() {
     if (terminal == null) {
       if (coordinator != null) {
         coordinator.tell(new Coordinator.Cancel(request.requestId(), "the member holding its session is leaving"));
       }
-      end(accepted == null
+      terminal = accepted == null
           ? new SampleEvent.Rejected(request.requestId(), ErrorCode.UNAVAILABLE,
               "the member holding this request is leaving", null)
           : new SampleEvent.Failed(request.requestId(), ErrorCode.UNAVAILABLE,
-              "the member holding this request left the cluster"), false);
+              "the member holding this request left the cluster");
+      if (admission != null && terminal instanceof SampleEvent.Rejected r) admission.tell(new Admission.Refused(r));
+      admission = null;
     }
     return Behaviors.stopped();
   }
@@ -534,12 +550,16 @@ public final class RequestSession extends AbstractBehavior<RequestSession.Comman
   }
 
   private Behavior<Command> onPostStop() {
-    // Stopped before a subscriber got the end (a failure, a shutdown, a hand-off): end its stream rather than leave
-    // it hanging. (If it still owes an ack, its source fails the stream instead, which also ends it.)
+    // Stopped before its end (a failure, its directory stopping): its chains are freed.
+    if (terminal == null && coordinator != null) {
+      coordinator.tell(new Coordinator.Cancel(request.requestId(), "the request session stopped"));
+    }
+    // A subscriber that has not been sent the end gets it (or Failed), if its source can take an event now; one that
+    // still owes an acknowledgement is ended by its directory, which sees this session stop before its end.
     SampleEvent last = terminal != null ? terminal
         : new SampleEvent.Failed(request.requestId(), ErrorCode.INTERNAL, "the request session stopped");
     for (Subscriber s : subscribers.values()) {
-      if (!s.terminalSent) s.ref.tell(last);
+      if (!s.terminalSent && !s.awaitingAck) s.ref.tell(last);
     }
     return this;
   }
@@ -556,18 +576,39 @@ public final class RequestSession extends AbstractBehavior<RequestSession.Comman
         event instanceof SampleEvent.Completed ? System.nanoTime() - startNanos : -1);
     watchers.forEach(w -> w.tell(f));
     subscribers.values().forEach(this::pump);
-    boolean untilTaken = retention.isZero() || event instanceof SampleEvent.Rejected;
-    if (untilTaken && subscribers.isEmpty()) {
-      timers.startSingleTimer(Expire.INSTANCE, Duration.ZERO);
+    if (untilTaken()) {
+      if (subscribers.isEmpty()) timers.startSingleTimer(Expire.INSTANCE, Duration.ZERO);
+      else lingerOnceSent();
     } else {
-      timers.startSingleTimer(Expire.INSTANCE, untilTaken ? linger : retention);
+      timers.startSingleTimer(Expire.INSTANCE, retention);
     }
+  }
+
+  /** Whether the session is kept only until its subscribers took its end (no retention, or a refusal). */
+  private boolean untilTaken() {
+    return retention.isZero() || terminal instanceof SampleEvent.Rejected;
+  }
+
+  /** Once every subscriber has been sent the end, waits at most linger for them to take it. */
+  private void lingerOnceSent() {
+    if (subscribers.values().stream().allMatch(x -> x.terminalSent)) {
+      timers.startSingleTimer(Expire.INSTANCE, linger);
+    }
+  }
+
+  /** Retention or linger is over: stops, unless a subscriber has not been sent the end yet (then it waits on). */
+  private Behavior<Command> onExpire() {
+    if (subscribers.values().stream().anyMatch(x -> !x.terminalSent)) {
+      timers.startSingleTimer(Expire.INSTANCE, linger);
+      return this;
+    }
+    return stop();
   }
 
   /**
    * Sends subscriber s its next event if it took the last one: Accepted, then the latest preview it has not seen,
-   * then the end (before which a preview goes only if it has seen none and the request completed: a fast request
-   * still shows one).
+   * then the end (before which a preview goes only if it has seen none: a fast request still shows one, and a late
+   * subscriber sees the request's last picture).
    */
   private void pump(Subscriber s) {
     if (s.awaitingAck || s.terminalSent) return;
@@ -576,7 +617,7 @@ public final class RequestSession extends AbstractBehavior<RequestSession.Comman
       next = accepted;
       s.acceptedSent = true;
     } else if (s.acceptedSent && previewSeq > s.previewSeen
-        && (terminal == null || (terminal instanceof SampleEvent.Completed && !s.previewSent))) {
+        && (terminal == null || !s.previewSent)) {
       next = latestPreview();
       s.previewSeen = previewSeq;
       s.previewSent = true;
@@ -584,6 +625,7 @@ public final class RequestSession extends AbstractBehavior<RequestSession.Comman
     } else if (terminal != null && (s.acceptedSent || terminal instanceof SampleEvent.Rejected)) {
       next = terminal;
       s.terminalSent = true;
+      if (untilTaken()) lingerOnceSent();
     }
     if (next != null) {
       s.awaitingAck = true;

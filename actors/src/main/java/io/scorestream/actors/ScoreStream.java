@@ -192,8 +192,13 @@ public final class ScoreStream implements AutoCloseable {
   private Source<SampleEvent, NotUsed> subscription(String id, String channel, GenerateRequest start) {
     String key = UUID.randomUUID().toString();
     java.util.concurrent.CompletableFuture<Optional<SampleEvent>> end = new java.util.concurrent.CompletableFuture<>();
+    // The session's events, one at a time. The directory ends the source (after the element it holds) when the
+    // session was lost or no session holds the id; its word, a Failed or nothing, then follows.
     Source<SampleEvent, NotUsed> events = ActorSource.<SampleEvent, SessionDirectory.Command>actorRefWithBackpressure(
-            directory, new SessionDirectory.Acked(id, key), e -> Optional.empty(), e -> Optional.empty())
+            directory, new SessionDirectory.Acked(id, key),
+            e -> e == SessionDirectory.ENDED ? Optional.of(akka.stream.CompletionStrategy.draining())
+                : Optional.empty(),
+            e -> Optional.empty())
         .mapMaterializedValue(ref -> {
           SessionDirectory.Subscribe subscribe = new SessionDirectory.Subscribe(id, ref, key, channel, start != null,
               end);
@@ -201,12 +206,16 @@ public final class ScoreStream implements AutoCloseable {
               : subscribe);
           return NotUsed.notUsed();
         });
-    Source<SampleEvent, NotUsed> lost = Source.completionStage(end)
-        .mapConcat(o -> o.<List<SampleEvent>>map(List::of).orElse(List.of()));
-    return events.merge(lost, true)
+    boolean[] sawEnd = new boolean[1];
+    return events.concat(Source.completionStage(end).mapConcat(o -> o.<List<SampleEvent>>map(List::of).orElse(List.of())))
         .takeWhile(e -> !e.terminal(), true)
+        .map(e -> {
+          // One stream's stages run one element at a time.
+          if (e.terminal()) sawEnd[0] = true;
+          return e;
+        })
         .watchTermination((m, done) -> {
-          done.whenComplete((d, e) -> directory.tell(new SessionDirectory.Unsubscribe(id, key)));
+          done.whenComplete((d, e) -> directory.tell(new SessionDirectory.Unsubscribe(id, key, !sawEnd[0])));
           return NotUsed.notUsed();
         });
   }

@@ -13,6 +13,7 @@ import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -34,7 +35,7 @@ import java.util.function.Function;
 public final class SessionDirectory extends AbstractBehavior<SessionDirectory.Command> {
 
   public sealed interface Command
-      permits Start, Subscribe, Acked, Unsubscribe, Get, Cancel, GetCounts, Stop, Watched, SessionStopped {}
+      permits Start, Subscribe, Acked, Unsubscribe, Get, Cancel, GetCounts, Stop, Watched, SessionStopped, EndLate {}
 
   /**
    * Starts request (its id and seed set) in a new session; admission (or null) is told Admitted or Refused.
@@ -56,8 +57,8 @@ public final class SessionDirectory extends AbstractBehavior<SessionDirectory.Co
   /** A subscriber of request id took its last event (the ack message of its actor source). */
   public record Acked(String id, String key) implements Command {}
 
-  /** A subscriber's stream ended. */
-  public record Unsubscribe(String id, String key) implements Command {}
+  /** A subscriber's stream ended; early: before its terminal event (the session is told to drop it). */
+  public record Unsubscribe(String id, String key, boolean early) implements Command {}
 
   /** Reads request id. */
   public record Get(String id, ActorRef<RequestSession.Status> replyTo) implements Command {}
@@ -77,12 +78,24 @@ public final class SessionDirectory extends AbstractBehavior<SessionDirectory.Co
    */
   public record Counts(int retained, int running, int subscribers, long submitted) {}
 
+  /**
+   * Told to a subscriber's source (on this member) to end it after the element it holds; the subscription's future
+   * then says why (a Failed, or nothing for an unknown id). Compared by identity, never sent to another member.
+   */
+  static final SampleEvent ENDED = new SampleEvent.Cancelled("", "the session directory ended this subscription");
+
   /** Stops the directory (the facade is closing; sessions run on). */
   public enum Stop implements Command { INSTANCE }
 
   private record Watched(RequestSession.Watch watch) implements Command {}
 
   private record SessionStopped(String id, ActorRef<RequestSession.Command> session) implements Command {}
+
+  /** Subscriptions of a session that stopped after its end, still open a grace period later. */
+  private record EndLate(java.util.Collection<Follower> followers) implements Command {}
+
+  /** How long a subscription may still wait, after its session stopped after its end, for that end to arrive. */
+  private static final Duration END_GRACE = Duration.ofSeconds(1);
 
   static Behavior<Command> create(ActorRef<ShardingEnvelope<RequestSession.Command>> region,
                                   Function<GenerateRequest, ActorRef<Coordinator.Command>> coordinators,
@@ -99,10 +112,22 @@ public final class SessionDirectory extends AbstractBehavior<SessionDirectory.Co
   private final Map<String, ActorRef<RequestSession.Command>> children = new HashMap<>();
   /** Requests started here that still have a session, with their bound on finished ones. */
   private final Map<String, Integer> retained = new LinkedHashMap<>();
+  /** Starts sent, by request id, with their bound: retained once the session confirms it took the start. */
+  private final Map<String, Integer> starting = new HashMap<>();
+  /** Lone node: requests whose session has ended but not stopped (a start of the same id replaces it). */
+  private final Set<String> over = new HashSet<>();
   /** Finished requests started here, oldest first: the eviction order. */
   private final LinkedHashSet<String> finished = new LinkedHashSet<>();
-  /** Open subscriptions by request id, each with the future that ends it early. */
-  private final Map<String, Map<String, CompletableFuture<Optional<SampleEvent>>>> following = new HashMap<>();
+  /** A subscription: its source, and the future that says why the directory ended it early. */
+  private record Follower(ActorRef<SampleEvent> source, CompletableFuture<Optional<SampleEvent>> end) {
+    void end(Optional<SampleEvent> why) {
+      end.complete(why);
+      source.tell(ENDED);
+    }
+  }
+
+  /** Open subscriptions by request id, by key. */
+  private final Map<String, Map<String, Follower>> following = new HashMap<>();
   /** Followed requests that have ended (their streams end by their terminal event). */
   private final Set<String> ended = new HashSet<>();
   private final Set<ActorRef<RequestSession.Command>> watched = new HashSet<>();
@@ -144,6 +169,11 @@ public final class SessionDirectory extends AbstractBehavior<SessionDirectory.Co
         .onMessageEquals(Stop.INSTANCE, Behaviors::stopped)
         .onMessage(Watched.class, this::onWatched)
         .onMessage(SessionStopped.class, this::onSessionStopped)
+        .onMessage(EndLate.class, e -> {
+          // Its end reached it, or it never reached the session (sent as the session stopped): end it either way.
+          e.followers().forEach(f -> f.end(Optional.empty()));
+          return this;
+        })
         .build();
   }
 
@@ -165,12 +195,19 @@ public final class SessionDirectory extends AbstractBehavior<SessionDirectory.Co
     RequestSession.Subscribe owner = null;
     if (s.owner() != null) {
       Subscribe o = s.owner();
-      following.computeIfAbsent(id, k -> new HashMap<>()).put(o.key(), o.end());
+      following.computeIfAbsent(id, k -> new HashMap<>()).put(o.key(), new Follower(o.subscriber(), o.end()));
       owner = new RequestSession.Subscribe(o.subscriber(), o.key(), o.channel(), true, watchAdapter);
     }
     RequestSession.Start start = new RequestSession.Start(s.request(), s.label(), s.retention(), s.admission(),
         watchAdapter, owner);
-    if (region == null && !children.containsKey(id)) {
+    starting.put(id, s.maxFinished());
+    if (region == null && (!children.containsKey(id) || over.contains(id))) {
+      // A fresh session; one that ended under this id is left to stop on its own.
+      over.remove(id);
+      if (children.containsKey(id)) {
+        retained.remove(id);
+        finished.remove(id);
+      }
       ActorRef<RequestSession.Command> session = getContext().spawn(RequestSession.create(start, coordinators, linger),
           "session-" + ++sessions);
       children.put(id, session);
@@ -178,38 +215,46 @@ public final class SessionDirectory extends AbstractBehavior<SessionDirectory.Co
     } else {
       toSession(id, start);
     }
-    retained.putIfAbsent(id, s.maxFinished());
     return this;
   }
 
   private Behavior<Command> onSubscribe(Subscribe s) {
     boolean sent = toSession(s.id(), new RequestSession.Subscribe(s.subscriber(), s.key(), s.channel(), s.owner(),
         watchAdapter));
+    Follower follower = new Follower(s.subscriber(), s.end());
     if (!sent) {
-      s.end().complete(Optional.empty());
+      follower.end(Optional.empty());
       return this;
     }
-    following.computeIfAbsent(s.id(), k -> new HashMap<>()).put(s.key(), s.end());
+    following.computeIfAbsent(s.id(), k -> new HashMap<>()).put(s.key(), follower);
     return this;
   }
 
   private Behavior<Command> onUnsubscribe(Unsubscribe u) {
-    Map<String, CompletableFuture<Optional<SampleEvent>>> subs = following.get(u.id());
+    Map<String, Follower> subs = following.get(u.id());
     if (subs != null && subs.remove(u.key()) != null && subs.isEmpty()) {
       following.remove(u.id());
       if (!retained.containsKey(u.id())) ended.remove(u.id());
     }
-    toSession(u.id(), new RequestSession.Unsubscribe(u.key()));
+    // After its end the session has let the subscriber go (and may have stopped): nothing to tell it.
+    if (u.early()) toSession(u.id(), new RequestSession.Unsubscribe(u.key()));
     return this;
   }
 
   private Behavior<Command> onWatched(Watched w) {
-    if (w.watch() instanceof RequestSession.Hosted h) {
+    if (w.watch() instanceof RequestSession.Hosted h && h.key() == null) {
+      // The answer to a start: the session took it, or refused it as a duplicate of a running or retained request.
+      Integer bound = starting.remove(h.id());
+      if (h.session() != null && bound != null) {
+        retained.putIfAbsent(h.id(), bound);
+        watch(h.id(), h.session());
+      }
+    } else if (w.watch() instanceof RequestSession.Hosted h) {
       if (h.session() == null) {
         // An id no session holds: that subscription ends empty.
-        Map<String, CompletableFuture<Optional<SampleEvent>>> subs = following.get(h.id());
-        CompletableFuture<Optional<SampleEvent>> end = subs == null ? null : subs.remove(h.key());
-        if (end != null) end.complete(Optional.empty());
+        Map<String, Follower> subs = following.get(h.id());
+        Follower f = subs == null ? null : subs.remove(h.key());
+        if (f != null) f.end(Optional.empty());
         if (subs != null && subs.isEmpty()) following.remove(h.id());
       } else if (following.containsKey(h.id()) || retained.containsKey(h.id())) {
         watch(h.id(), h.session());
@@ -227,6 +272,7 @@ public final class SessionDirectory extends AbstractBehavior<SessionDirectory.Co
   private void onFinished(RequestSession.Finished f) {
     String id = f.id();
     if (following.containsKey(id)) ended.add(id);
+    if (region == null && children.containsKey(id)) over.add(id);
     Integer bound = retained.get(id);
     if (bound == null || finished.contains(id)) return;
     if (f.firstPreviewNanos() >= 0) latencies.recordFirstPreview(f.firstPreviewNanos());
@@ -252,17 +298,24 @@ public final class SessionDirectory extends AbstractBehavior<SessionDirectory.Co
   private Behavior<Command> onSessionStopped(SessionStopped s) {
     watched.remove(s.session());
     String id = s.id();
-    if (children.get(id) == s.session()) children.remove(id);
+    if (region == null && children.get(id) != s.session()) return this; // replaced by a fresh session of the id
+    children.remove(id);
+    over.remove(id);
     boolean wasEnded = ended.remove(id) || finished.contains(id);
     // Gone for good (a session lost before its end counts as ended here).
     retained.remove(id);
     finished.remove(id);
-    Map<String, CompletableFuture<Optional<SampleEvent>>> subs = following.remove(id);
-    if (subs == null || wasEnded) return this;
+    Map<String, Follower> subs = following.remove(id);
+    if (subs == null) return this;
+    if (wasEnded) {
+      // Their end was sent before the session stopped (it may still be on its way from another member).
+      getContext().scheduleOnce(END_GRACE, getContext().getSelf(), new EndLate(List.copyOf(subs.values())));
+      return this;
+    }
     SampleEvent.Failed failed = new SampleEvent.Failed(id, region != null ? ErrorCode.UNAVAILABLE : ErrorCode.INTERNAL,
         region != null ? "the member that held request " + id + " was lost; its outcome is unknown"
             : "the session of request " + id + " stopped before its end");
-    for (CompletableFuture<Optional<SampleEvent>> end : subs.values()) end.complete(Optional.of(failed));
+    for (Follower f : subs.values()) f.end(Optional.of(failed));
     return this;
   }
 

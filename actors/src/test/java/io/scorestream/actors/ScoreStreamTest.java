@@ -371,6 +371,28 @@ class ScoreStreamTest {
   }
 
   @Test
+  void aRequestIdIsRefusedWhileItRunsAndMayBeUsedAgainOnceItEnded() throws Exception {
+    TestModels.Gate gate = new TestModels.Gate(3);
+    try (TestNode node = TestNode.start(KIT, ONE_SAMPLER, TestModels.hooked(TestModels.analytic("vp"), gate))) {
+      GenerateRequest r = TestNode.request("again", 3, 9, SamplerSpec.pc(20));
+      CompletionStage<Result> first = node.api.generate(r);
+      gate.awaitReached();
+      // While it runs, the same id is refused (and its stream ends, rather than waiting).
+      List<SampleEvent> dup = await(node.events(r));
+      SampleEvent.Rejected rejected = assertInstanceOf(SampleEvent.Rejected.class, dup.get(0));
+      assertEquals(ErrorCode.INVALID_ARGUMENT, rejected.code());
+      assertTrue(rejected.message().contains("already"), rejected.message());
+      gate.open();
+      Result a = await(first);
+      // At once after its end, the id starts a fresh request: the same samples, nothing left waiting.
+      for (int i = 0; i < 5; i++) {
+        assertArrayEquals(a.samples(), await(node.api.generate(r)).samples(), "run " + i);
+      }
+      assertEquals(0, await(node.api.sessions()).running());
+    }
+  }
+
+  @Test
   void invalidRequestsGetTypedErrorsAndChangeNothing() throws Exception {
     try (TestNode node = TestNode.start(KIT, ONE_SAMPLER, TestModels.analytic("vp"))) {
       List<GenerateRequest> bad = List.of(

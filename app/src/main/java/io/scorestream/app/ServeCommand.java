@@ -322,7 +322,9 @@ final class ServeCommand implements Callable<Integer> {
         .withValue("akka.remote.artery.canonical.hostname", ConfigValueFactory.fromAnyRef(clusterHost))
         .withValue("akka.remote.artery.canonical.port", ConfigValueFactory.fromAnyRef(clusterPort))
         .withValue("akka.cluster.seed-nodes", ConfigValueFactory.fromIterable(seeds))
-        .withValue("akka.cluster.roles", ConfigValueFactory.fromIterable(roles));
+        // None given: all three, by name, so that Cluster Sharding (whose role filter is literal) places request
+        // sessions on this member too.
+        .withValue("akka.cluster.roles", ConfigValueFactory.fromIterable(roles.isEmpty() ? NodeRoles.ALL : roles));
   }
 
   /**
