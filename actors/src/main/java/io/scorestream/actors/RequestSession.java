@@ -209,6 +209,22 @@ public final class RequestSession extends AbstractBehavior<RequestSession.Comman
   }
 
   /**
+   * A session of a lone node that waits for its {@link Start} (keeping what else comes first): its owner's stream is
+   * built with this session as the target of its acknowledgements before the session can be started with it.
+   */
+  static Behavior<Command> deferred(Function<GenerateRequest, ActorRef<Coordinator.Command>> coordinators,
+                                    Duration linger) {
+    return Behaviors.withStash(16, stash -> Behaviors.receive(Command.class)
+        .onMessage(Start.class, start -> stash.unstashAll(Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
+            new RequestSession(ctx, timers, start, coordinators, linger, null, null)))))
+        .onAnyMessage(m -> {
+          if (!stash.isFull()) stash.stash(m);
+          return Behaviors.same();
+        })
+        .build());
+  }
+
+  /**
    * The sharded session of request id: before a {@link Start} it answers for an unknown id (empty status, Hosted
    * null, not found) and passivates; a Start runs the request.
    */

@@ -55,6 +55,14 @@ public final class ScoreStream implements AutoCloseable {
   private final boolean ownsSystem;
   private final RequestLatencies latencies = new RequestLatencies();
   private final ActorRef<SessionDirectory.Command> directory;
+  /** The directory's address for its sessions' reports (completed as it starts). */
+  private final java.util.concurrent.CompletableFuture<ActorRef<RequestSession.Watch>> directoryWatch =
+      new java.util.concurrent.CompletableFuture<>();
+  /** Lone node: null; in a cluster, the sessions' shard region. */
+  private final ActorRef<ShardingEnvelope<RequestSession.Command>> region;
+  private final Duration linger;
+  /** Sessions spawned by their owners' streams on a lone node are named session-N, N unique in the JVM. */
+  private static final AtomicLong SESSIONS = new AtomicLong();
   /** Directories are named sessions-N; N is unique in the JVM, so several facades may share a system. */
   private static final AtomicLong DIRECTORIES = new AtomicLong();
 
@@ -78,6 +86,7 @@ public final class ScoreStream implements AutoCloseable {
     this.askTimeout = askTimeout;
     this.ownsSystem = ownsSystem;
     ActorRef<ShardingEnvelope<RequestSession.Command>> region = null;
+    this.linger = sessionSettings.linger();
     if (NodeRoles.clustered(system)) {
       // Initialised once per actor system: the first facade's coordinators run the member's sessions.
       region = ClusterSharding.get(system).init(Entity.of(RequestSession.TYPE_KEY,
@@ -89,8 +98,10 @@ public final class ScoreStream implements AutoCloseable {
           // (a queued or long request can be silent for minutes).
           .withSettings(ClusterShardingSettings.create(system).withNoPassivationStrategy()));
     }
+    this.region = region;
     this.directory = system.systemActorOf(SessionDirectory.create(region, this::coordinatorFor,
-        sessionSettings.linger(), latencies), "sessions-" + DIRECTORIES.incrementAndGet(), Props.empty());
+        sessionSettings.linger(), latencies, directoryWatch), "sessions-" + DIRECTORIES.incrementAndGet(),
+        Props.empty());
   }
 
   /** The coordinator of the model request names on this member, or null when it serves no such model. */
@@ -137,7 +148,18 @@ public final class ScoreStream implements AutoCloseable {
     return Source.<SampleEvent, NotUsed>fromMaterializer((mat, attributes) -> {
           GenerateRequest r = request.requestId() != null ? request
               : request.withRequestId(UUID.randomUUID().toString());
-          return subscription(r.requestId(), "api", r);
+          long submitted = System.nanoTime();
+          boolean[] previewed = new boolean[1];
+          return subscription(r.requestId(), "api", r).map(e -> {
+            // Latencies as the submitter sees them; one stream's stages run one element at a time.
+            if (e instanceof SampleEvent.Preview && !previewed[0]) {
+              previewed[0] = true;
+              latencies.recordFirstPreview(System.nanoTime() - submitted);
+            } else if (e instanceof SampleEvent.Completed) {
+              latencies.recordResult(System.nanoTime() - submitted);
+            }
+            return e;
+          });
         })
         .mapMaterializedValue(m -> NotUsed.notUsed());
   }
@@ -192,6 +214,8 @@ public final class ScoreStream implements AutoCloseable {
   private Source<SampleEvent, NotUsed> subscription(String id, String channel, GenerateRequest start) {
     String key = UUID.randomUUID().toString();
     java.util.concurrent.CompletableFuture<Optional<SampleEvent>> end = new java.util.concurrent.CompletableFuture<>();
+    ActorRef<RequestSession.Watch> watch = directoryWatch.getNow(null);
+    if (start != null && region == null && watch != null) return owned(start, key, end, watch);
     // The session's events, one at a time. The directory ends the source (after the element it holds) when the
     // session was lost or no session holds the id; its word, a Failed or nothing, then follows.
     Source<SampleEvent, NotUsed> events = ActorSource.<SampleEvent, SessionDirectory.Command>actorRefWithBackpressure(
@@ -206,6 +230,41 @@ public final class ScoreStream implements AutoCloseable {
               : subscribe);
           return NotUsed.notUsed();
         });
+    return ended(events, id, key, end);
+  }
+
+  /**
+   * Lone node: the owner's stream of a new request spawns its session itself and acknowledges straight to it (no
+   * hop through the directory on the way to the first preview), then hands it to the directory.
+   */
+  private Source<SampleEvent, NotUsed> owned(GenerateRequest request, String key,
+                                             java.util.concurrent.CompletableFuture<Optional<SampleEvent>> end,
+                                             ActorRef<RequestSession.Watch> watch) {
+    String id = request.requestId();
+    ActorRef<RequestSession.Command> session = system.systemActorOf(RequestSession.deferred(this::coordinatorFor,
+        linger), "session-" + SESSIONS.incrementAndGet(), Props.empty());
+    Source<SampleEvent, NotUsed> events = ActorSource.<SampleEvent, RequestSession.Command>actorRefWithBackpressure(
+            session, new RequestSession.Ack(key),
+            e -> e == SessionDirectory.ENDED ? Optional.of(akka.stream.CompletionStrategy.draining())
+                : Optional.empty(),
+            e -> Optional.empty())
+        .mapMaterializedValue(ref -> {
+          // The session first (the request's path), then the directory's bookkeeping; the directory already
+          // follows the owner, so the session need not tell it where it is.
+          session.tell(new RequestSession.Start(request, "api", Duration.ZERO, null, watch,
+              new RequestSession.Subscribe(ref, key, "api", true, null)));
+          directory.tell(new SessionDirectory.Adopt(id, session, ref, key, end));
+          return NotUsed.notUsed();
+        });
+    return ended(events, id, key, end);
+  }
+
+  /**
+   * A subscription's events up to its terminal one, then (if the directory ended its source early) the directory's
+   * word; the directory is told when the stream ends.
+   */
+  private Source<SampleEvent, NotUsed> ended(Source<SampleEvent, NotUsed> events, String id, String key,
+                                             java.util.concurrent.CompletableFuture<Optional<SampleEvent>> end) {
     boolean[] sawEnd = new boolean[1];
     return events.concat(Source.completionStage(end).mapConcat(o -> o.<List<SampleEvent>>map(List::of).orElse(List.of())))
         .takeWhile(e -> !e.terminal(), true)

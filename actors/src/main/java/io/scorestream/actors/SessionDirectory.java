@@ -29,13 +29,15 @@ import java.util.function.Function;
  *
  * <p>It bounds what is retained of the requests started here: past a start's {@code maxFinished} finished ones, the
  * oldest is evicted (each session also stops after its retention). Running requests are never evicted; the
- * coordinators' admission queues bound them. It records the latencies of the requests started here. State is
+ * coordinators' admission queues bound them. It records the latencies of the requests started here detached (those
+ * submitted with a stream are recorded by the stream, as their submitter sees them). State is
  * confined to the actor.
  */
 public final class SessionDirectory extends AbstractBehavior<SessionDirectory.Command> {
 
   public sealed interface Command
-      permits Start, Subscribe, Acked, Unsubscribe, Get, Cancel, GetCounts, Stop, Watched, SessionStopped, EndLate {}
+      permits Start, Adopt, Subscribe, Acked, Unsubscribe, Get, Cancel, GetCounts, Stop, Watched, SessionStopped,
+          EndLate {}
 
   /**
    * Starts request (its id and seed set) in a new session; admission (or null) is told Admitted or Refused.
@@ -46,6 +48,13 @@ public final class SessionDirectory extends AbstractBehavior<SessionDirectory.Co
    */
   public record Start(GenerateRequest request, String label, Duration retention, int maxFinished,
                       ActorRef<RequestSession.Admission> admission, Subscribe owner) implements Command {}
+
+  /**
+   * Lone node: the session of request id that its owner's stream spawned and started itself (its acknowledgements
+   * go straight to it); the directory lists it, watches it and follows its owner (subscriber, key, end).
+   */
+  public record Adopt(String id, ActorRef<RequestSession.Command> session, ActorRef<SampleEvent> subscriber,
+                      String key, CompletableFuture<Optional<SampleEvent>> end) implements Command {}
 
   /**
    * Subscribes an actor source (whose ack message is {@link Acked}(id, key)) to request id; end completes with
@@ -97,10 +106,16 @@ public final class SessionDirectory extends AbstractBehavior<SessionDirectory.Co
   /** How long a subscription may still wait, after its session stopped after its end, for that end to arrive. */
   private static final Duration END_GRACE = Duration.ofSeconds(1);
 
+  /** watch is completed with the directory's address for its sessions' {@link RequestSession.Watch} reports. */
   static Behavior<Command> create(ActorRef<ShardingEnvelope<RequestSession.Command>> region,
                                   Function<GenerateRequest, ActorRef<Coordinator.Command>> coordinators,
-                                  Duration linger, RequestLatencies latencies) {
-    return Behaviors.setup(ctx -> new SessionDirectory(ctx, region, coordinators, linger, latencies));
+                                  Duration linger, RequestLatencies latencies,
+                                  CompletableFuture<ActorRef<RequestSession.Watch>> watch) {
+    return Behaviors.setup(ctx -> {
+      SessionDirectory d = new SessionDirectory(ctx, region, coordinators, linger, latencies);
+      watch.complete(d.watchAdapter);
+      return d;
+    });
   }
 
   private final ActorRef<ShardingEnvelope<RequestSession.Command>> region;
@@ -149,6 +164,7 @@ public final class SessionDirectory extends AbstractBehavior<SessionDirectory.Co
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
         .onMessage(Start.class, this::onStart)
+        .onMessage(Adopt.class, this::onAdopt)
         .onMessage(Subscribe.class, this::onSubscribe)
         .onMessage(Acked.class, a -> {
           toSession(a.id(), new RequestSession.Ack(a.key()));
@@ -218,6 +234,23 @@ public final class SessionDirectory extends AbstractBehavior<SessionDirectory.Co
     return this;
   }
 
+  private Behavior<Command> onAdopt(Adopt a) {
+    String id = a.id();
+    submitted++;
+    following.computeIfAbsent(id, k -> new HashMap<>()).put(a.key(), new Follower(a.subscriber(), a.end()));
+    if (children.containsKey(id) && !over.contains(id)) {
+      // A duplicate of a running or retained request: its coordinator refuses it; the id stays the first's.
+      watch(id, a.session());
+      return this;
+    }
+    over.remove(id);
+    children.put(id, a.session());
+    retained.put(id, 0);
+    finished.remove(id);
+    watch(id, a.session());
+    return this;
+  }
+
   private Behavior<Command> onSubscribe(Subscribe s) {
     boolean sent = toSession(s.id(), new RequestSession.Subscribe(s.subscriber(), s.key(), s.channel(), s.owner(),
         watchAdapter));
@@ -275,13 +308,14 @@ public final class SessionDirectory extends AbstractBehavior<SessionDirectory.Co
     if (region == null && children.containsKey(id)) over.add(id);
     Integer bound = retained.get(id);
     if (bound == null || finished.contains(id)) return;
-    if (f.firstPreviewNanos() >= 0) latencies.recordFirstPreview(f.firstPreviewNanos());
-    if (f.resultNanos() >= 0) latencies.recordResult(f.resultNanos());
     if (bound == 0) {
-      // Kept until its subscribers took its end: the session stops itself.
+      // Owned by its submitter's stream, which records its latencies; kept until its subscribers took its end.
       retained.remove(id);
       return;
     }
+    // Started detached (an HTTP POST): its latencies as its session saw them.
+    if (f.firstPreviewNanos() >= 0) latencies.recordFirstPreview(f.firstPreviewNanos());
+    if (f.resultNanos() >= 0) latencies.recordResult(f.resultNanos());
     finished.add(id);
     for (Iterator<String> it = finished.iterator(); finished.size() > bound; ) {
       String oldest = it.next();
