@@ -69,6 +69,14 @@ class ClusterNodesTest {
     return Cluster.get(kit.system()).selfMember().address();
   }
 
+  /** Members of these roles, joined into one cluster, all Up. */
+  private List<ActorTestKit> formed(String... roles) throws InterruptedException {
+    List<ActorTestKit> members = new ArrayList<>();
+    for (String role : roles) members.add(member(role));
+    form(members);
+    return members;
+  }
+
   /** Joins every kit to the first one's cluster and waits until all are Up there. */
   private static void form(List<ActorTestKit> members) throws InterruptedException {
     Address seed = address(members.get(0));
@@ -122,10 +130,10 @@ class ClusterNodesTest {
   private record Three(TestNode gateway, TestNode b, TestNode c) {}
 
   private Three gatewayAndTwoSamplers() throws Exception {
-    ActorTestKit gatewayKit = member("gateway");
-    ActorTestKit b = member("sampler");
-    ActorTestKit c = member("sampler");
-    form(List.of(gatewayKit, b, c));
+    List<ActorTestKit> members = formed("gateway", "sampler", "sampler");
+    ActorTestKit gatewayKit = members.get(0);
+    ActorTestKit b = members.get(1);
+    ActorTestKit c = members.get(2);
     TestNode nb = node(b, TestModels.analytic("vp"));
     TestNode nc = node(c, TestModels.analytic("vp"));
     TestNode gateway = node(gatewayKit, TestModels.analytic("vp"));
@@ -301,10 +309,10 @@ class ClusterNodesTest {
 
   @Test
   void gatewaysSharingASamplerCountEachOthersChainsAgainstItsRows() throws Exception {
-    ActorTestKit a = member("gateway");
-    ActorTestKit b = member("gateway");
-    ActorTestKit sampler = member("sampler");
-    form(List.of(a, b, sampler));
+    List<ActorTestKit> members = formed("gateway", "gateway", "sampler");
+    ActorTestKit a = members.get(0);
+    ActorTestKit b = members.get(1);
+    ActorTestKit sampler = members.get(2);
     // The sampler takes at most 100 rows, and blocks inside its 3rd network call.
     TestModels.Gate gate = new TestModels.Gate(3);
     String rows = "scorestream.sampler.max-batch-rows = 100\n";
@@ -335,10 +343,10 @@ class ClusterNodesTest {
 
   @Test
   void aRequestStartedAtOneMemberIsFollowedReadAndCancelledThroughAnother() throws Exception {
-    ActorTestKit a = member("gateway");
-    ActorTestKit b = member("gateway");
-    ActorTestKit sampler = member("sampler");
-    form(List.of(a, b, sampler));
+    List<ActorTestKit> members = formed("gateway", "gateway", "sampler");
+    ActorTestKit a = members.get(0);
+    ActorTestKit b = members.get(1);
+    ActorTestKit sampler = members.get(2);
     // The sampler blocks inside its 120th network call (the long request's previews at steps 1, 51 and 101 are out),
     // so the request still runs when B cancels it.
     TestModels.Gate gate = new TestModels.Gate(120);

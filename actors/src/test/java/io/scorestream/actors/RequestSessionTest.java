@@ -40,6 +40,16 @@ class RequestSessionTest {
   }
 
   private static final Duration LINGER = Duration.ofSeconds(30);
+
+  /** A session started detached (retained 30 s), submitting to coordinator; admission and watcher may be null. */
+  private static ActorRef<RequestSession.Command> detached(GenerateRequest r, TestProbe<Coordinator.Command> coordinator,
+                                                           ActorRef<RequestSession.Admission> admission,
+                                                           ActorRef<RequestSession.Watch> watcher) {
+    ActorRef<RequestSession.Command> session = KIT.spawn(RequestSession.create(
+        new RequestSession.Start(r, "pc", Duration.ofSeconds(30), admission, watcher, null), x -> coordinator.ref(),
+        LINGER));
+    return session;
+  }
   private static final RequestSession.Ack ACK = new RequestSession.Ack("k");
 
   private static double[] filled(int n, double v) {
@@ -183,9 +193,7 @@ class RequestSessionTest {
     TestProbe<RequestSession.Admission> admission = KIT.createTestProbe();
     TestProbe<RequestSession.Watch> watcher = KIT.createTestProbe();
     GenerateRequest r = new GenerateRequest("multi", 2, 1, SamplerSpec.pc(100), 1, null);
-    ActorRef<RequestSession.Command> session = KIT.spawn(RequestSession.create(
-        new RequestSession.Start(r, "pc", Duration.ofSeconds(30), admission.ref(), watcher.ref(), null),
-        x -> coordinator.ref(), LINGER));
+    ActorRef<RequestSession.Command> session = detached(r, coordinator, admission.ref(), watcher.ref());
     assertEquals(session, ((RequestSession.Hosted) watcher.receiveMessage()).session());
     coordinator.expectMessageClass(Coordinator.Submit.class);
     TestProbe<SampleEvent> fast = KIT.createTestProbe();
@@ -249,8 +257,7 @@ class RequestSessionTest {
   void aCancelReachesTheCoordinatorAndEverySubscriberGetsTheEnd() {
     TestProbe<Coordinator.Command> coordinator = KIT.createTestProbe();
     GenerateRequest r = new GenerateRequest("c", 1, 1, SamplerSpec.pc(100), 1, null);
-    ActorRef<RequestSession.Command> session = KIT.spawn(RequestSession.create(
-        new RequestSession.Start(r, "pc", Duration.ofSeconds(30), null, null, null), x -> coordinator.ref(), LINGER));
+    ActorRef<RequestSession.Command> session = detached(r, coordinator, null, null);
     coordinator.expectMessageClass(Coordinator.Submit.class);
     TestProbe<SampleEvent> a = KIT.createTestProbe();
     TestProbe<SampleEvent> b = KIT.createTestProbe();
@@ -275,9 +282,7 @@ class RequestSessionTest {
     TestProbe<Coordinator.Command> coordinator = KIT.createTestProbe();
     TestProbe<RequestSession.Admission> admission = KIT.createTestProbe();
     GenerateRequest r = new GenerateRequest("no", 1, 1, SamplerSpec.pc(100), 1, null);
-    ActorRef<RequestSession.Command> session = KIT.spawn(RequestSession.create(
-        new RequestSession.Start(r, "pc", Duration.ofSeconds(30), admission.ref(), null, null), x -> coordinator.ref(),
-        LINGER));
+    ActorRef<RequestSession.Command> session = detached(r, coordinator, admission.ref(), null);
     coordinator.expectMessageClass(Coordinator.Submit.class);
     session.tell(new RequestSession.Terminate(new SampleEvent.Rejected("no", ErrorCode.OVERLOADED, "full",
         Duration.ofSeconds(1))));
