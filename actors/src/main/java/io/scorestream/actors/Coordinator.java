@@ -215,6 +215,9 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     }
   }
 
+  /** A checkpointed part of a routed slice: count chains from its key, as saved. */
+  private record Part(int count, Sampler.SliceProgress progress) {}
+
   /** An accepted request. */
   private static final class Req {
     final GenerateRequest request;
@@ -225,8 +228,11 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     final TreeMap<Integer, int[]> running = new TreeMap<>();
     /** Chains to route again (a sampler failed or left), before the fresh ones. */
     final ArrayDeque<Retry> retry = new ArrayDeque<>();
-    /** The latest checkpoint of routed slices by first chain (cluster mode). */
-    final Map<Integer, Sampler.SliceProgress> checkpoints = new HashMap<>();
+    /**
+     * The latest checkpoints of routed slices (cluster mode), by the slice's first chain: parts of it by their first
+     * chain (a sampler checkpoints a large slice in parts; each part's chains resume from it alone).
+     */
+    final Map<Integer, TreeMap<Integer, Part>> checkpoints = new HashMap<>();
     int nextChain;
     int attempts;
     boolean queued;
@@ -243,6 +249,35 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     }
 
     /** Its chains [first, first + count) as a slice, resuming from progress (null: from their seeds). */
+    /** Keeps chains [first, first + count) of the slice routed at start as saved in progress, over older parts. */
+    void checkpoint(int start, int first, int count, Sampler.SliceProgress progress) {
+      TreeMap<Integer, Part> parts = checkpoints.computeIfAbsent(start, k -> new TreeMap<>());
+      parts.entrySet().removeIf(e -> e.getKey() < first + count && e.getKey() + e.getValue().count() > first);
+      parts.put(first, new Part(count, progress));
+    }
+
+    /**
+     * The slices that continue chains [start, start + count), routed at start: the checkpointed parts from their
+     * progress, the chains between them from their seeds (the same samples either way).
+     */
+    List<Sampler.ChainSlice> resumed(int start, int count) {
+      TreeMap<Integer, Part> parts = checkpoints.remove(start);
+      List<Sampler.ChainSlice> out = new ArrayList<>();
+      int next = start;
+      if (parts != null) {
+        for (Map.Entry<Integer, Part> e : parts.entrySet()) {
+          int first = e.getKey();
+          int n = e.getValue().count();
+          if (first < next || first + n > start + count) continue;
+          if (first > next) out.add(slice(next, first - next, null));
+          out.add(slice(first, n, e.getValue().progress()));
+          next = first + n;
+        }
+      }
+      if (next < start + count) out.add(slice(next, start + count - next, null));
+      return out;
+    }
+
     Sampler.ChainSlice slice(int first, int count, Sampler.SliceProgress progress) {
       return new Sampler.ChainSlice(id(), first, count, request.seed(), program, previewEvery, session,
           request.conditioning(), request.priority(), progress);
@@ -804,14 +839,15 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     return this;
   }
 
-  /** Keeps each slice's latest checkpoint while that slice runs on that sampler. */
+  /** Keeps the latest checkpoint of each slice, or part of one, while it runs on that sampler. */
   private Behavior<Command> onSliceCheckpoints(SliceCheckpoints m) {
     for (Sampler.ChainSlice slice : m.slices()) {
       Req r = active.get(slice.requestId());
       if (r == null || slice.progress() == null) continue;
-      int[] where = r.running.get(slice.firstChain());
-      if (where != null && where[0] == m.samplerId() && where[1] == slice.count()) {
-        r.checkpoints.put(slice.firstChain(), slice.progress());
+      Map.Entry<Integer, int[]> e = r.running.floorEntry(slice.firstChain());
+      if (e != null && e.getValue()[0] == m.samplerId()
+          && slice.firstChain() + slice.count() <= e.getKey() + e.getValue()[1]) {
+        r.checkpoint(e.getKey(), slice.firstChain(), slice.count(), slice.progress());
       }
     }
     return this;
@@ -842,9 +878,10 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
       for (Iterator<Map.Entry<Integer, int[]>> it = r.running.entrySet().iterator(); it.hasNext(); ) {
         Map.Entry<Integer, int[]> e = it.next();
         if (e.getValue()[0] != s.id) continue;
-        // From its latest checkpoint if it has one (the same samples as from its seeds, less work redone).
-        lost.add(new AbortedSlice(r.slice(e.getKey(), e.getValue()[1], r.checkpoints.remove(e.getKey())),
-            !s.leaving));
+        // From its latest checkpoints where it has them (the same samples as from its seeds, less work redone).
+        for (Sampler.ChainSlice slice : r.resumed(e.getKey(), e.getValue()[1])) {
+          lost.add(new AbortedSlice(slice, !s.leaving));
+        }
         it.remove();
       }
       if (!lost.isEmpty()) reroute(r, lost, "sampler " + s.id + " (" + s.device + ") stopped");

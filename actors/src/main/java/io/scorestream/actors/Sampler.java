@@ -826,7 +826,8 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
   /**
    * Sends each coordinator the progress of the slices it routed here, running ones saved at this step boundary and
    * set-aside ones as they wait (cluster mode): if this member is lost, they resume from it elsewhere. A slice whose
-   * progress holds more than max-message-values numbers is left out (it would restart from its seeds).
+   * progress holds more than max-message-values numbers goes in parts of whole chains, as hand-backs do; only a
+   * single chain larger than that is left out (it would restart from its seed).
    */
   private void checkpoint() {
     lastCheckpointNanos = System.nanoTime();
@@ -841,7 +842,10 @@ public final class Sampler extends AbstractBehavior<Sampler.Command> {
       if (q.slice().progress() != null) out.computeIfAbsent(q.origin(), k -> new ArrayList<>()).add(q.slice());
     }
     out.forEach((c, slices) -> {
-      List<ChainSlice> fitting = slices.stream().filter(s -> savedValues(s) <= settings.maxMessageValues()).toList();
+      List<ChainSlice> fitting = slices.stream()
+          .flatMap(s -> pieces(s, settings.maxMessageValues()).stream())
+          .filter(s -> savedValues(s) <= settings.maxMessageValues())
+          .toList();
       for (List<ChainSlice> message : grouped(fitting, Sampler::savedValues)) {
         c.tell(new Coordinator.SliceCheckpoints(slotAt(c), message));
       }

@@ -173,6 +173,17 @@ class ClusterNodesTest {
 
   @Test
   void chainsOfALostSamplerNodeResumeElsewhereFromTheirCheckpointsWithTheSameSamples() throws Exception {
+    lostSamplerNodeResumesFromCheckpoints("");
+  }
+
+  @Test
+  void checkpointsOfSlicesLargerThanAMessageGoInPartsAndTheChainsStillResume() throws Exception {
+    // A slice's saved state (20 chains of D = 2 with their cursors) is several times 64 numbers: it is checkpointed
+    // in parts, and the chains resume from them (without the parts B would run the lost chains in full).
+    lostSamplerNodeResumesFromCheckpoints("scorestream.sampler.max-message-values = 64\n");
+  }
+
+  private void lostSamplerNodeResumesFromCheckpoints(String lostSamplerConfig) throws Exception {
     // The test downs the lost node itself, as the split-brain resolver would once it stopped answering (a process
     // killed outright, with the resolver on, is the multi-process test's case). Without the resolver here: the downed
     // node is still running in this JVM, quarantines the others, and the resolver would have them down themselves.
@@ -185,7 +196,8 @@ class ClusterNodesTest {
     // call: its chains are mid-run, with checkpoints at the gateway's coordinator, when it is lost.
     TestModels.Gate gate = new TestModels.Gate(100);
     TestNode nb = node(b, TestModels.analytic("vp"));
-    node(c, TestModels.hooked(TestModels.analytic("vp"), gate), "scorestream.sampler.checkpoint-every = 1ns\n");
+    node(c, TestModels.hooked(TestModels.analytic("vp"), gate),
+        "scorestream.sampler.checkpoint-every = 1ns\n" + lostSamplerConfig);
     TestNode gateway = node(gatewayKit, TestModels.analytic("vp"));
     awaitSamplers(gateway, 2);
 
