@@ -218,11 +218,7 @@ public final class ScoreStream implements AutoCloseable {
     if (start != null && region == null && watch != null) return owned(start, key, end, watch);
     // The session's events, one at a time. The directory ends the source (after the element it holds) when the
     // session was lost or no session holds the id; its word, a Failed or nothing, then follows.
-    Source<SampleEvent, NotUsed> events = ActorSource.<SampleEvent, SessionDirectory.Command>actorRefWithBackpressure(
-            directory, new SessionDirectory.Acked(id, key),
-            e -> e == SessionDirectory.ENDED ? Optional.of(akka.stream.CompletionStrategy.draining())
-                : Optional.empty(),
-            e -> Optional.empty())
+    Source<SampleEvent, NotUsed> events = events(directory, new SessionDirectory.Acked(id, key))
         .mapMaterializedValue(ref -> {
           SessionDirectory.Subscribe subscribe = new SessionDirectory.Subscribe(id, ref, key, channel, start != null,
               end);
@@ -243,11 +239,7 @@ public final class ScoreStream implements AutoCloseable {
     String id = request.requestId();
     ActorRef<RequestSession.Command> session = system.systemActorOf(RequestSession.deferred(this::coordinatorFor,
         linger), "session-" + SESSIONS.incrementAndGet(), Props.empty());
-    Source<SampleEvent, NotUsed> events = ActorSource.<SampleEvent, RequestSession.Command>actorRefWithBackpressure(
-            session, new RequestSession.Ack(key),
-            e -> e == SessionDirectory.ENDED ? Optional.of(akka.stream.CompletionStrategy.draining())
-                : Optional.empty(),
-            e -> Optional.empty())
+    Source<SampleEvent, NotUsed> events = events(session, new RequestSession.Ack(key))
         .mapMaterializedValue(ref -> {
           // The session first (the request's path), then the directory's bookkeeping; the directory already
           // follows the owner, so the session need not tell it where it is.
@@ -257,6 +249,16 @@ public final class ScoreStream implements AutoCloseable {
           return NotUsed.notUsed();
         });
     return ended(events, id, key, end);
+  }
+
+  /**
+   * A subscriber's source: events one at a time, each acknowledged with ack to ackTo; the directory's
+   * {@link SessionDirectory#ENDED} ends it after the element it holds.
+   */
+  private static <A> Source<SampleEvent, ActorRef<SampleEvent>> events(ActorRef<A> ackTo, A ack) {
+    return ActorSource.<SampleEvent, A>actorRefWithBackpressure(ackTo, ack,
+        e -> e == SessionDirectory.ENDED ? Optional.of(akka.stream.CompletionStrategy.draining()) : Optional.empty(),
+        e -> Optional.empty());
   }
 
   /**

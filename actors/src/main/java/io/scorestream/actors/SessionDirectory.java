@@ -217,17 +217,8 @@ public final class SessionDirectory extends AbstractBehavior<SessionDirectory.Co
     RequestSession.Start start = new RequestSession.Start(s.request(), s.label(), s.retention(), s.admission(),
         watchAdapter, owner);
     starting.put(id, s.maxFinished());
-    if (region == null && (!children.containsKey(id) || over.contains(id))) {
-      // A fresh session; one that ended under this id is left to stop on its own.
-      over.remove(id);
-      if (children.containsKey(id)) {
-        retained.remove(id);
-        finished.remove(id);
-      }
-      ActorRef<RequestSession.Command> session = getContext().spawn(RequestSession.create(start, coordinators, linger),
-          "session-" + ++sessions);
-      children.put(id, session);
-      watch(id, session);
+    if (region == null && takesFresh(id)) {
+      register(id, getContext().spawn(RequestSession.create(start, coordinators, linger), "session-" + ++sessions));
     } else {
       toSession(id, start);
     }
@@ -238,17 +229,30 @@ public final class SessionDirectory extends AbstractBehavior<SessionDirectory.Co
     String id = a.id();
     submitted++;
     following.computeIfAbsent(id, k -> new HashMap<>()).put(a.key(), new Follower(a.subscriber(), a.end()));
-    if (children.containsKey(id) && !over.contains(id)) {
+    if (!takesFresh(id)) {
       // A duplicate of a running or retained request: its coordinator refuses it; the id stays the first's.
       watch(id, a.session());
       return this;
     }
-    over.remove(id);
-    children.put(id, a.session());
+    register(id, a.session());
     retained.put(id, 0);
-    finished.remove(id);
-    watch(id, a.session());
     return this;
+  }
+
+  /** Lone node: whether a start of id gets a fresh session (none holds it, or the one that does has ended). */
+  private boolean takesFresh(String id) {
+    return !children.containsKey(id) || over.contains(id);
+  }
+
+  /** Lone node: session now holds id; one that ended under it is forgotten here and left to stop on its own. */
+  private void register(String id, ActorRef<RequestSession.Command> session) {
+    over.remove(id);
+    if (children.containsKey(id)) {
+      retained.remove(id);
+      finished.remove(id);
+    }
+    children.put(id, session);
+    watch(id, session);
   }
 
   private Behavior<Command> onSubscribe(Subscribe s) {
