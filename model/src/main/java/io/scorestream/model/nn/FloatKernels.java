@@ -1,7 +1,7 @@
 package io.scorestream.model.nn;
 
 /**
- * The float loops of the U-Net's host stages (the direct convolutions, group norm's statistics and affine map,
+ * The float loops of the U-Net's host stages (the convolutions' sums over taps, Winograd's transforms, group norm's statistics and affine map,
  * SiLU x / (1 + e^-x)): SIMD through the incubating Vector API when the JVM resolved {@code jdk.incubator.vector}
  * (the launcher, the tests and the benchmarks pass {@code --add-modules jdk.incubator.vector}), plain loops
  * otherwise.
@@ -36,13 +36,19 @@ abstract class FloatKernels {
   /** a[i] = a[i] * scale + shift over [from, from + len), then SiLU when silu. */
   abstract void affine(float[] a, int from, int len, float scale, float shift, boolean silu);
 
+  /**
+   * out[outFrom + i] = fma(b[bFrom + i], s, a[aFrom + i]) for i in [0, len): with s = 1 or -1 the exact sum or
+   * difference, rounded once. out may be a or b (same places).
+   */
+  abstract void addScaled(float[] out, int outFrom, float[] a, int aFrom, float[] b, int bFrom, float s, int len);
+
   /** y[yFrom + i] = fma(a, x[xFrom + i], y[yFrom + i]) for i in [0, len): the same bits in both implementations. */
   abstract void axpy(float[] y, int yFrom, float a, float[] x, int xFrom, int len);
 
   /**
-   * One image's direct convolution as a sum over taps, the U-Net's convolutions: for co in [0, cout) and p in
-   * [0, len), acc[co * accStride + p] = bias[co] + the sum over taps t, in order, of w[co * taps + t] * in[off[t] +
-   * p], each term one fused multiply-add. A tap is an (input channel, ky, kx) and off[t] its place in a zero-padded
+   * One image's convolution as a sum over taps (the U-Net's direct convolutions, and the four products of its
+   * Winograd ones): for co in [0, cout) and p in [0, len), acc[co * accStride + p] = bias[co] + the sum over taps t,
+   * in order, of w[co * taps + t] * in[off[t] + p], each term one fused multiply-add. A tap is an (input channel, ky, kx) and off[t] its place in a zero-padded
    * input laid out so that every tap reads one contiguous run (UNetForward's padded-width, phase-split layout). The
    * vector kernel computes whole vectors past len: accStride must be at least len rounded up to {@link #ROUND}, and
    * in must hold off[t] + that.
@@ -50,7 +56,7 @@ abstract class FloatKernels {
   abstract void conv(float[] in, int[] off, int taps, float[] w, float[] bias, int cout, float[] acc, int accStride,
                      int len);
 
-  /** What the padded lengths of {@link #conv} are rounded up to (a multiple of every vector length). */
+  /** What the padded lengths of {@link #conv} are rounded up to (a multiple of twice every vector length). */
   static final int ROUND = 64;
 
   /** a[i] = SiLU(a[i]) = a[i] / (1 + exp(-a[i])) over [from, from + len). */
@@ -138,6 +144,11 @@ abstract class FloatKernels {
           acc[co * accStride + p] = a;
         }
       }
+    }
+
+    @Override
+    void addScaled(float[] out, int outFrom, float[] a, int aFrom, float[] b, int bFrom, float s, int len) {
+      for (int i = 0; i < len; i++) out[outFrom + i] = Math.fma(b[bFrom + i], s, a[aFrom + i]);
     }
 
     @Override

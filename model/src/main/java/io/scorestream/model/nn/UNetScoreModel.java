@@ -10,9 +10,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * The U-Net's inference path: {@link UNetForward}, the network's function outside SameDiff (direct convolutions and
- * fused group norm on the host, SIMD through the Vector API, a row's stages on one thread), over a copy of fixed
- * weights. It computes what {@link UNetGraph}'s score output computes (UNetForwardTest: within float32
+ * The U-Net's inference path: {@link UNetForward}, the network's function outside SameDiff (direct and Winograd
+ * convolutions and fused group norm on the host, SIMD through the Vector API, a row's stages on one thread), over a
+ * copy of fixed weights. It computes what {@link UNetGraph}'s score output computes (UNetForwardTest: within float32
  * round-off) at a fraction of the cost at small batches (BENCHMARKS.md, "Image models").
  *
  * <p>The Jacobian-vector product is a central difference, J v ~ (s(x + h v) - s(x - h v)) / 2h with

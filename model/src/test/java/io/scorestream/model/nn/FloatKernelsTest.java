@@ -54,6 +54,16 @@ class FloatKernelsTest {
         // Untouched outside [from, from + len).
         for (int i = 0; i < from; i++) assertEquals(a[i], y[i]);
         for (int i = from + len; i < a.length; i++) assertEquals(a[i], y[i]);
+        for (float sign : new float[] {1f, -1f}) {
+          x = a.clone();
+          y = a.clone();
+          scalar.addScaled(x, from, a, a.length - len, a, 0, sign, len);
+          kernels.addScaled(y, from, a, a.length - len, a, 0, sign, len);
+          assertArrayEqualsWithin(x, y, 0f, "addScaled " + len);
+          for (int i = 0; i < len; i++) {
+            assertEquals(a[a.length - len + i] + sign * a[i], y[from + i], 0f, "a sum or difference, rounded once");
+          }
+        }
       }
     }
   }

@@ -108,6 +108,12 @@ class UNetForwardTest {
   }
 
   @Test
+  void oddSizesAtHalfResolutionGoThroughTheRowPairsOfWinogradsTransform() {
+    // 10 x 6 is 5 x 3 after the downsampling: the last output row of each half-resolution layer has no pair.
+    assertSameFunction(new UNetConfig(1, 10, 6, 8, 4, false, 0), VP, 3, 5);
+  }
+
+  @Test
   void batchesLargerThanAChunkAreComputedInChunksWithTheSameResult() {
     assertSameFunction(new UNetConfig(1, 8, 8, 8, 4, false, 2), VP, UNetForward.MAX_CHUNK + 9, 4);
   }
