@@ -516,7 +516,11 @@ final class UNetForward implements AutoCloseable {
         if (add != null) {
           add.get(r * outLen, sc, 0, outLen);
           for (int co = 0; co < cout; co++) {
-            for (int y = 0; y < oh; y++) kern.axpy(sc, (co * oh + y) * ow, 1f, acc, co * accStride + y * qw, ow);
+            if (qw == ow) {   // a channel's rows are one run (1x1): one call, whole vectors
+              kern.axpy(sc, co * oh * ow, 1f, acc, co * accStride, oh * ow);
+            } else {
+              for (int y = 0; y < oh; y++) kern.axpy(sc, (co * oh + y) * ow, 1f, acc, co * accStride + y * qw, ow);
+            }
           }
         } else {
           for (int co = 0; co < cout; co++) {
