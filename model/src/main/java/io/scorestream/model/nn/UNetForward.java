@@ -20,23 +20,25 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * The U-Net's forward pass outside SameDiff: the function {@link UNetGraph} builds (the same blocks, the same
  * parameters by name), computed on the host. The 3x3 stride-1 convolutions with at least
  * {@link #WINOGRAD_MIN_CHANNELS} input channels go by Winograd's F(2, 3) along the image's columns (6 cin
- * multiply-adds per output pixel instead of 9 cin), the others (the stem, the strided downsampling, the 1x1 skips) as
- * direct convolutions, both through {@link FloatKernels#conv} (SIMD through the Vector API); group norm is fused with the embedding addition before it and the SiLU after it; the
- * time and class embedding, the upsampling with the concatenation and the output scale are loops over bulk copies.
- * Each row of a chunk goes through all of these stages on one thread (rows in parallel over the common fork-join
- * pool), so its activations stay in that core's cache and threads meet once per pass. Only the optional attention
- * block calls libnd4j (its 1x1 convolutions, batched matmul and softmax through op contexts bound once per chunk
- * size), over the whole chunk between two runs of per-row stages. Measured (BENCHMARKS.md, "Image models"): a
- * SameDiff output call took 66 ms at batch 1 (a few hundred graph ops, each an executor call), libnd4j's conv2d
- * through oneDNN with host group norm 7.8 ms on that machine, this about 0.75 ms on this one.
+ * multiply-adds per output pixel instead of 9 cin); the others (the stem, the strided downsampling, the 1x1 skips)
+ * are direct convolutions; both through {@link FloatKernels#conv} (SIMD through the Vector API). Group norm is fused
+ * with the embedding addition before it and the SiLU after it; the time and class embedding, the upsampling with the
+ * concatenation and the output scale are loops over bulk copies. Each row of a chunk goes through all of these
+ * stages on one thread (rows in parallel over the common fork-join pool), so threads meet once per pass, and its
+ * activations are that thread's one-row arrays, reused row after row and kept in its core's cache. Only the optional
+ * attention block calls libnd4j (its 1x1 convolutions, batched matmul and softmax through op contexts bound once per
+ * chunk size), over the whole chunk between two runs of per-row stages; with it, every activation is a view of a
+ * per-thread native slab of {@link #MAX_CHUNK} rows. Measured (BENCHMARKS.md, "Image models"): a SameDiff output
+ * call took 66 ms at batch 1 (a few hundred graph ops, each an executor call), libnd4j's conv2d through oneDNN with
+ * host group norm 7.8 ms on that machine, this about 0.65 ms on an AMD EPYC core.
  *
  * <p>A batch is computed in chunks of at most {@link #MAX_CHUNK} rows (every row is independent: group norm is per
- * sample), so a thread's buffers are bounded whatever the batch (about 1 MB per row for the MNIST network). Every
- * buffer is a view of the first rows of a per-thread native slab, one per (role, shape), so a new chunk size
- * allocates nothing but, with attention, its op contexts (the last {@link #MAX_SIZES} sizes' are kept). Float32
- * throughout, as the graph; without attention a row's result does not depend on the JIT's state, the thread it ran
- * on or the rest of its batch (see {@link FloatKernels}); it does depend on the kernels in use (vector or plain) and
- * the vector width, which change the order of group norm's sums. Calls on one thread at a time per thread; {@link #close()} frees every native array.
+ * sample), so a thread's native buffers are bounded whatever the batch; a new chunk size allocates nothing but, with
+ * attention, its op contexts (the last {@link #MAX_SIZES} sizes' are kept). Float32 throughout, as the graph; without
+ * attention a row's result does not depend on the JIT's state, the thread it ran on or the rest of its batch (see
+ * {@link FloatKernels}); it does depend on the kernels in use (vector or plain) and the vector width, which change
+ * the order of group norm's sums. Calls on one thread at a time per thread; {@link #close()} frees every native
+ * array.
  */
 final class UNetForward implements AutoCloseable {
   /** The most rows one pass computes at once; larger batches are cut into chunks of this size. */
@@ -58,6 +60,8 @@ final class UNetForward implements AutoCloseable {
    * and a thread runs one stage at a time.
    */
   private final Map<List<Integer>, ThreadLocal<float[]>> zeroPadded = new ConcurrentHashMap<>();
+  /** Each thread's one-row activations by name and size ({@link Buffers#act}). */
+  private final Map<String, ThreadLocal<float[]>> rowLocal = new ConcurrentHashMap<>();
   /** Native copies of the convolution weights and biases. */
   private final Map<String, INDArray> convs = new LinkedHashMap<>();
   private final Map<Thread, PerThread> threads = new ConcurrentHashMap<>();
@@ -256,6 +260,56 @@ final class UNetForward implements AutoCloseable {
     }
   }
 
+  /** This thread's one-row array of size floats for the activation key. */
+  private ThreadLocal<float[]> rowLocal(String key, int size) {
+    return rowLocal.computeIfAbsent(key, k -> ThreadLocal.withInitial(() -> new float[size]));
+  }
+
+  /**
+   * Where a host stage reads and writes one row of an activation: the chunk's native array (rows at r * perRow), or
+   * the running thread's one-row array (every row in turn).
+   */
+  private static final class Act {
+    private final INDArray array;
+    private final FloatBuffer chunk;
+    private final ThreadLocal<float[]> local;
+    private final int perRow;
+
+    /** The rows of a [n, ...] native view. */
+    Act(INDArray array) {
+      this.array = array;
+      this.chunk = array.data().asNioFloat();
+      this.local = null;
+      this.perRow = (int) (array.length() / array.size(0));
+    }
+
+    /** A per-thread row. */
+    Act(ThreadLocal<float[]> local) {
+      this.array = null;
+      this.chunk = null;
+      this.local = local;
+      this.perRow = -1;
+    }
+
+    /** The native view (the activations a whole-chunk step reads or writes). */
+    INDArray array() {
+      if (array == null) throw new IllegalStateException("a per-thread activation has no native view");
+      return array;
+    }
+
+    /** Values [off, off + len) of row r into dst at at. */
+    void get(int r, int off, float[] dst, int at, int len) {
+      if (chunk != null) chunk.get(r * perRow + off, dst, at, len);
+      else System.arraycopy(local.get(), off, dst, at, len);
+    }
+
+    /** src[at, at + len) into values [off, off + len) of row r. */
+    void put(int r, int off, float[] src, int at, int len) {
+      if (chunk != null) chunk.put(r * perRow + off, src, at, len);
+      else System.arraycopy(src, at, local.get(), off, len);
+    }
+  }
+
   /** A conv2d (or matmul, softmax) call with its arrays bound once. */
   private record Bound(CustomOp op, OpContext ctx) {
     void run() {
@@ -288,25 +342,25 @@ final class UNetForward implements AutoCloseable {
       int ch = c.channels();
       try (MemoryWorkspace outside = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
         x = view("x", ch, h, w);
-        INDArray h0 = view("h0", base, h, w);
-        perRow(hostConv("stem", x, h0, ch, base, h, w, 1, null));
-        INDArray h1 = view("h1", base, h, w);
+        Act h0 = act("h0", base, h, w);
+        perRow(hostConv("stem", new Act(x), h0, ch, base, h, w, 1, null));
+        Act h1 = act("h1", base, h, w);
         resBlock("down1", h0, h1, base, base, h, w);
-        INDArray dn = view("dn", base, h / 2, w / 2);
+        Act dn = act("dn", base, h / 2, w / 2);
         perRow(hostConv("downsample", h1, dn, base, base, h, w, 2, null));
-        INDArray h2 = view("h2", 2 * base, h / 2, w / 2);
+        Act h2 = act("h2", 2 * base, h / 2, w / 2);
         resBlock("down2", dn, h2, base, 2 * base, h / 2, w / 2);
-        INDArray m = view("m", 2 * base, h / 2, w / 2);
+        Act m = act("m", 2 * base, h / 2, w / 2);
         resBlock("mid", h2, m, 2 * base, 2 * base, h / 2, w / 2);
-        if (c.attention()) attention("mid/attn", m, 2 * base, h / 2, w / 2);
-        INDArray cat = view("cat", 3 * base, h, w);
+        if (c.attention()) attention("mid/attn", m.array(), 2 * base, h / 2, w / 2);
+        Act cat = act("cat", 3 * base, h, w);
         perRow(upsampleConcat(m, h1, cat, 2 * base, base));
-        INDArray h3 = view("h3", base, h, w);
+        Act h3 = act("h3", base, h, w);
         resBlock("up1", cat, h3, 3 * base, base, h, w);
-        INDArray headIn = scratchView("a", base, h, w);
+        Act headIn = shared("a", base, h, w);
         perRow(groupNormSilu(h3, headIn, "head/gn", base, h, w));
         out = view("out", ch, h, w);
-        perRow(hostConv("head", headIn, out, base, ch, h, w, 1, null));
+        perRow(hostConv("head", headIn, new Act(out), base, ch, h, w, 1, null));
       }
     }
 
@@ -372,19 +426,29 @@ final class UNetForward implements AutoCloseable {
     }
 
     /**
-     * A [n, channels, hh, ww] buffer that stages of the same shape share (each stage's output is read by the next
-     * stage only): one slab array per (role, shape), so every row's region is its own whatever the stage, which lets
-     * rows run through the stages on different threads at once.
+     * The activation name, [channels, hh, ww] per row: without attention, a per-thread array of one row (every row
+     * goes through all the stages on one thread, so its activations are that thread's, reused row after row and
+     * kept in its core's cache); with attention, whose native steps take the whole chunk, a view of the slab.
      */
-    private INDArray scratchView(String role, int channels, int hh, int ww) {
-      return view(role + channels + "x" + hh + "x" + ww, channels, hh, ww);
+    private Act act(String name, int channels, int hh, int ww) {
+      if (c.attention()) return new Act(view(name, channels, hh, ww));
+      return new Act(rowLocal(name + "@" + channels + "x" + hh + "x" + ww, channels * hh * ww));
+    }
+
+    /**
+     * An activation that stages of the same shape share (each stage's output is read by the next stage only): one
+     * per (role, shape), so every row's region is its own whatever the stage, which lets rows run through the stages
+     * on different threads at once.
+     */
+    private Act shared(String role, int channels, int hh, int ww) {
+      return act(role + channels + "x" + hh + "x" + ww, channels, hh, ww);
     }
 
     /** The residual block: out = conv2(SiLU(GN(conv1(SiLU(GN(in))) + Dense(SiLU(e))))) + skip(in). */
-    private void resBlock(String name, INDArray in, INDArray out, int cin, int cout, int hh, int ww) {
-      INDArray a = scratchView("a", cin, hh, ww);
-      INDArray t1 = scratchView("t", cout, hh, ww);
-      INDArray bb = scratchView("b", cout, hh, ww);
+    private void resBlock(String name, Act in, Act out, int cin, int cout, int hh, int ww) {
+      Act a = shared("a", cin, hh, ww);
+      Act t1 = shared("t", cout, hh, ww);
+      Act bb = shared("b", cout, hh, ww);
       perRow(groupNormSilu(in, a, name + "/gn1", cin, hh, ww));
       perRow(hostConv(name + "/conv1", a, t1, cin, cout, hh, ww, 1, null));
       perRow(groupNormSilu(t1, bb, name + "/gn2", cout, hh, ww, true, name + "/emb"));
@@ -399,7 +463,8 @@ final class UNetForward implements AutoCloseable {
     /** DDPM's self-attention over the hh ww positions, m += proj(V softmax_keys(K^T Q / sqrt C)). */
     private void attention(String name, INDArray m, int ch, int hh, int ww) {
       int hw = hh * ww;
-      INDArray g = scratchView("a", ch, hh, ww);
+      Act ga = shared("a", ch, hh, ww);
+      INDArray g = ga.array();
       INDArray q = view("q", ch, hh, ww);
       INDArray k = view("k", ch, hh, ww);
       INDArray v = view("v", ch, hh, ww);
@@ -407,7 +472,7 @@ final class UNetForward implements AutoCloseable {
       INDArray probs = view("probs", hw, hw, 1).reshape('c', n, hw, hw);
       INDArray o = view("o", ch, hh, ww);
       INDArray p = view("p", ch, hh, ww);
-      perRow(groupNormSilu(m, g, name + "/gn", ch, hh, ww, false, null));
+      perRow(groupNormSilu(new Act(m), ga, name + "/gn", ch, hh, ww, false, null));
       whole(conv(name + "/q", g, q, 1));
       whole(conv(name + "/k", g, k, 1));
       whole(conv(name + "/v", g, v, 1));
@@ -445,8 +510,8 @@ final class UNetForward implements AutoCloseable {
      * (BENCHMARKS.md), libnd4j's conv2d through oneDNN took 8.4 ms for the 0.46 GFLOP of a 16 -> 16 3x3 layer, 4.2
      * ms for the stem's 0.03 and 12.6 for the 0.15 of up1's 1x1 skip; here they take 3.6, 1.0 and 2.5.
      */
-    private RowStep hostConv(String name, INDArray in, INDArray out, int cin, int cout, int hh, int ww, int stride,
-                          INDArray addend) {
+    private RowStep hostConv(String name, Act in, Act out, int cin, int cout, int hh, int ww, int stride,
+                             Act addend) {
       float[] wt = hostConvWeights.get(name);
       float[] bias = host.get(name + "/b");
       if (wt == null || bias == null) throw new IllegalStateException("no convolution " + name + " in the weights");
@@ -486,18 +551,15 @@ final class UNetForward implements AutoCloseable {
       int padLen = Math.max(cin * st * st * qplane, maxOff + accStride);
       int inLen = cin * hh * ww;
       int outLen = cout * oh * ow;
-      FloatBuffer src = in.data().asNioFloat();
-      FloatBuffer dst = out.data().asNioFloat();
-      FloatBuffer add = addend == null ? null : addend.data().asNioFloat();
       FloatKernels kern = FloatKernels.INSTANCE;
       return r -> {
         float[] sc = scratch(padLen + Math.max(inLen, outLen));
         float[] acc = ACC.get().get(cout * accStride);
         if (k == 1 && st == 1) {
-          src.get(r * inLen, sc, 0, inLen);
+          in.get(r, 0, sc, 0, inLen);
         } else {
           int rowAt = padLen;
-          src.get(r * inLen, sc, rowAt, inLen);
+          in.get(r, 0, sc, rowAt, inLen);
           java.util.Arrays.fill(sc, 0, padLen, 0f);
           for (int ci = 0; ci < cin; ci++) {
             for (int y = 0; y < hh; y++) {
@@ -513,8 +575,8 @@ final class UNetForward implements AutoCloseable {
           }
         }
         kern.conv(sc, off, taps, wt, bias, cout, acc, accStride, len);
-        if (add != null) {
-          add.get(r * outLen, sc, 0, outLen);
+        if (addend != null) {
+          addend.get(r, 0, sc, 0, outLen);
           for (int co = 0; co < cout; co++) {
             if (qw == ow) {   // a channel's rows are one run (1x1): one call, whole vectors
               kern.axpy(sc, co * oh * ow, 1f, acc, co * accStride, oh * ow);
@@ -527,7 +589,7 @@ final class UNetForward implements AutoCloseable {
             for (int y = 0; y < oh; y++) System.arraycopy(acc, co * accStride + y * qw, sc, (co * oh + y) * ow, ow);
           }
         }
-        dst.put(r * outLen, sc, 0, outLen);
+        out.put(r, 0, sc, 0, outLen);
       };
     }
 
@@ -543,8 +605,7 @@ final class UNetForward implements AutoCloseable {
      * Every step is an IEEE operation in a fixed order, so the result is as reproducible as the direct one; it
      * differs from it by float32 round-off.
      */
-    private RowStep winogradConv(String name, INDArray in, INDArray out, int cin, int cout, int hh, int ww,
-                                 INDArray addend) {
+    private RowStep winogradConv(String name, Act in, Act out, int cin, int cout, int hh, int ww, Act addend) {
       float[][] u = winogradWeights(name, cin, cout);
       float[] bias = host.get(name + "/b");
       int tiles = (hh + 1) / 2;
@@ -566,9 +627,6 @@ final class UNetForward implements AutoCloseable {
       int outLen = cout * hh * ww;
       int planes = 2 * cin * dStride;
       int mLen = cout * accStride;
-      FloatBuffer src = in.data().asNioFloat();
-      FloatBuffer dst = out.data().asNioFloat();
-      FloatBuffer add = addend == null ? null : addend.data().asNioFloat();
       FloatKernels kern = FloatKernels.INSTANCE;
       ThreadLocal<float[]> padded = zeroPadded(cin, hh, ww, planes);
       return r -> {
@@ -578,7 +636,7 @@ final class UNetForward implements AutoCloseable {
         float[][] m = WINOGRAD_M.get().get(mLen);
         // The padded input by row parity: padded row py = y + 1 goes to plane py % 2, row py / 2, column 1 on. Only
         // those places are ever written, so the padding stays zero.
-        src.get(r * inLen, sc, 0, inLen);
+        in.get(r, 0, sc, 0, inLen);
         for (int ci = 0; ci < cin; ci++) {
           for (int y = 0; y < hh; y++) {
             int py = y + 1;
@@ -607,11 +665,11 @@ final class UNetForward implements AutoCloseable {
             System.arraycopy((y & 1) == 0 ? m[0] : m[3], co * accStride + (y >> 1) * qw, sc, (co * hh + y) * ww, ww);
           }
         }
-        if (add != null) {
-          add.get(r * outLen, sc, outLen, outLen);
+        if (addend != null) {
+          addend.get(r, 0, sc, outLen, outLen);
           kern.axpy(sc, 0, 1f, sc, outLen, outLen);
         }
-        dst.put(r * outLen, sc, 0, outLen);
+        out.put(r, 0, sc, 0, outLen);
       };
     }
 
@@ -641,7 +699,7 @@ final class UNetForward implements AutoCloseable {
       return new Bound(op, ctx);
     }
 
-    private RowStep groupNormSilu(INDArray in, INDArray out, String name, int channels, int hh, int ww) {
+    private RowStep groupNormSilu(Act in, Act out, String name, int channels, int hh, int ww) {
       return groupNormSilu(in, out, name, channels, hh, ww, true, null);
     }
 
@@ -653,8 +711,8 @@ final class UNetForward implements AutoCloseable {
      * libnd4j's swish over the whole view cost about 63 of the pass's 138 ms; a scalar Math.exp per element 161 of
      * 239.
      */
-    private RowStep groupNormSilu(INDArray in, INDArray out, String name, int channels, int hh, int ww,
-                                  boolean silu, String embName) {
+    private RowStep groupNormSilu(Act in, Act out, String name, int channels, int hh, int ww, boolean silu,
+                                  String embName) {
       float[] gamma = host.get(name + "/gamma");
       float[] beta = host.get(name + "/beta");
       int projAt = embName == null ? -1 : projection(embName);
@@ -662,15 +720,12 @@ final class UNetForward implements AutoCloseable {
       int pixels = hh * ww;
       int perChannel = channels / groups;
       int per = perChannel * pixels;
-      FloatBuffer src = in.data().asNioFloat();
-      FloatBuffer dst = out.data().asNioFloat();
       FloatKernels k = FloatKernels.INSTANCE;
       return r -> {
         float[] proj = projAt < 0 ? null : projections[projAt];
         float[] g = scratch(per);
         for (int gi = 0; gi < groups; gi++) {
-          int from = (r * groups + gi) * per;
-          src.get(from, g, 0, per);
+          in.get(r, gi * per, g, 0, per);
           if (proj != null) {
             for (int chg = 0; chg < perChannel; chg++) {
               k.add(g, chg * pixels, pixels, proj[r * channels + gi * perChannel + chg]);
@@ -683,7 +738,7 @@ final class UNetForward implements AutoCloseable {
             float a = gamma[ch] * inv;
             k.affine(g, chg * pixels, pixels, a, beta[ch] - mu * a, silu);
           }
-          dst.put(from, g, 0, per);
+          out.put(r, gi * per, g, 0, per);
         }
       };
     }
@@ -706,17 +761,14 @@ final class UNetForward implements AutoCloseable {
     }
 
     /** cat = [upsample2(m), skip] along channels (nearest-neighbour upsampling of m). */
-    private RowStep upsampleConcat(INDArray m, INDArray skip, INDArray cat, int mc, int sc) {
-      FloatBuffer src = m.data().asNioFloat();
-      FloatBuffer sk = skip.data().asNioFloat();
-      FloatBuffer dst = cat.data().asNioFloat();
+    private RowStep upsampleConcat(Act m, Act skip, Act cat, int mc, int sc) {
       int hw = h * w;
       int half = (h / 2) * (w / 2);
       int total = mc + sc;
       int hw2 = w / 2;
       return r -> {
         float[] row = scratch(mc * half + total * hw);
-        src.get(r * mc * half, row, 0, mc * half);
+        m.get(r, 0, row, 0, mc * half);
         int o = mc * half;
         for (int ch = 0; ch < mc; ch++) {
           int s0 = ch * half;
@@ -732,8 +784,8 @@ final class UNetForward implements AutoCloseable {
             System.arraycopy(row, drow, row, drow + w, w);
           }
         }
-        sk.get(r * sc * hw, row, o + mc * hw, sc * hw);
-        dst.put(r * total * hw, row, o, total * hw);
+        skip.get(r, 0, row, o + mc * hw, sc * hw);
+        cat.put(r, 0, row, o, total * hw);
       };
     }
 
