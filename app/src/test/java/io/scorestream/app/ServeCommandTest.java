@@ -23,9 +23,15 @@ import picocli.CommandLine;
 /**
  * {@code scorestream serve} and {@code scorestream client} end to end, in one JVM: a served checkpoint answers
  * clients over Aeron IPC and UDP with exactly the samples {@code scorestream sample} draws offline for the same seed,
- * HTTP answers on the port it printed, and a stop closes everything (the media driver's directory goes).
+ * inpainted digits over Aeron equal offline ones, HTTP answers on the port it printed, and a stop closes everything
+ * (the media driver's directory goes).
  */
 class ServeCommandTest {
+  static {
+    // The digits model/mnist/setup-mnist.sh installs, seen from this module's directory (--inpaint reads them).
+    System.setProperty("scorestream.mnist", System.getProperty("scorestream.mnist", "../model/mnist/data"));
+  }
+
   /** Hang guard only, never a performance bound. */
   private static final Duration GUARD = Duration.ofMinutes(2);
 
@@ -41,11 +47,18 @@ class ServeCommandTest {
     Path offlinePoints = dir.resolve("offline-points.csv");
     assertEquals(0, ScoreStreamCli.run(concat(new String[] {"sample", "--model", "analytic:gmm8", "--out",
         offlinePoints.toString()}, sampler)));
+    // The carried U-Net inpainting held-out digit 3 with its top half kept: offline, then over Aeron below.
+    String unet = Path.of("..", "model", "mnist", "unet").toString();
+    String[] inpaint = {"--n", "2", "--seed", "5", "--sampler", "ddim", "--steps", "8", "--labels", "3",
+        "--inpaint", "3", "--mask", "top"};
+    Path offlineDigits = dir.resolve("offline-digits.csv");
+    assertEquals(0, ScoreStreamCli.run(concat(new String[] {"sample", "--model", unet, "--out",
+        offlineDigits.toString()}, inpaint)));
 
     ServeCommand serve = new ServeCommand();
     ExecutorService thread = Executors.newSingleThreadExecutor();
     Future<Integer> exit = thread.submit(() -> new CommandLine(serve).execute("--model", run.toString(),
-        "--extra-model", "points=analytic:gmm8", "--http-port", "0", "--aeron-udp", "127.0.0.1:0", "--status-every", "0", "--out", dir.resolve("serve")
+        "--extra-model", "points=analytic:gmm8", "--extra-model", "digits=" + unet, "--http-port", "0", "--aeron-udp", "127.0.0.1:0", "--status-every", "0", "--out", dir.resolve("serve")
             .toString()));
     try {
       assertTrue(serve.awaitReady(GUARD), "serve came up");
@@ -71,6 +84,23 @@ class ServeCommandTest {
           driver, "--served-model", "points", "--out", pointsCsv.toString()}, sampler)));
       assertArrayEquals(Files.readAllBytes(offlinePoints), Files.readAllBytes(pointsCsv),
           "the second model's samples = its offline samples");
+      // Inpainting travels over SBE: the served digits equal the offline ones bit for bit.
+      Path digitsCsv = dir.resolve("digits.csv");
+      assertEquals(0, ScoreStreamCli.run(concat(new String[] {"client", "--server", "aeron:ipc", "--aeron-dir",
+          driver, "--served-model", "digits", "--preview-every", "0", "--out", digitsCsv.toString()}, inpaint)));
+      // sample writes pixels in [0, 1] (the checkpoint's normalisation undone); the wire carries the model's [-1, 1].
+      double[][] offlineRows = csvRows(offlineDigits);
+      double[][] servedRows = csvRows(digitsCsv);
+      assertEquals(2, servedRows.length);
+      for (int i = 0; i < offlineRows.length; i++) {
+        assertEquals(784, servedRows[i].length);
+        for (int j = 0; j < 784; j++) {
+          assertEquals(offlineRows[i][j], servedRows[i][j] * 0.5 + 0.5, 1e-12, "digit " + i + " pixel " + j);
+        }
+      }
+      // The gmm8 model is 2-D: a digit's mask is refused by the node (exit status 2).
+      assertEquals(2, ScoreStreamCli.run(concat(new String[] {"client", "--server", "aeron:ipc", "--aeron-dir",
+          driver, "--served-model", "points", "--out", dir.resolve("never.csv").toString()}, inpaint)));
       assertEquals(2, ScoreStreamCli.run(concat(new String[] {"client", "--server", "aeron:ipc", "--aeron-dir",
           driver, "--served-model", "nope", "--out", dir.resolve("never.csv").toString()}, sampler)));
 
@@ -113,6 +143,13 @@ class ServeCommandTest {
     assertEquals(2, ScoreStreamCli.run("serve", "--extra-model", "p=" + dir.resolve("missing"), "--out",
         dir.toString()));
     assertEquals(2, ScoreStreamCli.run("serve", "--extra-model", "Bad_Name=analytic:gmm8", "--out", dir.toString()));
+  }
+
+  /** The rows of a samples CSV (a header line, then one row of values per sample). */
+  private static double[][] csvRows(Path csv) throws java.io.IOException {
+    return Files.readAllLines(csv).stream().skip(1).filter(l -> !l.isBlank())
+        .map(l -> java.util.Arrays.stream(l.split(",")).mapToDouble(Double::parseDouble).toArray())
+        .toArray(double[][]::new);
   }
 
   private static String[] concat(String[] a, String... b) {

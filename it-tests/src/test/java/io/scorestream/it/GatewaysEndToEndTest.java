@@ -102,20 +102,28 @@ class GatewaysEndToEndTest {
 
   /** One request, as each path spells it: the node's GenerateRequest, the SBE message, the JSON body. */
   record Ask(int count, long seed, String kind, String method, int steps, int previewEvery, Double eta,
-             String schedule, Double churn, List<Integer> labels, Double guidance, String model) {
+             String schedule, Double churn, List<Integer> labels, Double guidance, String model,
+             io.scorestream.protocol.Inpainting inpainting) {
     Ask(int count, long seed, String kind, String method, int steps, int previewEvery, Double eta, String schedule,
         Double churn) {
-      this(count, seed, kind, method, steps, previewEvery, eta, schedule, churn, List.of(), null, null);
+      this(count, seed, kind, method, steps, previewEvery, eta, schedule, churn, List.of(), null, null, null);
     }
 
     /** The same request, class-conditional (gmm8's components) with a guidance scale. */
     Ask withLabels(List<Integer> ls, Double w) {
-      return new Ask(count, seed, kind, method, steps, previewEvery, eta, schedule, churn, ls, w, model);
+      return new Ask(count, seed, kind, method, steps, previewEvery, eta, schedule, churn, ls, w, model, inpainting);
     }
 
     /** The same request for the node's model of that name. */
     Ask withModel(String name) {
-      return new Ask(count, seed, kind, method, steps, previewEvery, eta, schedule, churn, labels, guidance, name);
+      return new Ask(count, seed, kind, method, steps, previewEvery, eta, schedule, churn, labels, guidance, name,
+          inpainting);
+    }
+
+    /** The same request inpainting the dimensions where mask is false, keeping known where it is true. */
+    Ask withInpainting(double[] known, boolean[] mask) {
+      return new Ask(count, seed, kind, method, steps, previewEvery, eta, schedule, churn, labels, guidance, model,
+          new io.scorestream.protocol.Inpainting(known, mask));
     }
 
     /** The node's per-SDE predictor-corrector default (VP: Euler-Maruyama). */
@@ -140,8 +148,10 @@ class GatewaysEndToEndTest {
         case "ode" -> SamplerSpec.ode(method, steps);
         default -> SamplerSpec.fewStep(kind, steps).withFewStep(eta, schedule, churn);
       };
-      return GenerateRequest.of(count, seed, s).withPreviewEvery(previewEvery)
-          .withConditioning(io.scorestream.model.sample.Conditioning.ofRequest(labels, guidance)).withModel(model);
+      io.scorestream.model.sample.Conditioning c =
+          io.scorestream.model.sample.Conditioning.ofRequest(labels, guidance);
+      if (inpainting != null) c = c.withMask(inpainting.mask(), inpainting.known());
+      return GenerateRequest.of(count, seed, s).withPreviewEvery(previewEvery).withConditioning(c).withModel(model);
     }
 
     io.scorestream.protocol.GenerateRequest wire() {
@@ -151,7 +161,7 @@ class GatewaysEndToEndTest {
         default -> SamplerParams.fewStep(kind, steps).withFewStep(eta, schedule, churn);
       };
       return io.scorestream.protocol.GenerateRequest.of(count, seed, p).withPreviewEvery(previewEvery)
-          .withLabels(labels, guidance).withModel(model == null ? "" : model);
+          .withLabels(labels, guidance).withModel(model == null ? "" : model).withInpainting(inpainting);
     }
 
     String json() {
@@ -163,6 +173,12 @@ class GatewaysEndToEndTest {
       if (!labels.isEmpty()) sampler.append(", \"labels\": ").append(labels);
       if (guidance != null) sampler.append(", \"guidance\": ").append(guidance);
       if (model != null) sampler.append(", \"model\": \"").append(model).append('"');
+      if (inpainting != null) {
+        sampler.append(", \"known\": ").append(java.util.Arrays.toString(inpainting.known()));
+        StringBuilder flags = new StringBuilder();
+        for (boolean m : inpainting.mask()) flags.append(flags.length() == 0 ? "" : ", ").append(m ? 1 : 0);
+        sampler.append(", \"mask\": [").append(flags).append(']');
+      }
       return String.format(Locale.ROOT, "{\"count\": %d, \"seed\": %d, %s, \"steps\": %d, \"previewEvery\": %d}",
           count, seed, sampler, steps, previewEvery);
     }
@@ -350,7 +366,10 @@ class GatewaysEndToEndTest {
         // Class labels (gmm8's components; -1: none) and classifier-free guidance travel on every wire too.
         Ask.fewStep("ddim", 64, 47, 25, 5, null, null, null).withLabels(List.of(0, 3, -1, 6), 2.0),
         // The node's second model, named on every wire.
-        Ask.pc(64, 48, 60, 10).withModel("ncsn"));
+        Ask.pc(64, 48, 60, 10).withModel("ncsn"),
+        // Inpainting: the first coordinate known (kept at 1.5), the second generated, on every wire.
+        Ask.fewStep("ddim", 64, 50, 25, 5, null, null, null).withInpainting(new double[] {1.5, 0.0},
+            new boolean[] {true, false}));
   }
 
   @Test
@@ -385,10 +404,29 @@ class GatewaysEndToEndTest {
   void everyPathGivesTheInProcessSamplesBitForBit(Ask ask) throws Exception {
     double[] expected = api.generate(ask.node()).toCompletableFuture().get(HANG_GUARD_S, TimeUnit.SECONDS)
         .samples();
+    if (ask.inpainting() != null) {
+      // The kept coordinate ends at its known value (the last reset is to a nearly noiseless forward sample).
+      for (int i = 0; i < ask.count(); i++) {
+        assertEquals(ask.inpainting().known()[0], expected[2 * i], 0.1, "chain " + i + " keeps its known x");
+      }
+    }
     for (CompletableFuture<Run> f : everyPath(ask)) {
       Run r = await(f);
       assertCompletedInOrder(r, ask);
       assertBitIdentical(expected, r);
+    }
+  }
+
+  @Test
+  void anInpaintingConditionOfAnotherDimensionIsRejectedOverAeron() throws Exception {
+    // gmm8 is 2-D; three known values are a typed refusal, and the node runs nothing for it.
+    Ask wrong = Ask.fewStep("ddim", 4, 51, 10, 0, null, null, null)
+        .withInpainting(new double[] {0.1, 0.2, 0.3}, new boolean[] {true, false, true});
+    for (ScoreStreamClient client : List.of(ipc, udp)) {
+      Terminal t = await(submitAeron(client, wrong, new CopyOnWriteArrayList<>()).outcome());
+      io.scorestream.protocol.Rejected r = assertInstanceOf(io.scorestream.protocol.Rejected.class, t, t.toString());
+      assertEquals(io.scorestream.protocol.ErrorCode.INVALID_ARGUMENT, r.code(), r.toString());
+      assertTrue(r.message().contains("inpainting mask of 3"), r.message());
     }
   }
 

@@ -20,11 +20,21 @@ package io.scorestream.protocol;
  * @param guidance        the classifier-free guidance scale (null: 1, the conditional score)
  * @param model           "" for the node's primary model; else the name of one of its models (ConnectAck's sde and
  *                        dim are the primary model's)
+ * @param inpainting      the known values and the mask of an inpainting request; null: none. The node refuses a
+ *                        condition whose dimension is not its model's (INVALID_ARGUMENT).
  */
 public record GenerateRequest(long sessionId, long requestId, long seed, int count, String sde, SamplerParams sampler,
                               int previewEvery, long deadlineNs, int priority, PreviewEncoding previewEncoding,
-                              java.util.List<Integer> labels, Double guidance, String model)
+                              java.util.List<Integer> labels, Double guidance, String model, Inpainting inpainting)
     implements ClientMessage {
+
+  /** A request without inpainting. */
+  public GenerateRequest(long sessionId, long requestId, long seed, int count, String sde, SamplerParams sampler,
+                         int previewEvery, long deadlineNs, int priority, PreviewEncoding previewEncoding,
+                         java.util.List<Integer> labels, Double guidance, String model) {
+    this(sessionId, requestId, seed, count, sde, sampler, previewEvery, deadlineNs, priority, previewEncoding, labels,
+        guidance, model, null);
+  }
 
   /** A request for the node's primary model. */
   public GenerateRequest(long sessionId, long requestId, long seed, int count, String sde, SamplerParams sampler,
@@ -60,7 +70,13 @@ public record GenerateRequest(long sessionId, long requestId, long seed, int cou
   /** The same request with class labels and a guidance scale (null: 1). */
   public GenerateRequest withLabels(java.util.List<Integer> ls, Double w) {
     return new GenerateRequest(sessionId, requestId, seed, count, sde, sampler, previewEvery, deadlineNs, priority,
-        previewEncoding, ls, w, model);
+        previewEncoding, ls, w, model, inpainting);
+  }
+
+  /** The same request inpainting the values where the condition's mask is false (null: no inpainting). */
+  public GenerateRequest withInpainting(Inpainting condition) {
+    return new GenerateRequest(sessionId, requestId, seed, count, sde, sampler, previewEvery, deadlineNs, priority,
+        previewEncoding, labels, guidance, model, condition);
   }
 
   /** count samples with the given seed and sampler; node defaults for everything else, float32 previews. */
@@ -70,37 +86,37 @@ public record GenerateRequest(long sessionId, long requestId, long seed, int cou
 
   public GenerateRequest withIds(long session, long request) {
     return new GenerateRequest(session, request, seed, count, sde, sampler, previewEvery, deadlineNs, priority,
-        previewEncoding, labels, guidance, model);
+        previewEncoding, labels, guidance, model, inpainting);
   }
 
   /** The same request for the node's model of that name ("": its primary model). */
   public GenerateRequest withModel(String name) {
     return new GenerateRequest(sessionId, requestId, seed, count, sde, sampler, previewEvery, deadlineNs, priority,
-        previewEncoding, labels, guidance, name);
+        previewEncoding, labels, guidance, name, inpainting);
   }
 
   public GenerateRequest withSde(String name) {
     return new GenerateRequest(sessionId, requestId, seed, count, name, sampler, previewEvery, deadlineNs, priority,
-        previewEncoding, labels, guidance, model);
+        previewEncoding, labels, guidance, model, inpainting);
   }
 
   public GenerateRequest withPreviewEvery(int steps) {
     return new GenerateRequest(sessionId, requestId, seed, count, sde, sampler, steps, deadlineNs, priority,
-        previewEncoding, labels, guidance, model);
+        previewEncoding, labels, guidance, model, inpainting);
   }
 
   public GenerateRequest withDeadlineNs(long ns) {
     return new GenerateRequest(sessionId, requestId, seed, count, sde, sampler, previewEvery, ns, priority,
-        previewEncoding, labels, guidance, model);
+        previewEncoding, labels, guidance, model, inpainting);
   }
 
   public GenerateRequest withPriority(int p) {
     return new GenerateRequest(sessionId, requestId, seed, count, sde, sampler, previewEvery, deadlineNs, p,
-        previewEncoding, labels, guidance, model);
+        previewEncoding, labels, guidance, model, inpainting);
   }
 
   public GenerateRequest withPreviewEncoding(PreviewEncoding encoding) {
     return new GenerateRequest(sessionId, requestId, seed, count, sde, sampler, previewEvery, deadlineNs, priority,
-        encoding, labels, guidance, model);
+        encoding, labels, guidance, model, inpainting);
   }
 }

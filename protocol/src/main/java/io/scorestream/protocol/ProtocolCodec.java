@@ -246,6 +246,14 @@ public final class ProtocolCodec {
     for (int y : m.labels()) labels.next().label(y);
     e.sde(m.sde());
     e.model(m.model());
+    Inpainting inpainting = m.inpainting();
+    double[] known = inpainting == null ? new double[0] : inpainting.known();
+    putDoubles(buffer, e.limit(), known);
+    e.limit(e.limit() + 4 + known.length * 8);
+    boolean[] mask = inpainting == null ? new boolean[0] : inpainting.mask();
+    byte[] flags = new byte[mask.length];
+    for (int i = 0; i < mask.length; i++) flags[i] = (byte) (mask[i] ? 1 : 0);
+    e.putMask(flags, 0, flags.length);
     return HEADER + e.encodedLength();
   }
 
@@ -494,9 +502,34 @@ public final class ProtocolCodec {
     String sde = d.sde();
     text(d.limit());
     String model = d.model();
+    double[] known = doubles(d.limit());
+    d.limit(d.limit() + 4 + known.length * 8);
+    int n = varLength32(d.limit());
+    if (n != known.length) {
+      throw new ProtocolException(ProtocolErrorCode.BAD_VALUE, "inpainting mask of " + n + " values for "
+          + known.length + " known values");
+    }
+    byte[] flags = new byte[n];
+    d.getMask(flags, 0, n);
     end(d.limit());
+    Inpainting inpainting = null;
+    if (n > 0) {
+      boolean[] mask = new boolean[n];
+      for (int i = 0; i < n; i++) {
+        if (flags[i] != 0 && flags[i] != 1) {
+          throw new ProtocolException(ProtocolErrorCode.BAD_VALUE, "inpainting mask value " + flags[i] + " at " + i
+              + " (0: generate, 1: keep)");
+        }
+        mask[i] = flags[i] == 1;
+      }
+      try {
+        inpainting = new Inpainting(known, mask);
+      } catch (IllegalArgumentException ex) {
+        throw new ProtocolException(ProtocolErrorCode.BAD_VALUE, ex.getMessage());
+      }
+    }
     return new GenerateRequest(d.sessionId(), d.requestId(), d.seed(), d.count(), sde, sampler, d.previewEvery(),
-        d.deadlineNs(), d.priority(), encoding, labels, optional(d.guidance()), model);
+        d.deadlineNs(), d.priority(), encoding, labels, optional(d.guidance()), model, inpainting);
   }
 
   private Preview decodePreview(PreviewDecoder d) throws ProtocolException {

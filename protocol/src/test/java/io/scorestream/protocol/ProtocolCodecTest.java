@@ -123,6 +123,45 @@ class ProtocolCodecTest {
   }
 
   @Test
+  void inpaintingTravelsBitForBitAndBadMasksAreRefused() throws ProtocolException {
+    double[] known = {0.5, -1.0, Math.PI, 1e-300};
+    boolean[] mask = {true, false, true, false};
+    GenerateRequest r = GenerateRequest.of(2, 1, SamplerParams.defaults()).withIds(1, 1)
+        .withInpainting(new Inpainting(known, mask));
+    ExpandableArrayBuffer b = new ExpandableArrayBuffer(256);
+    int length = codec.encode(r, b, 0);
+    GenerateRequest back = (GenerateRequest) codec.decode(b, 0, length);
+    assertEquals(r, back);
+    for (int i = 0; i < known.length; i++) {
+      assertEquals(Double.doubleToRawLongBits(known[i]), Double.doubleToRawLongBits(back.inpainting().known()[i]));
+    }
+    assertEquals(null, ((GenerateRequest) codec.decode(b, 0, codec.encode(r.withInpainting(null), b, 0)))
+        .inpainting(), "no inpainting: both data fields empty");
+
+    // The mask is the frame's last 4 + 4 bytes (its length, then one byte a value): a flag that is neither 0 nor 1.
+    int end = codec.encode(r, b, 0);
+    b.putByte(end - 1, (byte) 2);
+    ProtocolException flag = assertThrows(ProtocolException.class, () -> codec.decode(b, 0, end));
+    assertEquals(ProtocolErrorCode.BAD_VALUE, flag.code());
+    assertTrue(flag.getMessage().contains("mask value 2"), flag.getMessage());
+    // A mask one value short (its length field says 3, and the frame ends a byte earlier).
+    codec.encode(r, b, 0);
+    b.putInt(end - 8, 3, java.nio.ByteOrder.LITTLE_ENDIAN);
+    ProtocolException shortMask = assertThrows(ProtocolException.class, () -> codec.decode(b, 0, end - 1));
+    assertEquals(ProtocolErrorCode.BAD_VALUE, shortMask.code());
+    // A known value that is not finite.
+    codec.encode(r, b, 0);
+    b.putDouble(end - 8 - 8, Double.NaN, java.nio.ByteOrder.LITTLE_ENDIAN);
+    ProtocolException nan = assertThrows(ProtocolException.class, () -> codec.decode(b, 0, end));
+    assertEquals(ProtocolErrorCode.BAD_VALUE, nan.code());
+    assertTrue(nan.getMessage().contains("known value 3 is NaN"), nan.getMessage());
+    // The records refuse the same.
+    assertThrows(IllegalArgumentException.class, () -> new Inpainting(new double[2], new boolean[3]));
+    assertThrows(IllegalArgumentException.class, () -> new Inpainting(new double[] {Double.NaN}, new boolean[1]));
+    assertThrows(IllegalArgumentException.class, () -> new Inpainting(new double[0], new boolean[0]));
+  }
+
+  @Test
   void recordsRefuseInconsistentShapes() {
     assertThrows(IllegalArgumentException.class,
         () -> new Completed(1, 1, 3, 2, 0, new double[5], new long[0], 0, 0));

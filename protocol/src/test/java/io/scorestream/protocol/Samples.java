@@ -43,6 +43,12 @@ final class Samples {
     m.add(GenerateRequest.of(8, 9, SamplerParams.fewStep("ddim", 50).withFewStep(0.3, "karras", null)).withIds(5, 11));
     m.add(GenerateRequest.of(8, 9, SamplerParams.fewStep("edm", null).withFewStep(null, null, 5.0)).withIds(5, 12));
     m.add(GenerateRequest.of(8, 9, SamplerParams.ald(10, 100, 0.1).withLadder(20.0, 1.0)).withIds(5, 13));
+    // An inpainting request: a 784-pixel image with its top half kept, labels and guidance beside it.
+    double[] known = values(rnd, 784);
+    boolean[] mask = new boolean[784];
+    for (int i = 0; i < 392; i++) mask[i] = true;
+    m.add(GenerateRequest.of(8, 9, SamplerParams.fewStep("ddim", 50)).withIds(5, 14).withLabels(List.of(3), 2.0)
+        .withInpainting(new Inpainting(known, mask)));
     m.add(new Cancel(5, 2));
     m.add(new StatusRequest(5, 77));
     m.add(new ConnectAck(11, 5, 1_000_000_000L, 10_000_000_000L, 1 << 20, 2, "vp"));

@@ -34,9 +34,12 @@ final class EventMapper {
         s.snr(), s.denoise(), s.method(), s.rtol(), s.atol(), s.levels(), s.stepSize(), s.t(), s.sigmaMax(),
         s.sigmaMin(), s.eta(), s.schedule(), s.churn());
     Duration deadline = m.deadlineNs() == 0 ? null : Duration.ofNanos(m.deadlineNs());
+    io.scorestream.model.sample.Conditioning c =
+        io.scorestream.model.sample.Conditioning.ofRequest(m.labels(), m.guidance());
+    // The node checks the condition's dimension against the model's (INVALID_ARGUMENT).
+    if (m.inpainting() != null) c = c.withMask(m.inpainting().mask(), m.inpainting().known());
     return new io.scorestream.actors.GenerateRequest(nodeId, m.count(), m.seed(), spec, m.previewEvery(), deadline,
-        io.scorestream.model.sample.Conditioning.ofRequest(m.labels(), m.guidance()),
-        m.model().isEmpty() ? null : m.model(), m.priority());
+        c, m.model().isEmpty() ? null : m.model(), m.priority());
   }
 
   /**
