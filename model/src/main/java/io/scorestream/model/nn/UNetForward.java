@@ -297,6 +297,11 @@ final class UNetForward implements AutoCloseable {
       return array;
     }
 
+    /** This thread's row array when the activation is per-thread (read and written in place), else null. */
+    float[] local() {
+      return local == null ? null : local.get();
+    }
+
     /** Values [off, off + len) of row r into dst at at. */
     void get(int r, int off, float[] dst, int at, int len) {
       if (chunk != null) chunk.get(r * perRow + off, dst, at, len);
@@ -558,38 +563,46 @@ final class UNetForward implements AutoCloseable {
         if (k == 1 && st == 1) {
           in.get(r, 0, sc, 0, inLen);
         } else {
-          int rowAt = padLen;
-          in.get(r, 0, sc, rowAt, inLen);
+          float[] src = in.local();
+          int rowAt = 0;
+          if (src == null) {
+            src = sc;
+            rowAt = padLen;
+            in.get(r, 0, sc, rowAt, inLen);
+          }
           java.util.Arrays.fill(sc, 0, padLen, 0f);
           for (int ci = 0; ci < cin; ci++) {
             for (int y = 0; y < hh; y++) {
               int from = rowAt + (ci * hh + y) * ww;
               int py = y + padT;
               if (st == 1) {
-                System.arraycopy(sc, from, sc, ci * qplane + py * qw + padL, ww);
+                System.arraycopy(src, from, sc, ci * qplane + py * qw + padL, ww);
               } else {
                 int phaseRow = (ci * st * st + (py % st) * st) * qplane + (py / st) * qw;
-                for (int x = 0; x < ww; x++) sc[phaseRow + column[x]] = sc[from + x];
+                for (int x = 0; x < ww; x++) sc[phaseRow + column[x]] = src[from + x];
               }
             }
           }
         }
         kern.conv(sc, off, taps, wt, bias, cout, acc, accStride, len);
+        // Straight into a per-thread output row; a native one is staged in the scratch.
+        float[] dst = out.local();
+        float[] to = dst != null ? dst : sc;
         if (addend != null) {
-          addend.get(r, 0, sc, 0, outLen);
+          if (addend != out || dst == null) addend.get(r, 0, to, 0, outLen);   // out += conv: already there
           for (int co = 0; co < cout; co++) {
             if (qw == ow) {   // a channel's rows are one run (1x1): one call, whole vectors
-              kern.axpy(sc, co * oh * ow, 1f, acc, co * accStride, oh * ow);
+              kern.axpy(to, co * oh * ow, 1f, acc, co * accStride, oh * ow);
             } else {
-              for (int y = 0; y < oh; y++) kern.axpy(sc, (co * oh + y) * ow, 1f, acc, co * accStride + y * qw, ow);
+              for (int y = 0; y < oh; y++) kern.axpy(to, (co * oh + y) * ow, 1f, acc, co * accStride + y * qw, ow);
             }
           }
         } else {
           for (int co = 0; co < cout; co++) {
-            for (int y = 0; y < oh; y++) System.arraycopy(acc, co * accStride + y * qw, sc, (co * oh + y) * ow, ow);
+            for (int y = 0; y < oh; y++) System.arraycopy(acc, co * accStride + y * qw, to, (co * oh + y) * ow, ow);
           }
         }
-        out.put(r, 0, sc, 0, outLen);
+        if (dst == null) out.put(r, 0, sc, 0, outLen);
       };
     }
 
@@ -636,11 +649,15 @@ final class UNetForward implements AutoCloseable {
         float[][] m = WINOGRAD_M.get().get(mLen);
         // The padded input by row parity: padded row py = y + 1 goes to plane py % 2, row py / 2, column 1 on. Only
         // those places are ever written, so the padding stays zero.
-        in.get(r, 0, sc, 0, inLen);
+        float[] src = in.local();
+        if (src == null) {
+          src = sc;
+          in.get(r, 0, sc, 0, inLen);
+        }
         for (int ci = 0; ci < cin; ci++) {
           for (int y = 0; y < hh; y++) {
             int py = y + 1;
-            System.arraycopy(sc, (ci * hh + y) * ww, d, ((py & 1) * cin + ci) * dStride + (py >> 1) * qw + 1, ww);
+            System.arraycopy(src, (ci * hh + y) * ww, d, ((py & 1) * cin + ci) * dStride + (py >> 1) * qw + 1, ww);
           }
         }
         // V_i = (B^T d)_i: d_0 - d_2, d_1 + d_2, d_2 - d_1, d_1 - d_3 (d_2, d_3: the even and odd planes a row down).
@@ -660,16 +677,25 @@ final class UNetForward implements AutoCloseable {
         kern.addScaled(m[0], 0, m[0], 0, m[2], 0, 1f, mLen);
         kern.addScaled(m[2], 0, m[1], 0, m[2], 0, -1f, mLen);
         kern.addScaled(m[3], 0, m[2], 0, m[3], 0, -1f, mLen);
+        // Straight into a per-thread output row (out is never the addend here); a native one is staged.
+        float[] dst = out.local();
+        float[] to = dst != null && addend != out ? dst : sc;
         for (int co = 0; co < cout; co++) {
           for (int y = 0; y < hh; y++) {
-            System.arraycopy((y & 1) == 0 ? m[0] : m[3], co * accStride + (y >> 1) * qw, sc, (co * hh + y) * ww, ww);
+            System.arraycopy((y & 1) == 0 ? m[0] : m[3], co * accStride + (y >> 1) * qw, to, (co * hh + y) * ww, ww);
           }
         }
         if (addend != null) {
-          addend.get(r, 0, sc, outLen, outLen);
-          kern.axpy(sc, 0, 1f, sc, outLen, outLen);
+          float[] plus = addend.local();
+          int at = 0;
+          if (plus == null) {
+            plus = sc;
+            at = outLen;
+            addend.get(r, 0, sc, outLen, outLen);
+          }
+          kern.axpy(to, 0, 1f, plus, at, outLen);
         }
-        out.put(r, 0, sc, 0, outLen);
+        if (to == sc) out.put(r, 0, sc, 0, outLen);
       };
     }
 
@@ -723,22 +749,25 @@ final class UNetForward implements AutoCloseable {
       FloatKernels k = FloatKernels.INSTANCE;
       return r -> {
         float[] proj = projAt < 0 ? null : projections[projAt];
-        float[] g = scratch(per);
+        // In place in a per-thread output row; a native one is staged in the scratch group by group.
+        float[] dst = out.local();
+        float[] g = dst != null ? dst : scratch(per);
         for (int gi = 0; gi < groups; gi++) {
-          in.get(r, gi * per, g, 0, per);
+          int at = dst != null ? gi * per : 0;
+          in.get(r, gi * per, g, at, per);
           if (proj != null) {
             for (int chg = 0; chg < perChannel; chg++) {
-              k.add(g, chg * pixels, pixels, proj[r * channels + gi * perChannel + chg]);
+              k.add(g, at + chg * pixels, pixels, proj[r * channels + gi * perChannel + chg]);
             }
           }
-          float mu = (float) (k.sum(g, 0, per) / per);
-          float inv = (float) (1 / Math.sqrt(k.sumSquaredDeviations(g, 0, per, mu) / per + GroupNorm.EPS));
+          float mu = (float) (k.sum(g, at, per) / per);
+          float inv = (float) (1 / Math.sqrt(k.sumSquaredDeviations(g, at, per, mu) / per + GroupNorm.EPS));
           for (int chg = 0; chg < perChannel; chg++) {
             int ch = gi * perChannel + chg;
             float a = gamma[ch] * inv;
-            k.affine(g, chg * pixels, pixels, a, beta[ch] - mu * a, silu);
+            k.affine(g, at + chg * pixels, pixels, a, beta[ch] - mu * a, silu);
           }
-          out.put(r, gi * per, g, 0, per);
+          if (dst == null) out.put(r, gi * per, g, 0, per);
         }
       };
     }
