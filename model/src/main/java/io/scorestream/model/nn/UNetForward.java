@@ -836,7 +836,7 @@ final class UNetForward implements AutoCloseable {
   /** Each thread's Winograd products M_0 .. M_3. */
   private static final ThreadLocal<Grow4> WINOGRAD_M = ThreadLocal.withInitial(Grow4::new);
   /** 3x3 stride-1 convolutions with at least this many input channels go by {@link Buffers#winogradConv}. */
-  static final int WINOGRAD_MIN_CHANNELS = Integer.getInteger("unet.winogradMin", 8);
+  static final int WINOGRAD_MIN_CHANNELS = 8;
   /** Each thread's convolution accumulators, apart from {@link #scratch}, which holds the padded input. */
   private static final ThreadLocal<Grow> ACC = ThreadLocal.withInitial(Grow::new);
 
