@@ -95,13 +95,9 @@ final class ClientCommand implements Callable<Integer> {
   @Option(names = "--image-shape", description = "CxHxW of image samples for --plot (default: 1x28x28 when D = 784)")
   String imageShape;
 
-  @Option(names = "--inpaint", paramLabel = "INDEX",
-      description = "inpaint the held-out MNIST digit with this index: its known pixels travel with the request and are kept (see --mask)")
-  Integer inpaint;
-
-  @Option(names = "--mask", defaultValue = "top",
-      description = "with --inpaint: the known part, top, bottom, left or right half (default: ${DEFAULT-VALUE})")
-  String mask;
+  /** The same --inpaint and --mask as sample: the digit and its mask travel with the request. */
+  @picocli.CommandLine.Mixin
+  InpaintOptions inpaint = new InpaintOptions();
 
   @Override
   public Integer call() throws Exception {
@@ -165,28 +161,16 @@ final class ClientCommand implements Callable<Integer> {
         .withPreviewEncoding(encoding);
     if (labels != null) r = r.withLabels(labels, guidance);
     if (servedModel != null) r = r.withModel(servedModel);
-    if (inpaint != null) r = r.withInpainting(inpainting());
+    if (inpaint.requested()) {
+      // The node refuses a condition whose dimension is not its model's (INVALID_ARGUMENT).
+      InpaintOptions.Digit digit = inpaint.digit();
+      r = r.withInpainting(new io.scorestream.protocol.Inpainting(digit.known(), digit.mask()));
+    }
     if (deadline != null) {
       if (deadline.isZero() || deadline.isNegative()) throw new IllegalArgumentException("--deadline must be > 0");
       r = r.withDeadlineNs(deadline.toNanos());
     }
     return r;
-  }
-
-  /**
-   * The held-out digit --inpaint names, in the data's [-1, 1] scale, with the --mask half kept. The node refuses it
-   * (INVALID_ARGUMENT) when its model is not 784-dimensional.
-   */
-  private io.scorestream.protocol.Inpainting inpainting() {
-    io.scorestream.model.data.ImageData held = io.scorestream.model.data.ImageData.mnist(
-        io.scorestream.model.data.ImageData.mnistDir(), "heldout");
-    if (inpaint < 0 || inpaint >= held.images().size()) {
-      throw new IllegalArgumentException("--inpaint " + inpaint + " outside the " + held.images().size()
-          + " held-out digits");
-    }
-    long[] shape = held.shape();
-    return new io.scorestream.protocol.Inpainting(held.row(inpaint),
-        SampleCommand.halfMask(mask, (int) shape[0], (int) shape[1], (int) shape[2]));
   }
 
   private int finish(RequestHandle handle, Terminal end) {

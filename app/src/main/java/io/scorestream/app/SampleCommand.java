@@ -1,6 +1,5 @@
 package io.scorestream.app;
 
-import io.scorestream.model.data.ImageData;
 import io.scorestream.model.eval.MixtureStats;
 import io.scorestream.model.eval.NoisyClassifier;
 import io.scorestream.model.sample.Conditioning;
@@ -56,11 +55,7 @@ final class SampleCommand implements Callable<Integer> {
   @Option(names = "--conditional-base", description = "with --classifier: add the gradient to the model's class-conditional score s(x|y), not s(x), so --guidance applies classifier-free guidance on top")
   boolean conditionalBase;
 
-  @Option(names = "--inpaint", description = "inpaint the held-out MNIST digit with this index: its known pixels are kept (see --mask)")
-  Integer inpaint;
-
-  @Option(names = "--mask", defaultValue = "top", description = "with --inpaint: the known part, top, bottom, left or right half (default: ${DEFAULT-VALUE})")
-  String mask;
+  @Mixin InpaintOptions inpaint = new InpaintOptions();
 
   @Option(names = "--grid-columns", defaultValue = "10", description = "images per row of the PNG grid (default: ${DEFAULT-VALUE})")
   int gridColumns;
@@ -117,41 +112,23 @@ final class SampleCommand implements Callable<Integer> {
   /** The labels, guidance and inpainting mask of the options, checked against the model. */
   private Conditioning conditioning(ModelLoader.Loaded loaded, ScoreModel scoreModel) {
     Conditioning c = labels == null ? Conditioning.NONE : Conditioning.labels(guidance, labels);
-    if (inpaint != null) {
-      long[] shape = scoreModel.shape();
-      if (shape.length != 3) throw new IllegalArgumentException("--inpaint needs an image model");
-      ImageData held = ImageData.mnist(ImageData.mnistDir(), "heldout");
-      if (!loaded.normalization().equals(held.normalization())) {
+    if (inpaint.requested()) {
+      if (scoreModel.shape().length != 3) throw new IllegalArgumentException("--inpaint needs an image model");
+      InpaintOptions.Digit digit = inpaint.digit();
+      if (!loaded.normalization().equals(digit.digits().normalization())) {
         throw new IllegalArgumentException("--inpaint takes MNIST digits; the model was trained on " + loaded.dataSpec());
       }
-      if (held.dim() != scoreModel.dim()) throw new IllegalArgumentException("--inpaint takes MNIST digits; the model makes D = " + scoreModel.dim());
-      if (inpaint < 0 || inpaint >= held.images().size()) {
-        throw new IllegalArgumentException("--inpaint " + inpaint + " outside the " + held.images().size() + " held-out digits");
+      if (!Arrays.equals(digit.digits().shape(), scoreModel.shape())) {
+        throw new IllegalArgumentException("--inpaint takes MNIST digits; the model makes " + describeShape(scoreModel.shape()));
       }
-      c = c.withMask(halfMask(mask, (int) shape[0], (int) shape[1], (int) shape[2]),
-          held.row(inpaint));
+      c = c.withMask(digit.mask(), digit.known());
     }
     c.checkFor(scoreModel);
     return c;
   }
 
-  /** True on the known half of a C x H x W image. */
-  static boolean[] halfMask(String which, int c, int h, int w) {
-    boolean[] m = new boolean[c * h * w];
-    for (int ch = 0; ch < c; ch++) {
-      for (int y = 0; y < h; y++) {
-        for (int x = 0; x < w; x++) {
-          m[ch * h * w + y * w + x] = switch (which.toLowerCase(Locale.ROOT)) {
-            case "top" -> y < h / 2;
-            case "bottom" -> y >= h / 2;
-            case "left" -> x < w / 2;
-            case "right" -> x >= w / 2;
-            default -> throw new IllegalArgumentException("unknown --mask '" + which + "' (expected top, bottom, left or right)");
-          };
-        }
-      }
-    }
-    return m;
+  private static String describeShape(long[] shape) {
+    return Arrays.stream(shape).mapToObj(Long::toString).collect(java.util.stream.Collectors.joining(" x "));
   }
 
   static String fmt(double[] v) {
